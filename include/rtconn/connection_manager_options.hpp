@@ -1,0 +1,60 @@
+#pragma once
+/// \file
+/// Settings of a connection manager, with UCMA's defaults.
+
+#include <chrono>
+#include <climits>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "rtconn/clock.hpp"
+
+namespace rtconn {
+
+using namespace std::chrono_literals;
+
+/// Settings a manager is made with. Every limit a remote peer could make the manager spend lives
+/// here, per manager (never process-wide). `validate()` throws std::invalid_argument naming the
+/// offending field; managers call it on construction.
+struct ConnectionManagerOptions {
+  /// Host name used in the Via of requests the manager makes; empty = this machine's host name.
+  std::string local_host_name;
+
+  /// Cap of each new connection pool (UCMA DefaultMaximumNumberOfConnectionsPerPool); > 0.
+  int default_maximum_number_of_connections_per_pool = 5;
+  /// Idle time-out of outgoing connections; zero never closes them (UCMA: about 15 minutes).
+  std::chrono::milliseconds default_outgoing_connection_timeout = 15min;
+  /// Idle time-out of incoming connections; zero never closes them (UCMA: about 15 minutes).
+  std::chrono::milliseconds default_incoming_connection_timeout = 15min;
+  /// A new incoming connection on which no valid message arrives in this time is closed.
+  std::chrono::milliseconds new_incoming_connection_timeout = 1min;
+  /// Time allowed to resolve and connect an outgoing connection.
+  std::chrono::milliseconds connect_timeout = 10s;
+  /// Time a request sent with `async_request` waits for its final response (RFC 3261 timer F).
+  std::chrono::milliseconds request_timeout = 32s;
+  /// Whether CRLF keep-alives count as activity for the idle time-out (RFC 5626 pings keep NAT
+  /// bindings, not the application's interest, alive).
+  bool keep_alive_counts_as_activity = false;
+
+  /// Outstanding-message water marks per connection (UCMA ConnectionThrottlingHighMark/LowMark);
+  /// INT_MAX switches throttling off; high must not be below low.
+  int connection_throttling_high_mark = INT_MAX;
+  int connection_throttling_low_mark = INT_MAX;
+
+  /// Largest header section accepted from a peer.
+  std::size_t max_header_bytes = 64 * 1024;
+  /// Largest whole SIP message accepted from a peer; larger ones are answered 413 and skipped.
+  std::size_t max_message_bytes = 256 * 1024;
+  /// Bytes a connection may hold queued for writing; beyond it `async_send` fails with
+  /// errc::write_queue_full, so a slow reader cannot make memory grow without bound.
+  std::size_t max_write_queue_bytes = 4 * 1024 * 1024;
+
+  /// Source of time and timers; null means the real steady clock.
+  std::shared_ptr<Clock> clock;
+
+  /// Throws std::invalid_argument when a setting is out of range.
+  void validate() const;
+};
+
+}  // namespace rtconn

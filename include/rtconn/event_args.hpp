@@ -1,0 +1,37 @@
+#pragma once
+/// \file
+/// Arguments of the managers' events (UCMA's CollectionChangedEventArgs and friends).
+
+#include <memory>
+#include <system_error>
+#include <vector>
+
+#include "rtconn/ip_endpoint.hpp"
+
+namespace rtconn {
+
+class ConnectionPool;
+class RealTimeConnection;
+
+/// ConnectionPoolAdded / ConnectionPoolRemoved.
+struct ConnectionPoolEventArgs {
+  std::shared_ptr<ConnectionPool> item;
+};
+
+/// A connection joined (`reason` empty) or left (`reason` says why) a pool or a manager.
+struct ConnectionEventArgs {
+  std::shared_ptr<RealTimeConnection> item;
+  std::error_code reason;
+};
+
+/// ListeningAddressesChanged: the addresses the server manager now listens on (empty: none).
+struct ListeningAddressesChangedEventArgs {
+  std::vector<IpEndpoint> addresses;
+};
+
+/// ListeningAborted: listening ended; `error` is empty when the application stopped it.
+struct ListeningAbortedEventArgs {
+  std::error_code error;
+};
+
+}  // namespace rtconn

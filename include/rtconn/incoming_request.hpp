@@ -1,0 +1,48 @@
+#pragma once
+/// \file
+/// A request that arrived, and the way to answer it where it came from.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <asio/async_result.hpp>
+
+#include "rtconn/real_time_connection.hpp"
+#include "rtconn/sip_message.hpp"
+
+namespace rtconn {
+
+/// An incoming request. Responses go back on the connection the request came in on (RFC 3261
+/// section 18.2.2). Movable, so a handler may keep it and answer later, from any thread.
+class IncomingRequest {
+ public:
+  IncomingRequest(SipMessage request, std::shared_ptr<RealTimeConnection> connection);
+
+  const SipMessage& message() const noexcept { return request_; }
+  const std::shared_ptr<RealTimeConnection>& connection() const noexcept { return connection_; }
+  /// The To tag every response to this request carries (RFC 3261 8.2.6.2).
+  const std::string& to_tag() const noexcept { return to_tag_; }
+
+  /// `SipMessage::response_to` with this request's To tag.
+  SipMessage make_response(int status_code, std::string_view reason_phrase = {}) const;
+
+  /// Sends `response` on the request's connection. Completion `void(std::error_code)` as
+  /// `RealTimeConnection::async_send`.
+  template <class CompletionToken>
+  auto async_respond(SipMessage response, CompletionToken&& token) {
+    return connection_->async_send(std::move(response), std::forward<CompletionToken>(token));
+  }
+
+  /// Answers with `status_code` and forgets the outcome but for a log line on failure: for
+  /// callers that would do nothing else with the error. ACK is never answered (RFC 3261 17.1.1).
+  void respond(int status_code, std::string_view reason_phrase = {});
+
+ private:
+  SipMessage request_;
+  std::shared_ptr<RealTimeConnection> connection_;
+  std::string to_tag_;
+};
+
+}  // namespace rtconn

@@ -1,0 +1,129 @@
+#pragma once
+/// \file
+/// The base of every connection manager (UCMA's RealTimeConnectionManager): connection pools for
+/// outgoing connections, the settings, the events, and the dispatch of incoming requests.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <system_error>
+#include <vector>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/async_result.hpp>
+
+#include "rtconn/connection_manager_options.hpp"
+#include "rtconn/connection_pool.hpp"
+#include "rtconn/detail/completion.hpp"
+#include "rtconn/event.hpp"
+#include "rtconn/event_args.hpp"
+#include "rtconn/incoming_request.hpp"
+#include "rtconn/pool_key.hpp"
+#include "rtconn/sip_message.hpp"
+
+namespace rtconn {
+
+namespace detail {
+class ManagerCore;
+class OwnedEventLoop;
+}  // namespace detail
+
+/// Called for each incoming request, on the strand of the connection it came in on (keep it
+/// short; answer later from anywhere by moving the request away). Return true to take the
+/// request (then the application answers it), false to have the manager answer it as UCMA does:
+/// 481 inside a dialog, 500 otherwise. With no handler set, every request is answered so.
+using RequestHandler = std::function<bool(IncomingRequest&)>;
+
+/// The common part of client and server managers. Not copyable or movable.
+///
+/// Executors: a manager made without one runs its own event-loop thread; one made with an
+/// executor runs everything on it (a strand per connection, one strand for events). Events are
+/// raised on the manager's event strand, one at a time, in the order things happened (a
+/// connection's "added" always before its "removed").
+/// Thread safety: every member may be called from any thread.
+/// Lifetime: destroying the manager stops it (see `stop`); handlers are no longer called after
+/// the destructor returns, except one already running on another thread.
+class RealTimeConnectionManager {
+ private:
+  std::unique_ptr<detail::OwnedEventLoop> loop_;  // first member: destroyed last
+  std::shared_ptr<detail::ManagerCore> core_;
+
+ public:
+  virtual ~RealTimeConnectionManager();
+  RealTimeConnectionManager(const RealTimeConnectionManager&) = delete;
+  RealTimeConnectionManager& operator=(const RealTimeConnectionManager&) = delete;
+
+  /// A pool was created (UCMA ConnectionPoolAdded).
+  Event<ConnectionPoolEventArgs>& connection_pool_added;
+  /// A pool was removed after its last connection closed (UCMA ConnectionPoolRemoved).
+  Event<ConnectionPoolEventArgs>& connection_pool_removed;
+
+  asio::any_io_executor get_executor() const;
+  /// A copy of the current settings.
+  ConnectionManagerOptions options() const;
+  /// The host name the manager puts in the Via of the requests it makes.
+  std::string local_host_name() const;
+
+  /// Cap given to pools created from now on (UCMA DefaultMaximumNumberOfConnectionsPerPool);
+  /// throws std::invalid_argument when <= 0.
+  void set_default_maximum_number_of_connections_per_pool(int maximum);
+  /// Idle time-out of outgoing connections made from now on; zero disables, negative throws
+  /// std::invalid_argument.
+  void set_default_outgoing_connection_timeout(std::chrono::milliseconds timeout);
+  /// Idle time-out of incoming connections accepted from now on; as above.
+  void set_default_incoming_connection_timeout(std::chrono::milliseconds timeout);
+  /// Outstanding-message water marks; throws std::invalid_argument when high < low or either < 1.
+  void set_connection_throttling_marks(int high_mark, int low_mark);
+
+  /// Snapshot of the pools (UCMA GetConnectionPools).
+  std::vector<std::shared_ptr<ConnectionPool>> connection_pools() const;
+  /// The pool for `key`, created (raising ConnectionPoolAdded) if there is none.
+  std::shared_ptr<ConnectionPool> connection_pool(const PoolKey& key);
+
+  /// Sends a message through the pool for `key`. Completion `void(std::error_code)`: empty once
+  /// it was written to a socket, else why not. Completes exactly once.
+  template <class CompletionToken>
+  auto async_send(const PoolKey& key, SipMessage message, CompletionToken&& token) {
+    return asio::async_initiate<CompletionToken, void(std::error_code)>(
+        [this](auto handler, const PoolKey& k, SipMessage msg) {
+          start_send(k, std::move(msg),
+                     detail::make_completion<std::error_code>(std::move(handler), get_executor()));
+        },
+        token, key, std::move(message));
+  }
+
+  /// Sends a request through the pool for `key` and waits for its final response (provisional
+  /// ones are skipped). A request without Via gets one with a fresh branch; one whose top Via
+  /// has no branch fails with errc::invalid_argument. Completion
+  /// `void(std::error_code, SipMessage response)`; errc::request_timeout after
+  /// `options().request_timeout`.
+  template <class CompletionToken>
+  auto async_request(const PoolKey& key, SipMessage request, CompletionToken&& token) {
+    return asio::async_initiate<CompletionToken, void(std::error_code, SipMessage)>(
+        [this](auto handler, const PoolKey& k, SipMessage msg) {
+          start_request(k, std::move(msg),
+                        detail::make_completion<std::error_code, SipMessage>(std::move(handler),
+                                                                             get_executor()));
+        },
+        token, key, std::move(request));
+  }
+
+  /// Sets the handler for incoming requests (see `RequestHandler`); an empty one removes it.
+  void set_request_handler(RequestHandler handler);
+
+  /// Stops the manager: stops listening, closes every connection (sends not yet written fail with
+  /// errc::shutdown) and removes every pool. Later sends fail with errc::shutdown. Idempotent.
+  void stop();
+
+ protected:
+  /// With `executor` null the manager makes and runs its own event loop.
+  RealTimeConnectionManager(asio::any_io_executor executor, ConnectionManagerOptions options);
+  detail::ManagerCore& core() const noexcept { return *core_; }
+
+ private:
+  void start_send(const PoolKey& key, SipMessage message, detail::Completion<std::error_code> done);
+  void start_request(const PoolKey& key, SipMessage request,
+                     detail::Completion<std::error_code, SipMessage> done);
+};
+
+}  // namespace rtconn

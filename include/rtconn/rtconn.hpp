@@ -1,0 +1,17 @@
+#pragma once
+/// \file
+/// Everything rtconn offers applications.
+
+#include "rtconn/clock.hpp"
+#include "rtconn/connection_manager_options.hpp"
+#include "rtconn/connection_pool.hpp"
+#include "rtconn/errors.hpp"
+#include "rtconn/event.hpp"
+#include "rtconn/incoming_request.hpp"
+#include "rtconn/ip_endpoint.hpp"
+#include "rtconn/real_time_client_connection_manager.hpp"
+#include "rtconn/real_time_connection.hpp"
+#include "rtconn/real_time_server_connection_manager.hpp"
+#include "rtconn/sip_message.hpp"
+#include "rtconn/sip_uri.hpp"
+#include "rtconn/transport_type.hpp"

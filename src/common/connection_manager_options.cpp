@@ -1,0 +1,35 @@
+#include "rtconn/connection_manager_options.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace rtconn {
+namespace {
+
+void require(bool ok, const char* field, const char* rule) {
+  if (!ok) throw std::invalid_argument(std::string("ConnectionManagerOptions::") + field + " " + rule);
+}
+
+}  // namespace
+
+void ConnectionManagerOptions::validate() const {
+  require(default_maximum_number_of_connections_per_pool > 0,
+          "default_maximum_number_of_connections_per_pool", "must be > 0");
+  require(default_outgoing_connection_timeout.count() >= 0, "default_outgoing_connection_timeout",
+          "must not be negative");
+  require(default_incoming_connection_timeout.count() >= 0, "default_incoming_connection_timeout",
+          "must not be negative");
+  require(new_incoming_connection_timeout.count() >= 0, "new_incoming_connection_timeout",
+          "must not be negative");
+  require(connect_timeout.count() > 0, "connect_timeout", "must be > 0");
+  require(request_timeout.count() > 0, "request_timeout", "must be > 0");
+  require(connection_throttling_low_mark >= 1, "connection_throttling_low_mark", "must be >= 1");
+  require(connection_throttling_high_mark >= connection_throttling_low_mark,
+          "connection_throttling_high_mark", "must not be below the low mark");
+  require(max_header_bytes >= 256, "max_header_bytes", "must be >= 256");
+  require(max_message_bytes >= max_header_bytes, "max_message_bytes",
+          "must not be below max_header_bytes");
+  require(max_write_queue_bytes > 0, "max_write_queue_bytes", "must be > 0");
+}
+
+}  // namespace rtconn

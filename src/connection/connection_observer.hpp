@@ -1,0 +1,26 @@
+#pragma once
+// What a connection tells its owner. Lets the connection layer stay below pools and managers.
+
+#include <memory>
+#include <system_error>
+
+#include "rtconn/sip_message.hpp"
+
+namespace rtconn {
+class RealTimeConnection;
+}
+
+namespace rtconn::connection {
+
+class ConnectionObserver {
+ public:
+  virtual ~ConnectionObserver() = default;
+  /// A valid message arrived; runs on the connection's strand.
+  virtual void on_message(const std::shared_ptr<RealTimeConnection>& connection,
+                          SipMessage message) = 0;
+  /// The connection closed (exactly once per connection); runs on the connection's strand.
+  virtual void on_closed(const std::shared_ptr<RealTimeConnection>& connection,
+                         std::error_code reason) = 0;
+};
+
+}  // namespace rtconn::connection

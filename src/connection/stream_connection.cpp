@@ -1,0 +1,457 @@
+#include "connection/stream_connection.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include <asio/connect.hpp>
+#include <asio/dispatch.hpp>
+#include <spdlog/spdlog.h>
+
+#include "rtconn/errors.hpp"
+
+namespace rtconn::connection {
+namespace {
+
+constexpr std::size_t initial_read_buffer = 4096;
+// Enough to coalesce a burst of small responses into one writev without a huge iovec.
+constexpr std::size_t max_gathered_writes = 64;
+
+IpEndpoint to_ip_endpoint(const asio::ip::tcp::endpoint& e) { return {e.address(), e.port()}; }
+
+bool has_required_request_headers(const SipMessage& request) {
+  for (const auto* name : {"Via", "From", "To", "Call-ID", "CSeq"}) {
+    if (!request.header(name)) return false;
+  }
+  return request.cseq().has_value();
+}
+
+}  // namespace
+
+std::shared_ptr<StreamConnection> StreamConnection::make_incoming(
+    std::uint64_t id, TransportType transport, Strand strand,
+    std::unique_ptr<stream::ByteStream> stream, ConnectionSettings settings,
+    std::weak_ptr<ConnectionObserver> observer) {
+  return std::make_shared<StreamConnection>(Passkey{}, id, transport, true,
+                                            std::weak_ptr<ConnectionPool>{}, std::move(strand),
+                                            std::move(stream), ConnectTarget{},
+                                            std::move(settings), std::move(observer));
+}
+
+std::shared_ptr<StreamConnection> StreamConnection::make_outgoing(
+    std::uint64_t id, TransportType transport, Strand strand,
+    std::unique_ptr<stream::ByteStream> stream, ConnectTarget target, ConnectionSettings settings,
+    std::weak_ptr<ConnectionObserver> observer, std::weak_ptr<ConnectionPool> pool) {
+  return std::make_shared<StreamConnection>(Passkey{}, id, transport, false, std::move(pool),
+                                            std::move(strand), std::move(stream),
+                                            std::move(target), std::move(settings),
+                                            std::move(observer));
+}
+
+StreamConnection::StreamConnection(Passkey, std::uint64_t id, TransportType transport,
+                                   bool incoming, std::weak_ptr<ConnectionPool> pool,
+                                   Strand strand, std::unique_ptr<stream::ByteStream> stream,
+                                   ConnectTarget target, ConnectionSettings settings,
+                                   std::weak_ptr<ConnectionObserver> observer)
+    : RealTimeConnection(id, transport, incoming, std::move(pool)),
+      strand_(std::move(strand)),
+      stream_(std::move(stream)),
+      target_(std::move(target)),
+      settings_(std::move(settings)),
+      observer_(std::move(observer)),
+      timer_(settings_.clock->make_timer(strand_)),
+      framer_(settings_.framer),
+      read_buffer_(initial_read_buffer),
+      created_(settings_.clock->now()),
+      last_activity_(created_),
+      idle_timeout_ms_(settings_.idle_timeout.count()) {}
+
+void StreamConnection::start() {
+  asio::dispatch(strand_, [self = self()] {
+    if (self->state() != ConnectionState::connecting) return;
+    self->arm_timer();
+    if (self->is_incoming_connection()) {
+      self->stream_->async_handshake(false, [self](std::error_code ec) { self->on_connected(ec); });
+    } else {
+      self->connect();
+    }
+  });
+}
+
+void StreamConnection::connect() {
+  std::error_code not_literal;
+  const auto address = asio::ip::make_address(target_.host, not_literal);
+  if (!not_literal) {
+    stream_->socket().async_connect({address, target_.port}, [self = self()](std::error_code ec) {
+      if (ec) return self->on_connected(ec);
+      self->stream_->async_handshake(true, [self](std::error_code e) { self->on_connected(e); });
+    });
+    return;
+  }
+  resolver_ = std::make_unique<asio::ip::tcp::resolver>(strand_);
+  resolver_->async_resolve(
+      target_.host, std::to_string(target_.port),
+      [self = self()](std::error_code ec, const asio::ip::tcp::resolver::results_type& results) {
+        if (ec || self->state() != ConnectionState::connecting) return self->on_connected(ec);
+        asio::async_connect(self->stream_->socket(), results,
+                            [self](std::error_code e, const asio::ip::tcp::endpoint&) {
+                              if (e) return self->on_connected(e);
+                              self->stream_->async_handshake(
+                                  true, [self](std::error_code h) { self->on_connected(h); });
+                            });
+      });
+}
+
+void StreamConnection::on_connected(std::error_code ec) {
+  if (state() != ConnectionState::connecting) return;  // closed meanwhile (time-out, shutdown)
+  if (ec) {
+    spdlog::debug("connection {}: cannot connect to {}:{}: {}", id(), target_.host, target_.port,
+                  ec.message());
+    return transition(ConnectionState::closed, ec);
+  }
+  transition(ConnectionState::ready);
+}
+
+void StreamConnection::transition(ConnectionState next, std::error_code reason) {
+  const auto current = state();
+  if (current == ConnectionState::closed || current == next) return;
+  switch (next) {
+    case ConnectionState::connecting:
+      return;  // never re-entered
+    case ConnectionState::ready: {
+      std::error_code ignored;
+      {
+        std::lock_guard lock(status_mutex_);
+        local_ = to_ip_endpoint(stream_->socket().local_endpoint(ignored));
+        remote_ = to_ip_endpoint(stream_->socket().remote_endpoint(ignored));
+      }
+      state_.store(ConnectionState::ready, std::memory_order_release);
+      read();
+      write();
+      return;
+    }
+    case ConnectionState::draining:
+      if (current == ConnectionState::connecting || (queue_.empty() && in_flight_ == 0)) {
+        return transition(ConnectionState::closed, reason);
+      }
+      drain_reason_ = reason;
+      state_.store(ConnectionState::draining, std::memory_order_release);
+      return;
+    case ConnectionState::closed: {
+      {
+        std::lock_guard lock(status_mutex_);
+        close_reason_ = reason;
+      }
+      state_.store(ConnectionState::closed, std::memory_order_release);
+      timer_->cancel();
+      if (resolver_) resolver_->cancel();
+      stream_->close();
+      fail_queued(reason);
+      spdlog::debug("connection {} closed: {}", id(), reason.message());
+      if (auto observer = observer_.lock()) observer->on_closed(self(), reason);
+      return;
+    }
+  }
+}
+
+void StreamConnection::read() {
+  if (reading_ || state() == ConnectionState::closed) return;
+  if (read_end_ == read_buffer_.size()) {
+    if (read_begin_ > 0) {
+      std::memmove(read_buffer_.data(), read_buffer_.data() + read_begin_, read_end_ - read_begin_);
+      read_end_ -= read_begin_;
+      read_begin_ = 0;
+    } else {
+      // The framer refuses anything larger than its limits before the buffer could outgrow them.
+      read_buffer_.resize(read_buffer_.size() * 2);
+    }
+  }
+  reading_ = true;
+  stream_->async_read_some(
+      asio::buffer(read_buffer_.data() + read_end_, read_buffer_.size() - read_end_),
+      [self = self()](std::error_code ec, std::size_t bytes) { self->on_read(ec, bytes); });
+}
+
+void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
+  reading_ = false;
+  if (state() == ConnectionState::closed) return;
+  if (ec) {
+    return transition(ConnectionState::closed,
+                      ec == asio::error::eof ? make_error_code(errc::peer_closed) : ec);
+  }
+  read_end_ += bytes;
+  {
+    std::lock_guard lock(status_mutex_);
+    counters_.bytes_received += bytes;
+  }
+  if (process_input()) read();
+}
+
+bool StreamConnection::process_input() {
+  while (state() != ConnectionState::closed) {
+    const std::string_view input(read_buffer_.data() + read_begin_, read_end_ - read_begin_);
+    const auto frame = framer_.next(input);
+    switch (frame.kind) {
+      case sip::FrameKind::need_more:
+        if (read_begin_ == read_end_) read_begin_ = read_end_ = 0;
+        return true;
+      case sip::FrameKind::message:
+        handle_message(frame.bytes);
+        break;
+      case sip::FrameKind::keep_alive_ping:
+        enqueue("\r\n", {});
+        [[fallthrough]];
+      case sip::FrameKind::keep_alive_pong: {
+        std::lock_guard lock(status_mutex_);
+        ++counters_.keep_alives_received;
+        if (settings_.keep_alive_counts_as_activity) last_activity_ = settings_.clock->now();
+        break;
+      }
+      case sip::FrameKind::oversize:
+        answer_header_section(frame.bytes, 413, "Request Entity Too Large");
+        break;
+      case sip::FrameKind::discarded:
+        break;
+      case sip::FrameKind::framing_lost:
+        spdlog::warn("connection {}: closing, {}", id(), frame.error.message());
+        if (!frame.bytes.empty()) answer_header_section(frame.bytes, 400, frame.error.message());
+        read_begin_ += frame.consumed;
+        transition(ConnectionState::draining, make_error_code(errc::framing_lost));
+        return false;
+    }
+    read_begin_ += frame.consumed;
+  }
+  return false;
+}
+
+void StreamConnection::handle_message(std::string_view bytes) {
+  std::error_code ec;
+  auto message = SipMessage::parse(bytes, ec);
+  if (!ec && message.is_request() && !has_required_request_headers(message)) {
+    answer(message, 400, "Missing Required Header");
+    ec = make_error_code(errc::malformed_message);
+  }
+  if (ec) {
+    std::lock_guard lock(status_mutex_);
+    ++counters_.bad_messages_received;
+    return;
+  }
+  valid_message_seen_ = true;
+  last_activity_ = settings_.clock->now();
+  {
+    std::lock_guard lock(status_mutex_);
+    ++counters_.messages_received;
+  }
+  if (auto observer = observer_.lock()) observer->on_message(shared_from_this(), std::move(message));
+}
+
+void StreamConnection::answer_header_section(std::string_view header_section, int status,
+                                             std::string_view reason) {
+  {
+    std::lock_guard lock(status_mutex_);
+    ++counters_.bad_messages_received;
+  }
+  std::error_code ec;
+  const auto request = SipMessage::parse(header_section, ec);
+  if (!ec) answer(request, status, reason);
+}
+
+void StreamConnection::answer(const SipMessage& request, int status, std::string_view reason) {
+  if (!request.is_request() || request.method() == "ACK") return;
+  std::string bytes;
+  SipMessage::response_to(request, status, reason).serialize_to(bytes);
+  enqueue(std::move(bytes), {});
+}
+
+void StreamConnection::start_send(SipMessage message, detail::Completion<std::error_code> done) {
+  std::string bytes;
+  message.serialize_to(bytes);
+  asio::dispatch(strand_, [self = self(), bytes = std::move(bytes), done = std::move(done)]() mutable {
+    self->enqueue(std::move(bytes), std::move(done));
+  });
+}
+
+void StreamConnection::enqueue(std::string bytes, detail::Completion<std::error_code> done) {
+  const auto current = state();
+  if (current == ConnectionState::closed || current == ConnectionState::draining) {
+    const auto reason = close_reason();
+    if (done) done(reason ? reason : make_error_code(errc::connection_closed));
+    return;
+  }
+  {
+    std::lock_guard lock(status_mutex_);
+    // One message larger than the whole limit still goes out when nothing else is queued, or it
+    // could never be sent at all.
+    if (queued_count_ > 0 && queued_bytes_ + bytes.size() > settings_.max_write_queue_bytes) {
+      if (done) done(make_error_code(errc::write_queue_full));
+      return;
+    }
+    queued_bytes_ += bytes.size();
+    ++queued_count_;
+  }
+  queue_.push_back({std::move(bytes), std::move(done)});
+  write();
+}
+
+void StreamConnection::write() {
+  const auto current = state();
+  if (in_flight_ > 0 || queue_.empty() ||
+      (current != ConnectionState::ready && current != ConnectionState::draining)) {
+    return;
+  }
+  in_flight_ = std::min(queue_.size(), max_gathered_writes);
+  gather_.clear();
+  for (std::size_t i = 0; i < in_flight_; ++i) gather_.push_back(asio::buffer(queue_[i].bytes));
+  stream_->async_write(gather_, [self = self()](std::error_code ec, std::size_t count) {
+    self->on_written(ec, count);
+  });
+}
+
+void StreamConnection::on_written(std::error_code ec, std::size_t count) {
+  // Take the finished entries out before completing them: a completion may run inline on this
+  // strand and send again.
+  std::vector<PendingWrite> finished;
+  finished.reserve(in_flight_);
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < in_flight_; ++i) {
+    bytes += queue_.front().bytes.size();
+    finished.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  in_flight_ = 0;
+  std::uint64_t messages = 0;
+  for (const auto& entry : finished) messages += entry.done ? 1 : 0;
+  {
+    std::lock_guard lock(status_mutex_);
+    queued_bytes_ -= bytes;
+    queued_count_ -= finished.size();
+    if (!ec) {
+      counters_.bytes_sent += count;
+      counters_.messages_sent += messages;
+    }
+  }
+  std::error_code result = ec;
+  if (ec && state() == ConnectionState::closed) result = close_reason();
+  if (!ec && messages > 0) last_activity_ = settings_.clock->now();
+  for (auto& entry : finished) {
+    if (entry.done) entry.done(result);
+  }
+  if (ec) return transition(ConnectionState::closed, ec);
+  if (state() == ConnectionState::draining && queue_.empty()) {
+    return transition(ConnectionState::closed, drain_reason_);
+  }
+  write();
+}
+
+void StreamConnection::fail_queued(std::error_code reason) {
+  std::vector<PendingWrite> failed;
+  std::size_t bytes = 0;
+  while (queue_.size() > in_flight_) {
+    bytes += queue_.back().bytes.size();
+    failed.push_back(std::move(queue_.back()));
+    queue_.pop_back();
+  }
+  {
+    std::lock_guard lock(status_mutex_);
+    queued_bytes_ -= bytes;
+    queued_count_ -= failed.size();
+  }
+  // Oldest first, as they were sent.
+  for (auto it = failed.rbegin(); it != failed.rend(); ++it) {
+    if (it->done) it->done(reason);
+  }
+}
+
+void StreamConnection::arm_timer() {
+  const auto current = state();
+  if (current == ConnectionState::closed) return;
+  std::optional<Clock::time_point> deadline;
+  const auto consider = [&deadline](Clock::time_point t) {
+    if (!deadline || t < *deadline) deadline = t;
+  };
+  if (current == ConnectionState::connecting && !is_incoming_connection() &&
+      settings_.connect_timeout.count() > 0) {
+    consider(created_ + settings_.connect_timeout);
+  }
+  if (is_incoming_connection() && !valid_message_seen_ &&
+      settings_.new_connection_timeout.count() > 0) {
+    consider(created_ + settings_.new_connection_timeout);
+  }
+  const std::chrono::milliseconds idle(idle_timeout_ms_.load(std::memory_order_relaxed));
+  if (idle.count() > 0) consider(last_activity_ + idle);
+  if (!deadline) return timer_->cancel();
+  const auto wait = std::max(*deadline - settings_.clock->now(), Clock::duration::zero());
+  timer_->arm(wait, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) static_cast<StreamConnection&>(*self).on_timer();
+  });
+}
+
+void StreamConnection::on_timer() {
+  const auto current = state();
+  if (current == ConnectionState::closed) return;
+  const auto now = settings_.clock->now();
+  const std::chrono::milliseconds idle(idle_timeout_ms_.load(std::memory_order_relaxed));
+  if (current == ConnectionState::connecting && !is_incoming_connection() &&
+      settings_.connect_timeout.count() > 0 && now >= created_ + settings_.connect_timeout) {
+    return transition(ConnectionState::closed, make_error_code(errc::connect_timeout));
+  }
+  if (is_incoming_connection() && !valid_message_seen_ &&
+      settings_.new_connection_timeout.count() > 0 &&
+      now >= created_ + settings_.new_connection_timeout) {
+    return transition(ConnectionState::closed, make_error_code(errc::new_connection_timeout));
+  }
+  if (idle.count() > 0 && now >= last_activity_ + idle) {
+    return transition(ConnectionState::closed, make_error_code(errc::idle_timeout));
+  }
+  arm_timer();
+}
+
+void StreamConnection::close(std::error_code reason) {
+  asio::dispatch(strand_, [self = self(), reason] {
+    self->transition(ConnectionState::closed, reason);
+  });
+}
+
+void StreamConnection::drain(std::error_code reason) {
+  asio::dispatch(strand_, [self = self(), reason] {
+    self->transition(ConnectionState::draining, reason);
+  });
+}
+
+void StreamConnection::disconnect() { close(make_error_code(errc::connection_closed)); }
+
+std::error_code StreamConnection::close_reason() const {
+  std::lock_guard lock(status_mutex_);
+  return close_reason_;
+}
+
+IpEndpoint StreamConnection::local_endpoint() const {
+  std::lock_guard lock(status_mutex_);
+  return local_;
+}
+
+IpEndpoint StreamConnection::remote_endpoint() const {
+  std::lock_guard lock(status_mutex_);
+  return remote_;
+}
+
+ConnectionCounters StreamConnection::counters() const {
+  std::lock_guard lock(status_mutex_);
+  return counters_;
+}
+
+std::size_t StreamConnection::pending_sends() const {
+  std::lock_guard lock(status_mutex_);
+  return queued_count_;
+}
+
+std::chrono::milliseconds StreamConnection::connection_timeout() const {
+  return std::chrono::milliseconds(idle_timeout_ms_.load(std::memory_order_relaxed));
+}
+
+void StreamConnection::set_connection_timeout(std::chrono::milliseconds timeout) {
+  idle_timeout_ms_.store(timeout.count(), std::memory_order_relaxed);
+  asio::dispatch(strand_, [self = self()] { self->arm_timer(); });
+}
+
+}  // namespace rtconn::connection

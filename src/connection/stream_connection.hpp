@@ -1,0 +1,144 @@
+#pragma once
+// A RealTimeConnection over a ByteStream: reads and frames SIP, keeps a bounded write queue, and
+// runs its time-outs. Knows nothing of pools or managers beyond ConnectionObserver.
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/strand.hpp>
+
+#include "connection/connection_observer.hpp"
+#include "rtconn/clock.hpp"
+#include "rtconn/real_time_connection.hpp"
+#include "sip/stream_framer.hpp"
+#include "stream/byte_stream.hpp"
+
+namespace rtconn::connection {
+
+struct ConnectionSettings {
+  sip::FramerLimits framer;
+  std::chrono::milliseconds idle_timeout{0};            // 0: never
+  std::chrono::milliseconds new_connection_timeout{0};  // incoming only; 0: never
+  std::chrono::milliseconds connect_timeout{0};         // outgoing only; 0: never
+  std::size_t max_write_queue_bytes = 0;
+  bool keep_alive_counts_as_activity = false;
+  std::shared_ptr<Clock> clock;
+};
+
+/// Where an outgoing connection goes.
+struct ConnectTarget {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+class StreamConnection final : public RealTimeConnection {
+  struct Passkey {};
+
+ public:
+  using Strand = asio::strand<asio::any_io_executor>;
+
+  /// A connection the peer opened; `stream`'s socket is connected and bound to `strand`.
+  static std::shared_ptr<StreamConnection> make_incoming(
+      std::uint64_t id, TransportType transport, Strand strand,
+      std::unique_ptr<stream::ByteStream> stream, ConnectionSettings settings,
+      std::weak_ptr<ConnectionObserver> observer);
+  /// A connection to `target`, made when `start` is called; sends wait until it is ready.
+  static std::shared_ptr<StreamConnection> make_outgoing(
+      std::uint64_t id, TransportType transport, Strand strand,
+      std::unique_ptr<stream::ByteStream> stream, ConnectTarget target,
+      ConnectionSettings settings, std::weak_ptr<ConnectionObserver> observer,
+      std::weak_ptr<ConnectionPool> pool);
+
+  StreamConnection(Passkey, std::uint64_t id, TransportType transport, bool incoming,
+                   std::weak_ptr<ConnectionPool> pool, Strand strand,
+                   std::unique_ptr<stream::ByteStream> stream, ConnectTarget target,
+                   ConnectionSettings settings, std::weak_ptr<ConnectionObserver> observer);
+
+  /// Begins connecting (outgoing) or reading (incoming).
+  void start();
+  /// Closes with `reason` (e.g. errc::shutdown): queued sends fail with it.
+  void close(std::error_code reason);
+  /// Stops taking sends, writes what is queued, then closes with `reason`.
+  void drain(std::error_code reason);
+
+  std::error_code close_reason() const override;
+  IpEndpoint local_endpoint() const override;
+  IpEndpoint remote_endpoint() const override;
+  ConnectionCounters counters() const override;
+  std::size_t pending_sends() const override;
+  std::chrono::milliseconds connection_timeout() const override;
+  void set_connection_timeout(std::chrono::milliseconds timeout) override;
+  void disconnect() override;
+  void start_send(SipMessage message, detail::Completion<std::error_code> done) override;
+  asio::any_io_executor completion_executor() const override { return strand_; }
+
+ private:
+  struct PendingWrite {
+    std::string bytes;
+    detail::Completion<std::error_code> done;  // empty for the connection's own writes (pongs)
+  };
+
+  std::shared_ptr<StreamConnection> self() {
+    return std::static_pointer_cast<StreamConnection>(shared_from_this());
+  }
+
+  // The one transition function: every state change goes through here.
+  void transition(ConnectionState next, std::error_code reason = {});
+
+  void connect();
+  void on_connected(std::error_code ec);
+  void read();
+  void on_read(std::error_code ec, std::size_t bytes);
+  // Frames and handles what the read buffer holds; false when the connection must stop reading.
+  bool process_input();
+  void handle_message(std::string_view bytes);
+  // Answers a request the connection itself refuses (400, 413); responses and ACKs get nothing.
+  void answer(const SipMessage& request, int status, std::string_view reason);
+  void answer_header_section(std::string_view header_section, int status, std::string_view reason);
+  void enqueue(std::string bytes, detail::Completion<std::error_code> done);
+  void write();
+  void on_written(std::error_code ec, std::size_t count);
+  void fail_queued(std::error_code reason);
+  void arm_timer();
+  void on_timer();
+
+  Strand strand_;
+  std::unique_ptr<stream::ByteStream> stream_;
+  const ConnectTarget target_;
+  const ConnectionSettings settings_;  // idle_timeout_ms_ overrides settings_.idle_timeout
+  const std::weak_ptr<ConnectionObserver> observer_;
+  std::unique_ptr<Timer> timer_;
+  std::unique_ptr<asio::ip::tcp::resolver> resolver_;
+  sip::StreamFramer framer_;
+
+  // Strand-only state.
+  std::vector<char> read_buffer_;
+  std::size_t read_begin_ = 0;  // first unconsumed byte
+  std::size_t read_end_ = 0;    // one past the last byte read
+  std::deque<PendingWrite> queue_;
+  std::size_t in_flight_ = 0;  // entries at the front of queue_ being written now
+  std::vector<asio::const_buffer> gather_;
+  bool reading_ = false;
+  std::error_code drain_reason_;
+  bool valid_message_seen_ = false;
+  Clock::time_point created_;
+  Clock::time_point last_activity_;
+
+  // Read from any thread.
+  mutable std::mutex status_mutex_;  // guards everything below
+  std::error_code close_reason_;
+  IpEndpoint local_;
+  IpEndpoint remote_;
+  ConnectionCounters counters_;
+  std::size_t queued_bytes_ = 0;
+  std::size_t queued_count_ = 0;
+
+  std::atomic<std::chrono::milliseconds::rep> idle_timeout_ms_;
+};
+
+}  // namespace rtconn::connection

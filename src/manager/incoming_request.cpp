@@ -1,0 +1,30 @@
+#include "rtconn/incoming_request.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "sip/identifiers.hpp"
+
+namespace rtconn {
+
+IncomingRequest::IncomingRequest(SipMessage request, std::shared_ptr<RealTimeConnection> connection)
+    : request_(std::move(request)), connection_(std::move(connection)) {
+  // Inside a dialog the To tag exists already and response_to keeps it.
+  if (!request_.has_to_tag()) to_tag_ = sip::make_tag();
+}
+
+SipMessage IncomingRequest::make_response(int status_code, std::string_view reason_phrase) const {
+  return SipMessage::response_to(request_, status_code, reason_phrase, to_tag_);
+}
+
+void IncomingRequest::respond(int status_code, std::string_view reason_phrase) {
+  if (request_.method() == "ACK") return;
+  connection_->async_send(make_response(status_code, reason_phrase),
+                          [id = connection_->id(), status_code](std::error_code ec) {
+                            if (ec) {
+                              spdlog::warn("connection {}: {} response not sent: {}", id,
+                                           status_code, ec.message());
+                            }
+                          });
+}
+
+}  // namespace rtconn

@@ -1,0 +1,159 @@
+#include "manager/listener_set.hpp"
+
+#include <asio/ip/tcp.hpp>
+#include <asio/ip/v6_only.hpp>
+#include <spdlog/spdlog.h>
+
+#include "manager/manager_core.hpp"
+#include "rtconn/errors.hpp"
+
+namespace rtconn::detail {
+namespace {
+
+// Out of descriptors or memory is usually brief (connections are closing): pause accepting
+// rather than give up listening.
+bool is_transient_accept_error(const std::error_code& ec) {
+  return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
+         ec == std::errc::no_buffer_space || ec == std::errc::not_enough_memory ||
+         ec == asio::error::connection_aborted;
+}
+
+constexpr auto accept_retry_delay = std::chrono::milliseconds(100);
+
+}  // namespace
+
+class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(std::shared_ptr<ManagerCore> core, TransportType transport)
+      : core_(std::move(core)),
+        transport_(transport),
+        strand_(asio::make_strand(core_->executor())),
+        acceptor_(strand_),
+        retry_timer_(core_->clock()->make_timer(strand_)) {}
+
+  std::error_code open(const IpEndpoint& endpoint) {
+    const asio::ip::tcp::endpoint where(endpoint.address(), endpoint.port());
+    std::error_code ec;
+    acceptor_.open(where.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    // `[::]` means the IPv6 interfaces only; `0.0.0.0` covers IPv4, so both can be asked for.
+    if (!ec && endpoint.is_v6()) acceptor_.set_option(asio::ip::v6_only(true), ec);
+    if (!ec) acceptor_.bind(where, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec) {
+      const auto bound = acceptor_.local_endpoint(ec);
+      address_ = IpEndpoint(bound.address(), bound.port());
+    }
+    return ec;
+  }
+
+  const IpEndpoint& address() const noexcept { return address_; }
+
+  void start() {
+    asio::dispatch(strand_, [self = shared_from_this()] { self->accept(); });
+  }
+
+  void close() {
+    asio::dispatch(strand_, [self = shared_from_this()] {
+      self->closed_ = true;
+      self->retry_timer_->cancel();
+      std::error_code ignored;
+      self->acceptor_.close(ignored);
+    });
+  }
+
+ private:
+  void accept() {
+    if (closed_) return;
+    auto strand = asio::make_strand(core_->executor());
+    acceptor_.async_accept(strand, [self = shared_from_this(), strand](
+                                       std::error_code ec, asio::ip::tcp::socket socket) {
+      self->on_accept(ec, std::move(socket), strand);
+    });
+  }
+
+  void on_accept(std::error_code ec, asio::ip::tcp::socket socket,
+                 connection::StreamConnection::Strand strand) {
+    if (closed_) return;
+    if (!ec) {
+      core_->adopt_incoming(std::move(socket), std::move(strand), transport_);
+      return accept();
+    }
+    if (is_transient_accept_error(ec)) {
+      spdlog::warn("listener {}: accept paused: {}", address_.to_string(), ec.message());
+      retry_timer_->arm(accept_retry_delay, [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->accept();
+      });
+      return;
+    }
+    spdlog::error("listener {}: listening aborted: {}", address_.to_string(), ec.message());
+    closed_ = true;
+    core_->raise(core_, core_->events.listening_aborted, ListeningAbortedEventArgs{ec});
+  }
+
+  const std::shared_ptr<ManagerCore> core_;
+  const TransportType transport_;
+  asio::strand<asio::any_io_executor> strand_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<Timer> retry_timer_;
+  IpEndpoint address_;
+  bool closed_ = false;  // strand-only
+};
+
+ListenerSet::ListenerSet(std::shared_ptr<ManagerCore> core, TransportType transport)
+    : core_(std::move(core)), transport_(transport) {}
+
+ListenerSet::~ListenerSet() {
+  std::lock_guard lock(mutex_);
+  for (const auto& listener : listeners_) listener->close();
+}
+
+std::error_code ListenerSet::start(const std::vector<IpEndpoint>& endpoints) {
+  std::lock_guard lock(mutex_);
+  if (!listeners_.empty()) return make_error_code(errc::already_listening);
+  if (endpoints.empty()) return make_error_code(errc::invalid_argument);
+  if (core_->stopped()) return make_error_code(errc::shutdown);
+  std::vector<std::shared_ptr<Listener>> opened;
+  for (const auto& endpoint : endpoints) {
+    auto listener = std::make_shared<Listener>(core_, transport_);
+    if (const auto ec = listener->open(endpoint)) {
+      for (const auto& other : opened) other->close();
+      return ec;
+    }
+    opened.push_back(std::move(listener));
+  }
+  listeners_ = std::move(opened);
+  std::vector<IpEndpoint> addresses;
+  for (const auto& listener : listeners_) {
+    addresses.push_back(listener->address());
+    listener->start();
+  }
+  core_->raise(core_, core_->events.listening_addresses_changed,
+               ListeningAddressesChangedEventArgs{std::move(addresses)});
+  return {};
+}
+
+std::error_code ListenerSet::stop() {
+  std::lock_guard lock(mutex_);
+  if (listeners_.empty()) return make_error_code(errc::not_listening);
+  for (const auto& listener : listeners_) listener->close();
+  listeners_.clear();
+  core_->raise(core_, core_->events.listening_addresses_changed,
+               ListeningAddressesChangedEventArgs{});
+  core_->raise(core_, core_->events.listening_aborted, ListeningAbortedEventArgs{});
+  return {};
+}
+
+bool ListenerSet::listening() const {
+  std::lock_guard lock(mutex_);
+  return !listeners_.empty();
+}
+
+std::vector<IpEndpoint> ListenerSet::addresses() const {
+  std::lock_guard lock(mutex_);
+  std::vector<IpEndpoint> result;
+  for (const auto& listener : listeners_) result.push_back(listener->address());
+  return result;
+}
+
+}  // namespace rtconn::detail

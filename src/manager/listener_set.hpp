@@ -1,0 +1,37 @@
+#pragma once
+// The listening sockets of a server manager and their accept loops.
+
+#include <memory>
+#include <mutex>
+#include <system_error>
+#include <vector>
+
+#include "rtconn/ip_endpoint.hpp"
+#include "rtconn/transport_type.hpp"
+
+namespace rtconn::detail {
+
+class ManagerCore;
+
+class ListenerSet {
+ public:
+  ListenerSet(std::shared_ptr<ManagerCore> core, TransportType transport);
+  ~ListenerSet();
+
+  /// Listens on every endpoint or, on the first failure, on none.
+  std::error_code start(const std::vector<IpEndpoint>& endpoints);
+  /// Closes every listener; errc::not_listening when there was none.
+  std::error_code stop();
+  bool listening() const;
+  std::vector<IpEndpoint> addresses() const;
+
+ private:
+  class Listener;
+
+  const std::shared_ptr<ManagerCore> core_;
+  const TransportType transport_;
+  mutable std::mutex mutex_;  // guards listeners_
+  std::vector<std::shared_ptr<Listener>> listeners_;
+};
+
+}  // namespace rtconn::detail

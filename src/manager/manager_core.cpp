@@ -1,0 +1,251 @@
+#include "manager/manager_core.hpp"
+
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "rtconn/errors.hpp"
+#include "sip/identifiers.hpp"
+#include "stream/byte_stream.hpp"
+
+namespace rtconn::detail {
+namespace {
+
+std::uint64_t next_connection_id() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string machine_host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+connection::StreamConnection& as_stream_connection(RealTimeConnection& connection) {
+  // Every connection a manager holds is one it made.
+  return static_cast<connection::StreamConnection&>(connection);
+}
+
+}  // namespace
+
+void ManagerEvents::clear_all() {
+  EventAccess<ConnectionPoolEventArgs>::clear(pool_added);
+  EventAccess<ConnectionPoolEventArgs>::clear(pool_removed);
+  EventAccess<ConnectionEventArgs>::clear(incoming_added);
+  EventAccess<ConnectionEventArgs>::clear(incoming_removed);
+  EventAccess<ListeningAddressesChangedEventArgs>::clear(listening_addresses_changed);
+  EventAccess<ListeningAbortedEventArgs>::clear(listening_aborted);
+}
+
+ManagerCore::ManagerCore(asio::any_io_executor executor, ConnectionManagerOptions options)
+    : executor_(std::move(executor)),
+      event_strand_(asio::make_strand(executor_)),
+      clock_(options.clock ? options.clock : make_steady_clock()),
+      pending_(std::make_shared<PendingRequests>(executor_, clock_)),
+      options_(std::move(options)) {
+  options_.validate();
+  if (options_.local_host_name.empty()) options_.local_host_name = machine_host_name();
+}
+
+ConnectionManagerOptions ManagerCore::options() const {
+  std::lock_guard lock(options_mutex_);
+  return options_;
+}
+
+std::string ManagerCore::via_host() const {
+  std::lock_guard lock(options_mutex_);
+  return options_.local_host_name;
+}
+
+connection::ConnectionSettings ManagerCore::connection_settings(bool incoming) const {
+  std::lock_guard lock(options_mutex_);
+  connection::ConnectionSettings settings;
+  settings.framer = {options_.max_header_bytes, options_.max_message_bytes};
+  settings.idle_timeout = incoming ? options_.default_incoming_connection_timeout
+                                   : options_.default_outgoing_connection_timeout;
+  settings.new_connection_timeout =
+      incoming ? options_.new_incoming_connection_timeout : std::chrono::milliseconds{0};
+  settings.connect_timeout = options_.connect_timeout;
+  settings.max_write_queue_bytes = options_.max_write_queue_bytes;
+  settings.keep_alive_counts_as_activity = options_.keep_alive_counts_as_activity;
+  settings.clock = clock_;
+  return settings;
+}
+
+std::shared_ptr<ConnectionPool> ManagerCore::pool(const PoolKey& key, std::error_code& ec) {
+  ec.clear();
+  if (key.transport != TransportType::Tcp) {
+    ec = make_error_code(errc::transport_not_supported);
+    return nullptr;
+  }
+  std::shared_ptr<ConnectionPool> created;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped()) {
+      ec = make_error_code(errc::shutdown);
+      return nullptr;
+    }
+    if (const auto it = pools_.find(key); it != pools_.end()) return it->second;
+    created = PoolControl::make(key, options().default_maximum_number_of_connections_per_pool,
+                                executor_, weak_from_this());
+    pools_.emplace(key, created);
+    raise(shared_from_this(), events.pool_added, ConnectionPoolEventArgs{created});
+  }
+  spdlog::debug("connection pool {} added", key.to_string());
+  return created;
+}
+
+std::vector<std::shared_ptr<ConnectionPool>> ManagerCore::pools() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<ConnectionPool>> result;
+  result.reserve(pools_.size());
+  for (const auto& [key, pool] : pools_) result.push_back(pool);
+  return result;
+}
+
+void ManagerCore::send(const PoolKey& key, SipMessage message, Completion<std::error_code> done) {
+  // A pool found just as its last connection closed may be removed before it selects; the
+  // second look finds (or makes) its successor.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::error_code ec;
+    auto found = pool(key, ec);
+    if (!found) return done(ec);
+    auto connection = found->select_connection(ec);
+    if (connection) return connection->start_send(std::move(message), std::move(done));
+    if (ec != errc::pool_removed) return done(ec);
+  }
+  done(make_error_code(errc::pool_removed));
+}
+
+void ManagerCore::request(const PoolKey& key, SipMessage request,
+                          Completion<std::error_code, SipMessage> done) {
+  if (!request.is_request()) return done(make_error_code(errc::invalid_argument), {});
+  if (!request.header("Via")) {
+    request.add_header("Via", "SIP/2.0/" + std::string(via_protocol_name(key.transport)) + " " +
+                                  via_host() + ";branch=" + sip::make_branch() + ";rport");
+  }
+  auto match_key = PendingRequests::key_of(request);
+  if (match_key.empty()) return done(make_error_code(errc::invalid_argument), {});
+  pending_->add(match_key, options().request_timeout, std::move(done));
+  send(key, std::move(request), [pending = pending_, match_key](std::error_code ec) mutable {
+    if (ec) pending->fail(std::move(match_key), ec);
+  });
+}
+
+void ManagerCore::set_request_handler(RequestHandler handler) {
+  request_handler_.store(handler ? std::make_shared<const RequestHandler>(std::move(handler))
+                                 : nullptr);
+}
+
+void ManagerCore::adopt_incoming(asio::ip::tcp::socket socket,
+                                 connection::StreamConnection::Strand strand,
+                                 TransportType transport) {
+  auto connection = connection::StreamConnection::make_incoming(
+      next_connection_id(), transport, std::move(strand), stream::make_tcp_stream(std::move(socket)),
+      connection_settings(true), weak_from_this());
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped()) return;  // the socket closes with the connection object
+    incoming_.emplace(connection.get(), connection);
+    raise(shared_from_this(), events.incoming_added, ConnectionEventArgs{connection, {}});
+  }
+  connection->start();
+}
+
+std::vector<std::shared_ptr<RealTimeConnection>> ManagerCore::incoming() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<RealTimeConnection>> result;
+  result.reserve(incoming_.size());
+  for (const auto& [key, connection] : incoming_) result.push_back(connection);
+  return result;
+}
+
+void ManagerCore::stop() {
+  if (stopped_.exchange(true, std::memory_order_acq_rel)) return;
+  std::vector<std::shared_ptr<connection::StreamConnection>> incoming;
+  std::vector<std::shared_ptr<ConnectionPool>> pools;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, connection] : incoming_) incoming.push_back(connection);
+    for (const auto& [key, pool] : pools_) pools.push_back(pool);
+  }
+  const auto reason = make_error_code(errc::shutdown);
+  for (const auto& connection : incoming) connection->close(reason);
+  for (const auto& pool : pools) {
+    for (const auto& connection : pool->connections()) {
+      as_stream_connection(*connection).close(reason);
+    }
+    remove_pool_if_empty(pool);
+  }
+  pending_->fail_all(reason);
+}
+
+std::shared_ptr<RealTimeConnection> ManagerCore::open_connection(
+    const std::shared_ptr<ConnectionPool>& pool, std::error_code& ec) {
+  if (stopped()) {
+    ec = make_error_code(errc::shutdown);
+    return nullptr;
+  }
+  auto strand = asio::make_strand(executor_);
+  asio::ip::tcp::socket socket(strand);
+  const auto& key = pool->key();
+  return connection::StreamConnection::make_outgoing(
+      next_connection_id(), key.transport, strand, stream::make_tcp_stream(std::move(socket)),
+      {key.host, key.port}, connection_settings(false), weak_from_this(), pool);
+}
+
+void ManagerCore::start_connection(const std::shared_ptr<RealTimeConnection>& connection) {
+  as_stream_connection(*connection).start();
+}
+
+void ManagerCore::raise_pool_event(const std::shared_ptr<ConnectionPool>& pool, bool added,
+                                   ConnectionEventArgs args) {
+  raise(pool, added ? pool->connection_added : pool->connection_removed, std::move(args));
+}
+
+void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connection,
+                             SipMessage message) {
+  if (message.is_response()) return pending_->on_response(std::move(message));
+  IncomingRequest request(std::move(message), connection);
+  bool taken = false;
+  if (const auto handler = request_handler_.load(); handler && *handler) {
+    try {
+      taken = (*handler)(request);
+    } catch (const std::exception& e) {
+      spdlog::error("request handler threw: {}", e.what());
+    }
+  }
+  // A handler that declined but moved the request away left nothing to answer.
+  if (taken || !request.connection()) return;
+  request.respond(request.message().has_to_tag() ? 481 : 500);
+}
+
+void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connection,
+                            std::error_code reason) {
+  if (connection->is_incoming_connection()) {
+    std::lock_guard lock(mutex_);
+    if (incoming_.erase(connection.get()) > 0) {
+      raise(shared_from_this(), events.incoming_removed, ConnectionEventArgs{connection, reason});
+    }
+    return;
+  }
+  const auto pool = connection->connection_pool();
+  if (!pool) return;
+  const bool empty = PoolControl::remove_connection(*pool, *connection);
+  raise_pool_event(pool, false, {connection, reason});
+  if (empty) remove_pool_if_empty(pool);
+}
+
+void ManagerCore::remove_pool_if_empty(const std::shared_ptr<ConnectionPool>& pool) {
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = pools_.find(pool->key());
+    if (it == pools_.end() || it->second != pool || !PoolControl::remove_if_empty(*pool)) return;
+    pools_.erase(it);
+    raise(shared_from_this(), events.pool_removed, ConnectionPoolEventArgs{pool});
+  }
+  spdlog::debug("connection pool {} removed", pool->key().to_string());
+}
+
+}  // namespace rtconn::detail

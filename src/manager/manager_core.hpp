@@ -1,0 +1,117 @@
+#pragma once
+// The shared state behind a manager: outlives the public manager object while connections and
+// handlers still refer to it, so none of them can touch freed memory during teardown.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/strand.hpp>
+
+#include "connection/connection_observer.hpp"
+#include "connection/stream_connection.hpp"
+#include "manager/pending_requests.hpp"
+#include "pool/pool_host.hpp"
+#include "rtconn/connection_manager_options.hpp"
+#include "rtconn/event.hpp"
+#include "rtconn/event_args.hpp"
+#include "rtconn/real_time_connection_manager.hpp"
+
+namespace rtconn::detail {
+
+struct ManagerEvents {
+  Event<ConnectionPoolEventArgs> pool_added;
+  Event<ConnectionPoolEventArgs> pool_removed;
+  Event<ConnectionEventArgs> incoming_added;
+  Event<ConnectionEventArgs> incoming_removed;
+  Event<ListeningAddressesChangedEventArgs> listening_addresses_changed;
+  Event<ListeningAbortedEventArgs> listening_aborted;
+
+  void clear_all();
+};
+
+class ManagerCore final : public PoolHost,
+                          public connection::ConnectionObserver,
+                          public std::enable_shared_from_this<ManagerCore> {
+ public:
+  ManagerCore(asio::any_io_executor executor, ConnectionManagerOptions options);
+
+  ManagerEvents events;
+
+  const asio::any_io_executor& executor() const noexcept { return executor_; }
+  const std::shared_ptr<Clock>& clock() const noexcept { return clock_; }
+  ConnectionManagerOptions options() const;
+  /// Applies `change` to a copy, validates it (std::invalid_argument), and keeps it.
+  template <class Change>
+  void update_options(Change&& change) {
+    std::lock_guard lock(options_mutex_);
+    auto updated = options_;
+    change(updated);
+    updated.validate();
+    options_ = std::move(updated);
+  }
+  std::string via_host() const;
+
+  /// Find-or-create; null with `ec` set when stopped or the transport is not spoken.
+  std::shared_ptr<ConnectionPool> pool(const PoolKey& key, std::error_code& ec);
+  std::vector<std::shared_ptr<ConnectionPool>> pools() const;
+  void send(const PoolKey& key, SipMessage message, Completion<std::error_code> done);
+  void request(const PoolKey& key, SipMessage request, Completion<std::error_code, SipMessage> done);
+  void set_request_handler(RequestHandler handler);
+
+  /// Takes over a socket a listener accepted; `strand` is the one the socket is bound to.
+  void adopt_incoming(asio::ip::tcp::socket socket, connection::StreamConnection::Strand strand,
+                      TransportType transport);
+  std::vector<std::shared_ptr<RealTimeConnection>> incoming() const;
+
+  /// Raises `event` on the event strand; `owner` keeps the event alive until then.
+  template <class Args>
+  void raise(std::shared_ptr<const void> owner, const Event<Args>& event, Args args) {
+    asio::post(event_strand_, [owner = std::move(owner), &event, args = std::move(args)] {
+      EventAccess<Args>::raise(event, args);
+    });
+  }
+
+  bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
+  void stop();
+
+  // PoolHost
+  std::shared_ptr<RealTimeConnection> open_connection(const std::shared_ptr<ConnectionPool>& pool,
+                                                      std::error_code& ec) override;
+  void start_connection(const std::shared_ptr<RealTimeConnection>& connection) override;
+  void raise_pool_event(const std::shared_ptr<ConnectionPool>& pool, bool added,
+                        ConnectionEventArgs args) override;
+
+  // ConnectionObserver
+  void on_message(const std::shared_ptr<RealTimeConnection>& connection,
+                  SipMessage message) override;
+  void on_closed(const std::shared_ptr<RealTimeConnection>& connection,
+                 std::error_code reason) override;
+
+ private:
+  connection::ConnectionSettings connection_settings(bool incoming) const;
+  void remove_pool_if_empty(const std::shared_ptr<ConnectionPool>& pool);
+
+  const asio::any_io_executor executor_;
+  asio::strand<asio::any_io_executor> event_strand_;
+  const std::shared_ptr<Clock> clock_;
+  const std::shared_ptr<PendingRequests> pending_;
+
+  mutable std::mutex options_mutex_;  // guards options_
+  ConnectionManagerOptions options_;
+
+  // Read for every incoming request, so it is swapped atomically rather than locked.
+  std::atomic<std::shared_ptr<const RequestHandler>> request_handler_;
+  std::atomic<bool> stopped_{false};
+
+  mutable std::mutex mutex_;  // guards pools_ and incoming_; taken before any pool's own mutex
+  std::unordered_map<PoolKey, std::shared_ptr<ConnectionPool>> pools_;
+  std::unordered_map<const RealTimeConnection*, std::shared_ptr<connection::StreamConnection>>
+      incoming_;
+};
+
+}  // namespace rtconn::detail

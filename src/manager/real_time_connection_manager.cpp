@@ -1,0 +1,84 @@
+#include "rtconn/real_time_connection_manager.hpp"
+
+#include "io/owned_event_loop.hpp"
+#include "manager/manager_core.hpp"
+#include "rtconn/errors.hpp"
+
+namespace rtconn {
+namespace {
+
+std::unique_ptr<detail::OwnedEventLoop> loop_unless_given(const asio::any_io_executor& executor) {
+  return executor ? nullptr : std::make_unique<detail::OwnedEventLoop>();
+}
+
+}  // namespace
+
+RealTimeConnectionManager::RealTimeConnectionManager(asio::any_io_executor executor,
+                                                     ConnectionManagerOptions options)
+    : loop_(loop_unless_given(executor)),
+      core_(std::make_shared<detail::ManagerCore>(loop_ ? loop_->executor() : std::move(executor),
+                                                  std::move(options))),
+      connection_pool_added(core_->events.pool_added),
+      connection_pool_removed(core_->events.pool_removed) {}
+
+RealTimeConnectionManager::~RealTimeConnectionManager() {
+  core_->events.clear_all();
+  core_->stop();
+}
+
+asio::any_io_executor RealTimeConnectionManager::get_executor() const { return core_->executor(); }
+
+ConnectionManagerOptions RealTimeConnectionManager::options() const { return core_->options(); }
+
+std::string RealTimeConnectionManager::local_host_name() const { return core_->via_host(); }
+
+void RealTimeConnectionManager::set_default_maximum_number_of_connections_per_pool(int maximum) {
+  core_->update_options(
+      [maximum](auto& o) { o.default_maximum_number_of_connections_per_pool = maximum; });
+}
+
+void RealTimeConnectionManager::set_default_outgoing_connection_timeout(
+    std::chrono::milliseconds timeout) {
+  core_->update_options([timeout](auto& o) { o.default_outgoing_connection_timeout = timeout; });
+}
+
+void RealTimeConnectionManager::set_default_incoming_connection_timeout(
+    std::chrono::milliseconds timeout) {
+  core_->update_options([timeout](auto& o) { o.default_incoming_connection_timeout = timeout; });
+}
+
+void RealTimeConnectionManager::set_connection_throttling_marks(int high_mark, int low_mark) {
+  core_->update_options([=](auto& o) {
+    o.connection_throttling_high_mark = high_mark;
+    o.connection_throttling_low_mark = low_mark;
+  });
+}
+
+std::vector<std::shared_ptr<ConnectionPool>> RealTimeConnectionManager::connection_pools() const {
+  return core_->pools();
+}
+
+std::shared_ptr<ConnectionPool> RealTimeConnectionManager::connection_pool(const PoolKey& key) {
+  std::error_code ec;
+  auto pool = core_->pool(key, ec);
+  if (!pool) throw RealTimeException(ec, "cannot make a connection pool for " + key.to_string());
+  return pool;
+}
+
+void RealTimeConnectionManager::set_request_handler(RequestHandler handler) {
+  core_->set_request_handler(std::move(handler));
+}
+
+void RealTimeConnectionManager::stop() { core_->stop(); }
+
+void RealTimeConnectionManager::start_send(const PoolKey& key, SipMessage message,
+                                           detail::Completion<std::error_code> done) {
+  core_->send(key, std::move(message), std::move(done));
+}
+
+void RealTimeConnectionManager::start_request(const PoolKey& key, SipMessage request,
+                                              detail::Completion<std::error_code, SipMessage> done) {
+  core_->request(key, std::move(request), std::move(done));
+}
+
+}  // namespace rtconn

@@ -1,0 +1,178 @@
+#include <algorithm>
+
+#include "rtconn/errors.hpp"
+#include "rtconn/sip_message.hpp"
+#include "sip/text.hpp"
+
+namespace rtconn {
+namespace {
+
+constexpr std::string_view sip_version = "SIP/2.0";
+
+struct StartLine {
+  std::string_view method;
+  std::string_view request_uri;
+  int status_code = 0;
+  std::string_view reason_phrase;
+};
+
+// `Request-Line` or `Status-Line` (RFC 3261 7.1, 7.2); single spaces as the grammar says.
+std::optional<StartLine> parse_start_line(std::string_view line) {
+  if (line.size() > sip_version.size() && line[sip_version.size()] == ' ' &&
+      sip::iequals(line.substr(0, sip_version.size()), sip_version)) {
+    std::string_view rest = line.substr(sip_version.size() + 1);
+    if (rest.size() < 3) return std::nullopt;
+    // Codes outside 1xx..6xx are rejected; 0 would also make the message look like a request.
+    const auto code = sip::parse_decimal<unsigned>(rest.substr(0, 3));
+    if (!code || *code < 100 || *code > 699) return std::nullopt;
+    rest.remove_prefix(3);
+    // The space before an empty reason phrase is sometimes left out; nothing is lost by allowing
+    // it.
+    if (!rest.empty()) {
+      if (rest.front() != ' ') return std::nullopt;
+      rest.remove_prefix(1);
+    }
+    return StartLine{{}, {}, static_cast<int>(*code), rest};
+  }
+  const auto first_space = line.find(' ');
+  const auto last_space = line.rfind(' ');
+  if (first_space == std::string_view::npos || first_space == last_space) return std::nullopt;
+  StartLine start;
+  start.method = line.substr(0, first_space);
+  start.request_uri = line.substr(first_space + 1, last_space - first_space - 1);
+  if (!sip::is_token(start.method) || start.request_uri.empty() ||
+      start.request_uri.find(' ') != std::string_view::npos ||
+      !sip::iequals(line.substr(last_space + 1), sip_version)) {
+    return std::nullopt;
+  }
+  return start;
+}
+
+// `lines` is every header line, each ending in CRLF; none is empty, since the first empty line
+// ends the header section. Continuation lines (RFC 3261 7.3.1) are
+// joined to their header with one space. Content-Length is dropped: the body decides it.
+bool parse_header_lines(std::string_view lines, std::vector<HeaderField>& out) {
+  out.reserve(static_cast<std::size_t>(std::count(lines.begin(), lines.end(), '\n')));
+  bool have_header = false;
+  bool dropping = false;
+  while (!lines.empty()) {
+    const auto end = lines.find(sip::crlf);
+    const std::string_view line = lines.substr(0, end);
+    lines.remove_prefix(end + sip::crlf.size());
+
+    if (sip::is_wsp(line.front())) {
+      if (!have_header) return false;
+      const std::string_view more = sip::trim_wsp(line);
+      if (dropping || more.empty()) continue;
+      std::string& value = out.back().value;
+      if (!value.empty()) value += ' ';
+      value += more;
+      continue;
+    }
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) return false;
+    const std::string_view name = sip::trim_wsp(line.substr(0, colon));
+    if (!sip::is_token(name)) return false;
+    have_header = true;
+    dropping = header_names_equal(name, "Content-Length");
+    if (!dropping)
+      out.push_back({std::string(name), std::string(sip::trim_wsp(line.substr(colon + 1)))});
+  }
+  return true;
+}
+
+// The end of a quoted string that opens at `open`, honouring backslash escapes; npos if unclosed.
+std::size_t closing_quote(std::string_view text, std::size_t open) noexcept {
+  for (std::size_t i = open + 1; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      ++i;
+    } else if (text[i] == '"') {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// Where the header parameters of `value` start: the first ';' (or the ',' that ends the value)
+// outside a quoted display name and outside `<...>`, whose ';' belong to the URI.
+std::size_t end_of_address(std::string_view value) noexcept {
+  bool in_angle = false;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (in_angle) {
+      in_angle = c != '>';
+    } else if (c == '"') {
+      i = closing_quote(value, i);
+      if (i == std::string_view::npos) return value.size();
+    } else if (c == '<') {
+      in_angle = true;
+    } else if (c == ';' || c == ',') {
+      return i;
+    }
+  }
+  return value.size();
+}
+
+}  // namespace
+
+SipMessage SipMessage::parse(std::string_view bytes, std::error_code& ec) {
+  ec = make_error_code(errc::malformed_message);
+  const auto blank_line = bytes.find("\r\n\r\n");
+  if (blank_line == std::string_view::npos) return {};
+  const auto start_line_end = bytes.find(sip::crlf);
+  const auto start = parse_start_line(bytes.substr(0, start_line_end));
+  if (!start) return {};
+
+  SipMessage message;
+  const auto lines_begin = start_line_end + sip::crlf.size();
+  const auto lines_end = blank_line + sip::crlf.size();
+  if (lines_begin < lines_end &&
+      !parse_header_lines(bytes.substr(lines_begin, lines_end - lines_begin), message.headers_)) {
+    return {};
+  }
+  message.method_ = start->method;
+  message.request_uri_ = start->request_uri;
+  message.status_code_ = start->status_code;
+  message.reason_phrase_ = start->reason_phrase;
+  message.body_ = bytes.substr(blank_line + 4);
+  ec.clear();
+  return message;
+}
+
+std::optional<std::string_view> header_parameter(std::string_view value,
+                                                 std::string_view name) noexcept {
+  std::size_t i = end_of_address(value);
+  const auto skip_wsp = [&] {
+    while (i < value.size() && sip::is_wsp(value[i])) ++i;
+  };
+  const auto ends_param = [](char c) { return c == ';' || c == ','; };
+  while (i < value.size() && value[i] == ';') {
+    ++i;
+    skip_wsp();
+    const std::size_t name_begin = i;
+    while (i < value.size() && !ends_param(value[i]) && value[i] != '=' && !sip::is_wsp(value[i]))
+      ++i;
+    const std::string_view param_name = value.substr(name_begin, i - name_begin);
+    skip_wsp();
+    std::string_view param_value;
+    if (i < value.size() && value[i] == '=') {
+      ++i;
+      skip_wsp();
+      if (i < value.size() && value[i] == '"') {
+        const std::size_t close = closing_quote(value, i);
+        if (close == std::string_view::npos) return std::nullopt;
+        param_value = value.substr(i + 1, close - i - 1);
+        i = close + 1;
+      } else {
+        const std::size_t value_begin = i;
+        while (i < value.size() && !ends_param(value[i])) ++i;
+        param_value = sip::trim_wsp(value.substr(value_begin, i - value_begin));
+      }
+    }
+    if (sip::iequals(param_name, name)) return param_value;
+    while (i < value.size() && !ends_param(value[i])) ++i;
+  }
+  return std::nullopt;
+}
+
+}  // namespace rtconn

@@ -1,0 +1,35 @@
+#pragma once
+// A byte stream that is plain TCP or TLS over TCP, behind one interface, so the connection above
+// is transport-blind. Knows no SIP.
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <system_error>
+
+#include <asio/buffer.hpp>
+#include <asio/ip/tcp.hpp>
+
+namespace rtconn::stream {
+
+class ByteStream {
+ public:
+  using IoHandler = std::function<void(std::error_code, std::size_t)>;
+  using Handler = std::function<void(std::error_code)>;
+
+  virtual ~ByteStream() = default;
+
+  /// The TCP socket beneath: for connecting, endpoints and socket options.
+  virtual asio::ip::tcp::socket& socket() noexcept = 0;
+  /// Runs after the TCP connection exists: the TLS handshake, or nothing for TCP.
+  virtual void async_handshake(bool as_client, Handler handler) = 0;
+  virtual void async_read_some(asio::mutable_buffer buffer, IoHandler handler) = 0;
+  /// Writes every byte of `buffers` (one gathered write where the transport allows).
+  virtual void async_write(std::span<const asio::const_buffer> buffers, IoHandler handler) = 0;
+  /// Closes at once; pending operations complete with operation_aborted.
+  virtual void close() noexcept = 0;
+};
+
+std::unique_ptr<ByteStream> make_tcp_stream(asio::ip::tcp::socket socket);
+
+}  // namespace rtconn::stream

@@ -1,0 +1,50 @@
+#include <asio/post.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+
+#include "stream/byte_stream.hpp"
+
+namespace rtconn::stream {
+namespace {
+
+class TcpStream final : public ByteStream {
+ public:
+  explicit TcpStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+    std::error_code ignored;
+    // SIP over TCP is request/response: Nagle would hold a small response back for an ACK.
+    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  }
+
+  asio::ip::tcp::socket& socket() noexcept override { return socket_; }
+
+  void async_handshake(bool, Handler handler) override {
+    std::error_code ignored;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    asio::post(socket_.get_executor(), [handler = std::move(handler)] { handler({}); });
+  }
+
+  void async_read_some(asio::mutable_buffer buffer, IoHandler handler) override {
+    socket_.async_read_some(buffer, std::move(handler));
+  }
+
+  void async_write(std::span<const asio::const_buffer> buffers, IoHandler handler) override {
+    asio::async_write(socket_, buffers, std::move(handler));
+  }
+
+  void close() noexcept override {
+    std::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+ private:
+  asio::ip::tcp::socket socket_;
+};
+
+}  // namespace
+
+std::unique_ptr<ByteStream> make_tcp_stream(asio::ip::tcp::socket socket) {
+  return std::make_unique<TcpStream>(std::move(socket));
+}
+
+}  // namespace rtconn::stream
