@@ -8,6 +8,7 @@ namespace rtconn {
 namespace {
 
 constexpr std::string_view sip_version = "SIP/2.0";
+constexpr std::string_view header_section_end = "\r\n\r\n";
 
 struct StartLine {
   std::string_view method;
@@ -26,8 +27,7 @@ std::optional<StartLine> parse_start_line(std::string_view line) {
     const auto code = sip::parse_decimal<unsigned>(rest.substr(0, 3));
     if (!code || *code < 100 || *code > 699) return std::nullopt;
     rest.remove_prefix(3);
-    // The space before an empty reason phrase is sometimes left out; nothing is lost by allowing
-    // it.
+    // Some peers leave out the space before an empty reason phrase; accepting it costs nothing.
     if (!rest.empty()) {
       if (rest.front() != ' ') return std::nullopt;
       rest.remove_prefix(1);
@@ -49,8 +49,8 @@ std::optional<StartLine> parse_start_line(std::string_view line) {
 }
 
 // `lines` is every header line, each ending in CRLF; none is empty, since the first empty line
-// ends the header section. Continuation lines (RFC 3261 7.3.1) are
-// joined to their header with one space. Content-Length is dropped: the body decides it.
+// ends the header section. Continuation lines (RFC 3261 7.3.1) are joined to their header with
+// one space. Content-Length is dropped: the body decides it.
 bool parse_header_lines(std::string_view lines, std::vector<HeaderField>& out) {
   out.reserve(static_cast<std::size_t>(std::count(lines.begin(), lines.end(), '\n')));
   bool have_header = false;
@@ -75,8 +75,9 @@ bool parse_header_lines(std::string_view lines, std::vector<HeaderField>& out) {
     if (!sip::is_token(name)) return false;
     have_header = true;
     dropping = header_names_equal(name, "Content-Length");
-    if (!dropping)
+    if (!dropping) {
       out.push_back({std::string(name), std::string(sip::trim_wsp(line.substr(colon + 1)))});
+    }
   }
   return true;
 }
@@ -117,7 +118,7 @@ std::size_t end_of_address(std::string_view value) noexcept {
 
 SipMessage SipMessage::parse(std::string_view bytes, std::error_code& ec) {
   ec = make_error_code(errc::malformed_message);
-  const auto blank_line = bytes.find("\r\n\r\n");
+  const auto blank_line = bytes.find(header_section_end);
   if (blank_line == std::string_view::npos) return {};
   const auto start_line_end = bytes.find(sip::crlf);
   const auto start = parse_start_line(bytes.substr(0, start_line_end));
@@ -134,7 +135,7 @@ SipMessage SipMessage::parse(std::string_view bytes, std::error_code& ec) {
   message.request_uri_ = start->request_uri;
   message.status_code_ = start->status_code;
   message.reason_phrase_ = start->reason_phrase;
-  message.body_ = bytes.substr(blank_line + 4);
+  message.body_ = bytes.substr(blank_line + header_section_end.size());
   ec.clear();
   return message;
 }
@@ -150,8 +151,9 @@ std::optional<std::string_view> header_parameter(std::string_view value,
     ++i;
     skip_wsp();
     const std::size_t name_begin = i;
-    while (i < value.size() && !ends_param(value[i]) && value[i] != '=' && !sip::is_wsp(value[i]))
+    while (i < value.size() && !ends_param(value[i]) && value[i] != '=' && !sip::is_wsp(value[i])) {
       ++i;
+    }
     const std::string_view param_name = value.substr(name_begin, i - name_begin);
     skip_wsp();
     std::string_view param_value;

@@ -1,0 +1,109 @@
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "options_request.hpp"
+#include "rtconn/real_time_client_connection_manager.hpp"
+#include "rtconn/sip_uri.hpp"
+
+namespace rtconn::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Runs `count` requests with `connections` of them in flight at a time: each finished request
+// starts the next, so the pool (capped at `connections`) opens exactly that many connections.
+class PingRun {
+ public:
+  PingRun(RealTimeClientConnectionManager& manager, PoolKey key, const PingArguments& arguments)
+      : manager_(manager), key_(std::move(key)), arguments_(arguments) {}
+
+  void run() {
+    for (int i = 0; i < arguments_.connections; ++i) next();
+    finished_.get_future().wait();
+  }
+
+  int summarize() const {
+    std::lock_guard lock(mutex_);
+    fmt::print("--- {} ping: {} sent, {} answered 2xx, {} failed ---\n", arguments_.uri,
+               arguments_.count, rtts_.size(), failed_);
+    if (!rtts_.empty()) {
+      auto sorted = rtts_;
+      std::sort(sorted.begin(), sorted.end());
+      const double sum = std::accumulate(sorted.begin(), sorted.end(), 0.0);
+      fmt::print("rtt min/avg/p99/max = {:.3f}/{:.3f}/{:.3f}/{:.3f} ms\n", sorted.front(),
+                 sum / sorted.size(), sorted[(sorted.size() - 1) * 99 / 100], sorted.back());
+    }
+    return failed_ == 0 ? 0 : 1;
+  }
+
+ private:
+  void next() {
+    const int sequence = started_.fetch_add(1) + 1;
+    if (sequence > arguments_.count) {
+      if (++idle_workers_ == arguments_.connections) finished_.set_value();
+      return;
+    }
+    const auto start = Clock::now();
+    manager_.async_request(
+        key_, make_options_request(arguments_.uri, manager_.local_host_name(), sequence),
+        [this, sequence, start](std::error_code ec, SipMessage response) {
+          record(sequence, ec, response, Clock::now() - start);
+          next();
+        });
+  }
+
+  void record(int sequence, std::error_code ec, const SipMessage& response,
+              Clock::duration elapsed) {
+    const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
+    std::lock_guard lock(mutex_);
+    const bool ok = !ec && response.status_code() >= 200 && response.status_code() < 300;
+    if (ok) {
+      rtts_.push_back(ms);
+    } else {
+      ++failed_;
+    }
+    if (arguments_.quiet) return;
+    if (ec) {
+      fmt::print("seq={} failed: {} ({:.3f} ms)\n", sequence, ec.message(), ms);
+    } else {
+      fmt::print("{} {} from {} seq={} time={:.3f} ms\n", response.status_code(),
+                 response.reason_phrase(), key_.to_string(), sequence, ms);
+    }
+  }
+
+  RealTimeClientConnectionManager& manager_;
+  const PoolKey key_;
+  const PingArguments& arguments_;
+  std::atomic<int> started_{0};
+  std::atomic<int> idle_workers_{0};
+  std::promise<void> finished_;
+  mutable std::mutex mutex_;  // guards rtts_, failed_ and stdout
+  std::vector<double> rtts_;
+  int failed_ = 0;
+};
+
+}  // namespace
+
+int ping(const PingArguments& arguments) {
+  const auto uri = SipUri::parse(arguments.uri);
+  if (!uri) throw std::invalid_argument("not a SIP URI: " + arguments.uri);
+  const auto key = PoolKey::from_uri(*uri);
+  if (!key) throw std::invalid_argument("no TCP or TLS transport for " + arguments.uri);
+
+  ConnectionManagerOptions options;
+  options.default_maximum_number_of_connections_per_pool = arguments.connections;
+  options.request_timeout = std::chrono::milliseconds(arguments.timeout_ms);
+  RealTimeClientConnectionManager manager(options);
+  PingRun run(manager, *key, arguments);
+  run.run();
+  return run.summarize();
+}
+
+}  // namespace rtconn::cli
