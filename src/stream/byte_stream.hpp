@@ -7,8 +7,14 @@
 #include <span>
 #include <system_error>
 
+#include <string>
+
 #include <asio/buffer.hpp>
 #include <asio/ip/tcp.hpp>
+
+namespace asio::ssl {
+class context;
+}
 
 namespace rtconn::stream {
 
@@ -28,8 +34,16 @@ class ByteStream {
   virtual void async_write(std::span<const asio::const_buffer> buffers, IoHandler handler) = 0;
   /// Closes at once; pending operations complete with operation_aborted.
   virtual void close() noexcept = 0;
+  /// The lower layer's own words for the last handshake failure (OpenSSL's reason), if any.
+  virtual std::string failure_detail() const { return {}; }
 };
 
 std::unique_ptr<ByteStream> make_tcp_stream(asio::ip::tcp::socket socket);
+
+/// TLS over `socket`. A client checks that the server's certificate names `expected_host`
+/// (RFC 5922; skipped when empty) and sends it as SNI when it is a name.
+std::unique_ptr<ByteStream> make_tls_stream(asio::ip::tcp::socket socket,
+                                            std::shared_ptr<asio::ssl::context> context,
+                                            std::string expected_host);
 
 }  // namespace rtconn::stream

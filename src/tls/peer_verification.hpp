@@ -1,0 +1,19 @@
+#pragma once
+// Checking who the peer is, after OpenSSL checked its chain.
+
+#include <string_view>
+#include <system_error>
+
+#include <openssl/ssl.h>
+
+namespace rtconn::tls {
+
+/// RFC 5922 section 7.1 for a SIP domain: subjectAltName `sip:` URIs naming it, else dNSName
+/// entries equal to it (no wildcards), else the subject CN when the certificate has neither; an
+/// IP address must be an iPAddress entry.
+bool certificate_names_host(X509* certificate, std::string_view host);
+
+/// The TlsFailureReason for an X509_V_ERR_* verification result.
+std::error_code error_of_verify_result(long result);
+
+}  // namespace rtconn::tls

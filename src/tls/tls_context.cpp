@@ -1,0 +1,110 @@
+#include "tls/tls_context.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <stdexcept>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "rtconn/tls_failure.hpp"
+
+namespace rtconn::tls {
+namespace {
+
+// Forward secrecy and AEAD only; TLS 1.3 suites are OpenSSL's defaults, all of which qualify.
+constexpr const char* tls12_ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+void fail_if(bool failed, const std::string& what) {
+  if (failed) {
+    throw TlsFailureException(TlsFailureReason::Other, what + ": " + take_openssl_error("failed"));
+  }
+}
+
+// Lets Wireshark decrypt a capture: NSS key log lines appended to $SSLKEYLOGFILE.
+void log_key(const SSL*, const char* line) {
+  static std::mutex mutex;
+  const char* path = std::getenv("SSLKEYLOGFILE");
+  if (!path || !*path) return;
+  std::lock_guard lock(mutex);
+  if (FILE* file = std::fopen(path, "a")) {
+    std::fprintf(file, "%s\n", line);
+    std::fclose(file);
+  }
+}
+
+std::shared_ptr<asio::ssl::context> make_base_context() {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls);
+  SSL_CTX* ctx = context->native_handle();
+  fail_if(SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1, "TLS minimum version");
+  fail_if(SSL_CTX_set_cipher_list(ctx, tls12_ciphers) != 1, "TLS 1.2 cipher list");
+  fail_if(SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1, "TLS groups");
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                               SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Idle connections then hold no record buffers: tens of KiB each otherwise.
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  if (std::getenv("SSLKEYLOGFILE")) SSL_CTX_set_keylog_callback(ctx, log_key);
+  return context;
+}
+
+void load_trust(SSL_CTX* ctx, const TrustSettings& trust) {
+  if (trust.system_bundle) fail_if(SSL_CTX_set_default_verify_paths(ctx) != 1, "system CA bundle");
+  for (const auto& file : trust.anchor_files) {
+    fail_if(SSL_CTX_load_verify_locations(ctx, file.c_str(), nullptr) != 1,
+            "trust anchors " + file.string());
+  }
+  for (const auto& directory : trust.anchor_directories) {
+    std::error_code ec;
+    for (const auto& item : std::filesystem::directory_iterator(directory, ec)) {
+      const auto extension = item.path().extension();
+      if (extension != ".pem" && extension != ".crt") continue;
+      fail_if(SSL_CTX_load_verify_locations(ctx, item.path().c_str(), nullptr) != 1,
+              "trust anchors " + item.path().string());
+    }
+  }
+}
+
+void use_identity(SSL_CTX* ctx, const LocalIdentity& identity) {
+  fail_if(SSL_CTX_use_certificate(ctx, identity.certificate.get()) != 1, "certificate");
+  fail_if(SSL_CTX_use_PrivateKey(ctx, identity.key.get()) != 1, "private key");
+  for (const auto& link : identity.chain) {
+    fail_if(SSL_CTX_add1_chain_cert(ctx, link.get()) != 1, "certificate chain");
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<asio::ssl::context> make_server_context(const LocalIdentity& identity,
+                                                        const TrustSettings& trust,
+                                                        bool require_client_certificate) {
+  auto context = make_base_context();
+  SSL_CTX* ctx = context->native_handle();
+  use_identity(ctx, identity);
+  static const unsigned char session_context[] = "rtconn";
+  SSL_CTX_set_session_id_context(ctx, session_context, sizeof session_context - 1);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+  if (require_client_certificate) {
+    load_trust(ctx, trust);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  } else {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  }
+  return context;
+}
+
+std::shared_ptr<asio::ssl::context> make_client_context(const TrustSettings& trust,
+                                                        const LocalIdentity* identity) {
+  auto context = make_base_context();
+  SSL_CTX* ctx = context->native_handle();
+  load_trust(ctx, trust);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT);
+  if (identity) use_identity(ctx, *identity);
+  return context;
+}
+
+}  // namespace rtconn::tls

@@ -1,0 +1,66 @@
+#include "tls/x509_facts.hpp"
+
+#include <ctime>
+
+#include <openssl/x509v3.h>
+
+#include "tls/openssl_handles.hpp"
+
+namespace rtconn::tls {
+
+std::string name_to_string(const X509_NAME* name) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  // RFC 2253 order and escaping, but UTF-8 kept as is rather than escaped byte by byte.
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
+SerialNumber serial_of(const X509* certificate) {
+  const ASN1_INTEGER* serial = X509_get0_serialNumber(certificate);
+  BIGNUM* number = ASN1_INTEGER_to_BN(serial, nullptr);
+  SerialNumber bytes(static_cast<std::size_t>(BN_num_bytes(number)));
+  BN_bn2bin(number, bytes.data());
+  BN_free(number);
+  if (bytes.empty()) bytes.push_back(0);
+  return bytes;
+}
+
+std::chrono::system_clock::time_point time_of(const ASN1_TIME* time) {
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(time, &tm) != 1) return {};
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+std::vector<std::string> alt_names_of(const X509* certificate, int kind) {
+  std::vector<std::string> names;
+  auto* alt = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr));
+  if (!alt) return names;
+  for (int i = 0; i < sk_GENERAL_NAME_num(alt); ++i) {
+    const GENERAL_NAME* entry = sk_GENERAL_NAME_value(alt, i);
+    if (entry->type != kind || (kind != GEN_DNS && kind != GEN_URI)) continue;
+    const ASN1_IA5STRING* text = kind == GEN_DNS ? entry->d.dNSName : entry->d.uniformResourceIdentifier;
+    names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
+                       static_cast<std::size_t>(ASN1_STRING_length(text)));
+  }
+  GENERAL_NAMES_free(alt);
+  return names;
+}
+
+StoredCertificate describe(const X509* certificate, bool has_private_key,
+                           const std::filesystem::path& file) {
+  StoredCertificate info;
+  info.subject = name_to_string(X509_get_subject_name(certificate));
+  info.issuer = name_to_string(X509_get_issuer_name(certificate));
+  info.serial = serial_of(certificate);
+  info.not_before = time_of(X509_get0_notBefore(certificate));
+  info.not_after = time_of(X509_get0_notAfter(certificate));
+  info.has_private_key = has_private_key;
+  info.dns_names = alt_names_of(certificate, GEN_DNS);
+  info.file = file;
+  return info;
+}
+
+}  // namespace rtconn::tls
