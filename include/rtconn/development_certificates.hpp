@@ -11,8 +11,8 @@ namespace rtconn {
 /// What `ensure_development_certificates` made or found.
 struct DevelopmentCertificates {
   CertificateId ca;
-  CertificateId server;  ///< for localhost, 127.0.0.1, ::1 and sip:localhost
-  CertificateId client;  ///< for mutual TLS
+  CertificateId server;           ///< for localhost, 127.0.0.1, ::1 and sip:localhost
+  CertificateId client;           ///< for mutual TLS
   std::filesystem::path ca_file;  ///< the CA certificate, also placed in the store's trusted/
 };
 

@@ -22,8 +22,8 @@ enum class TlsFailureReason {
   TlsNegotiationFailure,              ///< the handshake failed (protocol, cipher, garbage)
   RemoteDisconnected,                 ///< the peer closed during the handshake
   RemoteCertificateRevoked,
-  RemoteCertificateInvalidUsage,      ///< the certificate may not be used for this purpose
-  RemoteCertificateMissing,           ///< mutual TLS: the client presented no certificate
+  RemoteCertificateInvalidUsage,  ///< the certificate may not be used for this purpose
+  RemoteCertificateMissing,       ///< mutual TLS: the client presented no certificate
 };
 
 /// The category of TlsFailureReason values ("rtconn.tls").

@@ -1,7 +1,7 @@
+#include <openssl/err.h>
 #include <asio/ssl/error.hpp>
 #include <asio/ssl/stream.hpp>
 #include <asio/write.hpp>
-#include <openssl/err.h>
 
 #include "rtconn/tls_failure.hpp"
 #include "stream/byte_stream.hpp"

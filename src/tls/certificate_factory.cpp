@@ -63,7 +63,8 @@ IssuedCertificate issue_certificate(const CertificateRequest& request,
                 request.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
   add_extension(certificate, signer, NID_key_usage,
                 request.is_ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
-  if (!request.is_ca) add_extension(certificate, signer, NID_ext_key_usage, "serverAuth,clientAuth");
+  if (!request.is_ca)
+    add_extension(certificate, signer, NID_ext_key_usage, "serverAuth,clientAuth");
   add_extension(certificate, signer, NID_subject_key_identifier, "hash");
   if (issuer) add_extension(certificate, signer, NID_authority_key_identifier, "keyid:always");
   if (!request.alt_names.empty()) {
@@ -93,8 +94,8 @@ void write_pem(const std::filesystem::path& file, const X509* certificate, const
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     if (key) {
-      std::filesystem::permissions(temporary, std::filesystem::perms::owner_read |
-                                                  std::filesystem::perms::owner_write);
+      std::filesystem::permissions(
+          temporary, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     }
     out.write(data, size);
     if (!out) throw std::runtime_error("cannot write " + temporary.string());

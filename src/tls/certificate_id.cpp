@@ -26,10 +26,17 @@ int hex_value(char c) {
 std::string canonical_attribute_type(std::string type) {
   for (auto& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   static const std::pair<const char*, const char*> aliases[] = {
-      {"COMMONNAME", "CN"},       {"ORGANIZATIONNAME", "O"},       {"ORGANIZATIONALUNITNAME", "OU"},
-      {"COUNTRYNAME", "C"},       {"STATEORPROVINCENAME", "ST"},   {"S", "ST"},
-      {"LOCALITYNAME", "L"},      {"EMAILADDRESS", "E"},           {"STREETADDRESS", "STREET"},
-      {"DOMAINCOMPONENT", "DC"},  {"USERID", "UID"},
+      {"COMMONNAME", "CN"},
+      {"ORGANIZATIONNAME", "O"},
+      {"ORGANIZATIONALUNITNAME", "OU"},
+      {"COUNTRYNAME", "C"},
+      {"STATEORPROVINCENAME", "ST"},
+      {"S", "ST"},
+      {"LOCALITYNAME", "L"},
+      {"EMAILADDRESS", "E"},
+      {"STREETADDRESS", "STREET"},
+      {"DOMAINCOMPONENT", "DC"},
+      {"USERID", "UID"},
   };
   for (const auto& [from, to] : aliases) {
     if (type == from) return to;
@@ -113,7 +120,8 @@ std::optional<SerialNumber> serial_from_hex(std::string_view text) {
   if (digits.size() % 2 != 0) digits.insert(digits.begin(), '0');
   SerialNumber serial;
   for (std::size_t i = 0; i < digits.size(); i += 2) {
-    serial.push_back(static_cast<std::uint8_t>(hex_value(digits[i]) * 16 + hex_value(digits[i + 1])));
+    serial.push_back(
+        static_cast<std::uint8_t>(hex_value(digits[i]) * 16 + hex_value(digits[i + 1])));
   }
   return serial;
 }

@@ -9,14 +9,16 @@
 namespace rtconn {
 
 std::filesystem::path CertificateStore::default_directory() {
-  if (const char* explicit_store = std::getenv("RTCONN_CERT_STORE"); explicit_store && *explicit_store) {
+  if (const char* explicit_store = std::getenv("RTCONN_CERT_STORE");
+      explicit_store && *explicit_store) {
     return explicit_store;
   }
   if (const char* data = std::getenv("XDG_DATA_HOME"); data && *data) {
     return std::filesystem::path(data) / "rtconn" / "certs";
   }
   const char* home = std::getenv("HOME");
-  return std::filesystem::path(home && *home ? home : ".") / ".local" / "share" / "rtconn" / "certs";
+  return std::filesystem::path(home && *home ? home : ".") / ".local" / "share" / "rtconn" /
+         "certs";
 }
 
 CertificateStore::CertificateStore() : CertificateStore(default_directory()) {}

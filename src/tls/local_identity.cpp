@@ -38,9 +38,9 @@ LocalIdentity load_local_identity(const CertificateStore& store, const Certifica
                                 "no certificate with " + describe_id(id) + " in " +
                                     store.directory().string() + "; unreadable:" + files);
     }
-    throw TlsFailureException(TlsFailureReason::LocalCertificateNotFound,
-                              "no certificate with " + describe_id(id) + " in " +
-                                  store.directory().string());
+    throw TlsFailureException(
+        TlsFailureReason::LocalCertificateNotFound,
+        "no certificate with " + describe_id(id) + " in " + store.directory().string());
   }
   // A copy of the certificate without its key may sit beside the one with it.
   const auto with_key = std::find_if(matches.begin(), matches.end(),
@@ -48,9 +48,9 @@ LocalIdentity load_local_identity(const CertificateStore& store, const Certifica
   StoreEntry& entry = with_key != matches.end() ? **with_key : *matches.front();
   const auto where = entry.file.string();
   if (!entry.key) {
-    throw TlsFailureException(TlsFailureReason::LocalCertificatePrivateKeyMissing,
-                              "certificate with " + describe_id(id) + " in " + where +
-                                  " has no private key beside it");
+    throw TlsFailureException(
+        TlsFailureReason::LocalCertificatePrivateKeyMissing,
+        "certificate with " + describe_id(id) + " in " + where + " has no private key beside it");
   }
   if (X509_check_private_key(entry.certificate.get(), entry.key.get()) != 1) {
     ERR_clear_error();

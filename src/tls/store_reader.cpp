@@ -99,7 +99,8 @@ void read_pkcs12(const CertificateStore& store, const std::filesystem::path& fil
   entry.file = file;
   entry.certificate.reset(certificate);
   entry.key.reset(key);
-  for (int i = 0; chain && i < sk_X509_num(chain); ++i) entry.chain.emplace_back(sk_X509_value(chain, i));
+  for (int i = 0; chain && i < sk_X509_num(chain); ++i)
+    entry.chain.emplace_back(sk_X509_value(chain, i));
   sk_X509_free(chain);  // the certificates now belong to entry.chain
   contents.entries.push_back(std::move(entry));
 }

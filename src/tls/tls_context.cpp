@@ -43,8 +43,8 @@ std::shared_ptr<asio::ssl::context> make_base_context() {
   fail_if(SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1, "TLS minimum version");
   fail_if(SSL_CTX_set_cipher_list(ctx, tls12_ciphers) != 1, "TLS 1.2 cipher list");
   fail_if(SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1, "TLS groups");
-  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                               SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Idle connections then hold no record buffers: tens of KiB each otherwise.
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   if (std::getenv("SSLKEYLOGFILE")) SSL_CTX_set_keylog_callback(ctx, log_key);

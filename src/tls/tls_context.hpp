@@ -14,8 +14,8 @@ namespace rtconn::tls {
 
 /// Where trust anchors come from.
 struct TrustSettings {
-  bool system_bundle = true;                        // the system's CA bundle
-  std::vector<std::filesystem::path> anchor_files;  // PEM files, each one or more CAs
+  bool system_bundle = true;                              // the system's CA bundle
+  std::vector<std::filesystem::path> anchor_files;        // PEM files, each one or more CAs
   std::vector<std::filesystem::path> anchor_directories;  // every .pem/.crt in them
 };
 

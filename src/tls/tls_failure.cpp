@@ -8,23 +8,32 @@ class tls_category_impl final : public std::error_category {
   const char* name() const noexcept override { return "rtconn.tls"; }
   std::string message(int value) const override {
     switch (static_cast<TlsFailureReason>(value)) {
-      case TlsFailureReason::Other: return "TLS failed";
-      case TlsFailureReason::LocalCertificateNotFound: return "local certificate not found";
+      case TlsFailureReason::Other:
+        return "TLS failed";
+      case TlsFailureReason::LocalCertificateNotFound:
+        return "local certificate not found";
       case TlsFailureReason::LocalCertificatePrivateKeyMissing:
         return "local certificate has no private key";
       case TlsFailureReason::LocalCertificateKeyMismatch:
         return "private key does not match the local certificate";
-      case TlsFailureReason::LocalCertificateUnreadable: return "certificate file unreadable";
-      case TlsFailureReason::CertificateExpired: return "certificate expired or not yet valid";
-      case TlsFailureReason::UntrustedRemoteCertificate: return "remote certificate not trusted";
+      case TlsFailureReason::LocalCertificateUnreadable:
+        return "certificate file unreadable";
+      case TlsFailureReason::CertificateExpired:
+        return "certificate expired or not yet valid";
+      case TlsFailureReason::UntrustedRemoteCertificate:
+        return "remote certificate not trusted";
       case TlsFailureReason::IncorrectNameInRemoteCertificate:
         return "remote certificate names another host";
-      case TlsFailureReason::TlsNegotiationFailure: return "TLS negotiation failed";
-      case TlsFailureReason::RemoteDisconnected: return "remote closed during TLS negotiation";
-      case TlsFailureReason::RemoteCertificateRevoked: return "remote certificate revoked";
+      case TlsFailureReason::TlsNegotiationFailure:
+        return "TLS negotiation failed";
+      case TlsFailureReason::RemoteDisconnected:
+        return "remote closed during TLS negotiation";
+      case TlsFailureReason::RemoteCertificateRevoked:
+        return "remote certificate revoked";
       case TlsFailureReason::RemoteCertificateInvalidUsage:
         return "remote certificate not valid for this use";
-      case TlsFailureReason::RemoteCertificateMissing: return "remote presented no certificate";
+      case TlsFailureReason::RemoteCertificateMissing:
+        return "remote presented no certificate";
     }
     return "unknown TLS failure";
   }

@@ -41,7 +41,8 @@ std::vector<std::string> alt_names_of(const X509* certificate, int kind) {
   for (int i = 0; i < sk_GENERAL_NAME_num(alt); ++i) {
     const GENERAL_NAME* entry = sk_GENERAL_NAME_value(alt, i);
     if (entry->type != kind || (kind != GEN_DNS && kind != GEN_URI)) continue;
-    const ASN1_IA5STRING* text = kind == GEN_DNS ? entry->d.dNSName : entry->d.uniformResourceIdentifier;
+    const ASN1_IA5STRING* text =
+        kind == GEN_DNS ? entry->d.dNSName : entry->d.uniformResourceIdentifier;
     names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
                        static_cast<std::size_t>(ASN1_STRING_length(text)));
   }
