@@ -5,14 +5,31 @@
 #include <chrono>
 #include <climits>
 #include <cstddef>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "rtconn/certificate_id.hpp"
 #include "rtconn/clock.hpp"
 
 namespace rtconn {
 
 using namespace std::chrono_literals;
+
+/// TLS settings of a manager: what it trusts and which certificate it presents.
+struct TlsOptions {
+  /// Where certificates are looked up; empty means CertificateStore::default_directory().
+  std::filesystem::path certificate_store;
+  /// Trust the system's CA bundle (beside the store's `trusted/` folder, always trusted).
+  bool trust_system_bundle = true;
+  /// More trust anchors: PEM files of CA certificates.
+  std::vector<std::filesystem::path> trusted_ca_files;
+  /// This side's certificate (UCMA's issuer + serial): what a client presents to servers that
+  /// ask for one (mutual TLS). A TLS server manager takes its own in its constructor.
+  std::optional<CertificateId> certificate;
+};
 
 /// Settings a manager is made with. Every limit a remote peer could make the manager spend lives
 /// here, per manager (never process-wide). `validate()` throws std::invalid_argument naming the
@@ -49,6 +66,9 @@ struct ConnectionManagerOptions {
   /// Bytes a connection may hold queued for writing; beyond it `async_send` fails with
   /// errc::write_queue_full, so a slow reader cannot make memory grow without bound.
   std::size_t max_write_queue_bytes = 4 * 1024 * 1024;
+
+  /// TLS pools and listeners.
+  TlsOptions tls;
 
   /// Source of time and timers; null means the real steady clock.
   std::shared_ptr<Clock> clock;

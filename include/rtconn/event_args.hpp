@@ -3,6 +3,7 @@
 /// Arguments of the managers' events (UCMA's CollectionChangedEventArgs and friends).
 
 #include <memory>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -27,6 +28,13 @@ struct ConnectionEventArgs {
 /// ListeningAddressesChanged: the addresses the server manager now listens on (empty: none).
 struct ListeningAddressesChangedEventArgs {
   std::vector<IpEndpoint> addresses;
+};
+
+/// IncomingTlsNegotiationFailed: a peer connected but TLS could not be set up with it.
+struct TlsNegotiationFailedEventArgs {
+  IpEndpoint remote_endpoint;
+  std::error_code error;  ///< a TlsFailureReason, or the socket error that ended the handshake
+  std::string detail;     ///< OpenSSL's own words, where it had any
 };
 
 /// ListeningAborted: listening ended; `error` is empty when the application stopped it.

@@ -71,11 +71,19 @@ void StreamConnection::start() {
     if (self->state() != ConnectionState::connecting) return;
     self->arm_timer();
     if (self->is_incoming_connection()) {
+      self->record_endpoints();  // known from accept: failed handshakes can name the peer
       self->stream_->async_handshake(false, [self](std::error_code ec) { self->on_connected(ec); });
     } else {
       self->connect();
     }
   });
+}
+
+void StreamConnection::record_endpoints() {
+  std::error_code ignored;
+  std::lock_guard lock(status_mutex_);
+  local_ = to_ip_endpoint(stream_->socket().local_endpoint(ignored));
+  remote_ = to_ip_endpoint(stream_->socket().remote_endpoint(ignored));
 }
 
 void StreamConnection::connect() {
@@ -119,13 +127,9 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
     case ConnectionState::connecting:
       return;  // never re-entered
     case ConnectionState::ready: {
-      std::error_code ignored;
-      {
-        std::lock_guard lock(status_mutex_);
-        local_ = to_ip_endpoint(stream_->socket().local_endpoint(ignored));
-        remote_ = to_ip_endpoint(stream_->socket().remote_endpoint(ignored));
-      }
+      if (!is_incoming_connection()) record_endpoints();
       state_.store(ConnectionState::ready, std::memory_order_release);
+      if (auto observer = observer_.lock()) observer->on_ready(shared_from_this());
       read();
       write();
       return;
@@ -141,6 +145,7 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
       {
         std::lock_guard lock(status_mutex_);
         close_reason_ = reason;
+        failure_detail_ = stream_->failure_detail();
       }
       state_.store(ConnectionState::closed, std::memory_order_release);
       timer_->cancel();
@@ -423,6 +428,11 @@ void StreamConnection::disconnect() { close(make_error_code(errc::connection_clo
 std::error_code StreamConnection::close_reason() const {
   std::lock_guard lock(status_mutex_);
   return close_reason_;
+}
+
+std::string StreamConnection::failure_detail() const {
+  std::lock_guard lock(status_mutex_);
+  return failure_detail_;
 }
 
 IpEndpoint StreamConnection::local_endpoint() const {

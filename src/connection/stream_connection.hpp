@@ -67,6 +67,8 @@ class StreamConnection final : public RealTimeConnection {
   void drain(std::error_code reason);
 
   std::error_code close_reason() const override;
+  /// The stream's own words for why TLS failed, if it did.
+  std::string failure_detail() const;
   IpEndpoint local_endpoint() const override;
   IpEndpoint remote_endpoint() const override;
   ConnectionCounters counters() const override;
@@ -90,6 +92,7 @@ class StreamConnection final : public RealTimeConnection {
   // The one transition function: every state change goes through here.
   void transition(ConnectionState next, std::error_code reason = {});
 
+  void record_endpoints();
   void connect();
   void on_connected(std::error_code ec);
   void read();
@@ -132,6 +135,7 @@ class StreamConnection final : public RealTimeConnection {
   // Read from any thread.
   mutable std::mutex status_mutex_;  // guards everything below
   std::error_code close_reason_;
+  std::string failure_detail_;
   IpEndpoint local_;
   IpEndpoint remote_;
   ConnectionCounters counters_;

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "rtconn/errors.hpp"
+#include "rtconn/tls_failure.hpp"
 #include "sip/identifiers.hpp"
 #include "stream/byte_stream.hpp"
 
@@ -36,6 +37,7 @@ void ManagerEvents::clear_all() {
   EventAccess<ConnectionEventArgs>::clear(incoming_removed);
   EventAccess<ListeningAddressesChangedEventArgs>::clear(listening_addresses_changed);
   EventAccess<ListeningAbortedEventArgs>::clear(listening_aborted);
+  EventAccess<TlsNegotiationFailedEventArgs>::clear(incoming_tls_negotiation_failed);
 }
 
 ManagerCore::ManagerCore(asio::any_io_executor executor, ConnectionManagerOptions options)
@@ -43,6 +45,7 @@ ManagerCore::ManagerCore(asio::any_io_executor executor, ConnectionManagerOption
       event_strand_(asio::make_strand(executor_)),
       clock_(options.clock ? options.clock : make_steady_clock()),
       pending_(std::make_shared<PendingRequests>(executor_, clock_)),
+      tls_(options.tls),
       options_(std::move(options)) {
   options_.validate();
   if (options_.local_host_name.empty()) options_.local_host_name = machine_host_name();
@@ -75,10 +78,6 @@ connection::ConnectionSettings ManagerCore::connection_settings(bool incoming) c
 
 std::shared_ptr<ConnectionPool> ManagerCore::pool(const PoolKey& key, std::error_code& ec) {
   ec.clear();
-  if (key.transport != TransportType::Tcp) {
-    ec = make_error_code(errc::transport_not_supported);
-    return nullptr;
-  }
   std::shared_ptr<ConnectionPool> created;
   {
     std::lock_guard lock(mutex_);
@@ -138,17 +137,40 @@ void ManagerCore::set_request_handler(RequestHandler handler) {
                                  : nullptr);
 }
 
+std::unique_ptr<stream::ByteStream> ManagerCore::make_stream(asio::ip::tcp::socket socket,
+                                                             TransportType transport,
+                                                             bool incoming,
+                                                             const std::string& server_name,
+                                                             std::error_code& ec) {
+  if (transport == TransportType::Tcp) return stream::make_tcp_stream(std::move(socket));
+  std::shared_ptr<asio::ssl::context> context;
+  try {
+    context = incoming ? tls_.server() : tls_.client();
+  } catch (const TlsFailureException& e) {
+    spdlog::error("TLS unavailable: {}", e.what());
+    ec = e.code();
+    return nullptr;
+  }
+  if (!context) {
+    ec = make_error_code(errc::transport_not_supported);
+    return nullptr;
+  }
+  return stream::make_tls_stream(std::move(socket), std::move(context), server_name);
+}
+
 void ManagerCore::adopt_incoming(asio::ip::tcp::socket socket,
                                  connection::StreamConnection::Strand strand,
                                  TransportType transport) {
+  std::error_code ec;
+  auto stream = make_stream(std::move(socket), transport, true, {}, ec);
+  if (!stream) return;  // the socket closed with it
   auto connection = connection::StreamConnection::make_incoming(
-      next_connection_id(), transport, std::move(strand), stream::make_tcp_stream(std::move(socket)),
+      next_connection_id(), transport, std::move(strand), std::move(stream),
       connection_settings(true), weak_from_this());
   {
     std::lock_guard lock(mutex_);
     if (stopped()) return;  // the socket closes with the connection object
-    incoming_.emplace(connection.get(), connection);
-    raise(shared_from_this(), events.incoming_added, ConnectionEventArgs{connection, {}});
+    incoming_.emplace(connection.get(), IncomingEntry{connection});
   }
   connection->start();
 }
@@ -157,7 +179,9 @@ std::vector<std::shared_ptr<RealTimeConnection>> ManagerCore::incoming() const {
   std::lock_guard lock(mutex_);
   std::vector<std::shared_ptr<RealTimeConnection>> result;
   result.reserve(incoming_.size());
-  for (const auto& [key, connection] : incoming_) result.push_back(connection);
+  for (const auto& [key, entry] : incoming_) {
+    if (entry.announced) result.push_back(entry.connection);
+  }
   return result;
 }
 
@@ -167,7 +191,7 @@ void ManagerCore::stop() {
   std::vector<std::shared_ptr<ConnectionPool>> pools;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [key, connection] : incoming_) incoming.push_back(connection);
+    for (const auto& [key, entry] : incoming_) incoming.push_back(entry.connection);
     for (const auto& [key, pool] : pools_) pools.push_back(pool);
   }
   const auto reason = make_error_code(errc::shutdown);
@@ -188,11 +212,13 @@ std::shared_ptr<RealTimeConnection> ManagerCore::open_connection(
     return nullptr;
   }
   auto strand = asio::make_strand(executor_);
-  asio::ip::tcp::socket socket(strand);
   const auto& key = pool->key();
+  auto stream = make_stream(asio::ip::tcp::socket(strand), key.transport, false,
+                            key.tls_server_name.empty() ? key.host : key.tls_server_name, ec);
+  if (!stream) return nullptr;
   return connection::StreamConnection::make_outgoing(
-      next_connection_id(), key.transport, strand, stream::make_tcp_stream(std::move(socket)),
-      {key.host, key.port}, connection_settings(false), weak_from_this(), pool);
+      next_connection_id(), key.transport, strand, std::move(stream), {key.host, key.port},
+      connection_settings(false), weak_from_this(), pool);
 }
 
 void ManagerCore::start_connection(const std::shared_ptr<RealTimeConnection>& connection) {
@@ -202,6 +228,15 @@ void ManagerCore::start_connection(const std::shared_ptr<RealTimeConnection>& co
 void ManagerCore::raise_pool_event(const std::shared_ptr<ConnectionPool>& pool, bool added,
                                    ConnectionEventArgs args) {
   raise(pool, added ? pool->connection_added : pool->connection_removed, std::move(args));
+}
+
+void ManagerCore::on_ready(const std::shared_ptr<RealTimeConnection>& connection) {
+  if (!connection->is_incoming_connection()) return;
+  std::lock_guard lock(mutex_);
+  const auto it = incoming_.find(connection.get());
+  if (it == incoming_.end()) return;
+  it->second.announced = true;
+  raise(shared_from_this(), events.incoming_added, ConnectionEventArgs{connection, {}});
 }
 
 void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connection,
@@ -225,8 +260,18 @@ void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connectio
                             std::error_code reason) {
   if (connection->is_incoming_connection()) {
     std::lock_guard lock(mutex_);
-    if (incoming_.erase(connection.get()) > 0) {
+    const auto it = incoming_.find(connection.get());
+    if (it == incoming_.end()) return;
+    const auto entry = std::move(it->second);
+    incoming_.erase(it);
+    if (entry.announced) {
       raise(shared_from_this(), events.incoming_removed, ConnectionEventArgs{connection, reason});
+    } else if (connection->transport() != TransportType::Tcp) {
+      // Never ready: the handshake failed. The application hears of it without a connection
+      // that was never usable.
+      raise(shared_from_this(), events.incoming_tls_negotiation_failed,
+            TlsNegotiationFailedEventArgs{connection->remote_endpoint(), reason,
+                                          entry.connection->failure_detail()});
     }
     return;
   }

@@ -15,6 +15,7 @@
 #include "connection/connection_observer.hpp"
 #include "connection/stream_connection.hpp"
 #include "manager/pending_requests.hpp"
+#include "manager/tls_contexts.hpp"
 #include "pool/pool_host.hpp"
 #include "rtconn/connection_manager_options.hpp"
 #include "rtconn/event.hpp"
@@ -30,6 +31,7 @@ struct ManagerEvents {
   Event<ConnectionEventArgs> incoming_removed;
   Event<ListeningAddressesChangedEventArgs> listening_addresses_changed;
   Event<ListeningAbortedEventArgs> listening_aborted;
+  Event<TlsNegotiationFailedEventArgs> incoming_tls_negotiation_failed;
 
   void clear_all();
 };
@@ -44,6 +46,7 @@ class ManagerCore final : public PoolHost,
 
   const asio::any_io_executor& executor() const noexcept { return executor_; }
   const std::shared_ptr<Clock>& clock() const noexcept { return clock_; }
+  TlsContexts& tls() noexcept { return tls_; }
   ConnectionManagerOptions options() const;
   /// Applies `change` to a copy, validates it (std::invalid_argument), and keeps it.
   template <class Change>
@@ -87,19 +90,30 @@ class ManagerCore final : public PoolHost,
                         ConnectionEventArgs args) override;
 
   // ConnectionObserver
+  void on_ready(const std::shared_ptr<RealTimeConnection>& connection) override;
   void on_message(const std::shared_ptr<RealTimeConnection>& connection,
                   SipMessage message) override;
   void on_closed(const std::shared_ptr<RealTimeConnection>& connection,
                  std::error_code reason) override;
 
  private:
+  struct IncomingEntry {
+    std::shared_ptr<connection::StreamConnection> connection;
+    bool announced = false;  // IncomingConnectionAdded raised (it became ready)
+  };
+
   connection::ConnectionSettings connection_settings(bool incoming) const;
+  std::unique_ptr<stream::ByteStream> make_stream(asio::ip::tcp::socket socket,
+                                                  TransportType transport, bool incoming,
+                                                  const std::string& server_name,
+                                                  std::error_code& ec);
   void remove_pool_if_empty(const std::shared_ptr<ConnectionPool>& pool);
 
   const asio::any_io_executor executor_;
   asio::strand<asio::any_io_executor> event_strand_;
   const std::shared_ptr<Clock> clock_;
   const std::shared_ptr<PendingRequests> pending_;
+  TlsContexts tls_;
 
   mutable std::mutex options_mutex_;  // guards options_
   ConnectionManagerOptions options_;
@@ -110,8 +124,7 @@ class ManagerCore final : public PoolHost,
 
   mutable std::mutex mutex_;  // guards pools_ and incoming_; taken before any pool's own mutex
   std::unordered_map<PoolKey, std::shared_ptr<ConnectionPool>> pools_;
-  std::unordered_map<const RealTimeConnection*, std::shared_ptr<connection::StreamConnection>>
-      incoming_;
+  std::unordered_map<const RealTimeConnection*, IncomingEntry> incoming_;
 };
 
 }  // namespace rtconn::detail

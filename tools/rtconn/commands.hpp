@@ -1,14 +1,25 @@
 #pragma once
 // The CLI's subcommands; each returns the process exit status.
 
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace rtconn::cli {
 
+/// `--store`, `--cert-issuer` and `--cert-serial`, shared by the commands that use TLS.
+struct CertificateArguments {
+  std::string store;   // empty: the default store
+  std::string issuer;  // with serial: the certificate to present
+  std::string serial;  // hex, as `openssl x509 -serial` or `rtconn cert list` prints it
+};
+
 struct ServeArguments {
-  std::vector<std::string> tcp;  // HOST:PORT each
-  bool quiet = false;            // no line per connection event
+  std::vector<std::string> tcp;   // HOST:PORT each
+  std::vector<std::string> tls;   // HOST:PORT each
+  std::vector<std::string> mtls;  // HOST:PORT each
+  CertificateArguments certificate;
+  bool quiet = false;  // no line per connection event
 };
 int serve(const ServeArguments& arguments);
 
@@ -18,8 +29,15 @@ struct PingArguments {
   int connections = 1;
   int timeout_ms = 5000;
   bool quiet = false;  // summary only
+  CertificateArguments certificate;
+  std::vector<std::string> ca_files;
 };
 int ping(const PingArguments& arguments);
+
+/// `rtconn cert create`: the development CA, server and client certificates.
+int cert_create(const CertificateArguments& arguments);
+/// `rtconn cert list`: every certificate in the store.
+int cert_list(const CertificateArguments& arguments);
 
 /// The README's main job: a server manager on loopback and a client manager pinging it.
 int demo();

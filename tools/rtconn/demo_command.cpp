@@ -3,8 +3,8 @@
 #include <future>
 #include <mutex>
 
-#include <asio/use_future.hpp>
 #include <fmt/format.h>
+#include <asio/use_future.hpp>
 
 #include "commands.hpp"
 #include "event_printer.hpp"

@@ -42,24 +42,23 @@ std::vector<Subscription> print_pool_events(RealTimeConnectionManager& manager, 
 std::vector<Subscription> print_server_events(RealTimeServerConnectionManager& manager,
                                               std::string name, LinePrinter print) {
   auto subscriptions = print_pool_events(manager, name, print);
+  subscriptions.push_back(manager.listening_addresses_changed.subscribe(
+      [name, print](const ListeningAddressesChangedEventArgs& e) {
+        std::string addresses;
+        for (const auto& a : e.addresses) addresses += " " + a.to_string();
+        print(fmt::format("[{}] listening addresses changed:{}", name,
+                          addresses.empty() ? " (none)" : addresses));
+      }));
   subscriptions.push_back(
-      manager.listening_addresses_changed.subscribe(
-          [name, print](const ListeningAddressesChangedEventArgs& e) {
-            std::string addresses;
-            for (const auto& a : e.addresses) addresses += " " + a.to_string();
-            print(fmt::format("[{}] listening addresses changed:{}", name,
-                              addresses.empty() ? " (none)" : addresses));
-          }));
-  subscriptions.push_back(manager.listening_aborted.subscribe(
-      [name, print](const ListeningAbortedEventArgs& e) {
+      manager.listening_aborted.subscribe([name, print](const ListeningAbortedEventArgs& e) {
         print(fmt::format("[{}] listening ended{}", name, reason_text(e.error)));
       }));
-  subscriptions.push_back(manager.incoming_connection_added.subscribe(
-      [name, print](const ConnectionEventArgs& e) {
+  subscriptions.push_back(
+      manager.incoming_connection_added.subscribe([name, print](const ConnectionEventArgs& e) {
         print(fmt::format("[{}] incoming connection added: #{}", name, e.item->id()));
       }));
-  subscriptions.push_back(manager.incoming_connection_removed.subscribe(
-      [name, print](const ConnectionEventArgs& e) {
+  subscriptions.push_back(
+      manager.incoming_connection_removed.subscribe([name, print](const ConnectionEventArgs& e) {
         print(fmt::format("[{}] incoming connection removed: {}{}", name, describe(*e.item),
                           reason_text(e.reason)));
       }));

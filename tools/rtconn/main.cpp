@@ -1,6 +1,6 @@
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "commands.hpp"
 
@@ -9,16 +9,28 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("rtconn"));
   spdlog::set_pattern("%H:%M:%S.%e %^%l%$ %v");
 
-  CLI::App app{"rtconn: SIP connection managers over TCP"};
+  CLI::App app{"rtconn: SIP connection managers over TCP, TLS and mutual TLS"};
   app.require_subcommand(0, 1);
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
 
+  const auto add_certificate_options = [](CLI::App* command,
+                                          rtconn::cli::CertificateArguments& certificate) {
+    command->add_option("--store", certificate.store, "Certificate store directory");
+    command->add_option("--cert-issuer", certificate.issuer,
+                        "Issuer of the certificate to present");
+    command->add_option("--cert-serial", certificate.serial, "Its serial number, hex");
+  };
+
   rtconn::cli::ServeArguments serve;
   auto* serve_cmd = app.add_subcommand("serve", "Listen and answer OPTIONS and MESSAGE with 200");
-  serve_cmd->add_option("--tcp", serve.tcp, "HOST:PORT to listen on (repeatable; port 0 = any)")
-      ->required();
+  serve_cmd->add_option("--tcp", serve.tcp,
+                        "HOST:PORT to listen on with TCP (repeatable; port 0 = any)");
+  serve_cmd->add_option("--tls", serve.tls, "HOST:PORT to listen on with TLS (repeatable)");
+  serve_cmd->add_option("--mtls", serve.mtls,
+                        "HOST:PORT to listen on with mutual TLS (repeatable)");
+  add_certificate_options(serve_cmd, serve.certificate);
   serve_cmd->add_flag("--quiet", serve.quiet, "Do not log each connection event");
 
   rtconn::cli::PingArguments ping;
@@ -30,6 +42,18 @@ int main(int argc, char** argv) {
   ping_cmd->add_option("--timeout", ping.timeout_ms, "Milliseconds to wait for each response")
       ->check(CLI::PositiveNumber);
   ping_cmd->add_flag("--quiet,-q", ping.quiet, "Print the summary only");
+  add_certificate_options(ping_cmd, ping.certificate);
+  ping_cmd->add_option("--ca", ping.ca_files, "PEM file of CAs to trust besides the system's")
+      ->check(CLI::ExistingFile);
+
+  rtconn::cli::CertificateArguments cert;
+  auto* cert_cmd = app.add_subcommand("cert", "Manage the certificate store");
+  cert_cmd->require_subcommand(1);
+  auto* cert_create = cert_cmd->add_subcommand(
+      "create", "Make a development CA with server and client certificates, and print their ids");
+  cert_create->add_option("--store", cert.store, "Certificate store directory");
+  auto* cert_list = cert_cmd->add_subcommand("list", "List the certificates in the store");
+  cert_list->add_option("--store", cert.store, "Certificate store directory");
 
   app.add_subcommand("demo", "Run a server and a client on loopback and show their events");
 
@@ -39,6 +63,8 @@ int main(int argc, char** argv) {
   try {
     if (*serve_cmd) return rtconn::cli::serve(serve);
     if (*ping_cmd) return rtconn::cli::ping(ping);
+    if (*cert_create) return rtconn::cli::cert_create(cert);
+    if (*cert_list) return rtconn::cli::cert_list(cert);
     return rtconn::cli::demo();
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "certificate_arguments.hpp"
 #include "commands.hpp"
 #include "options_request.hpp"
 #include "rtconn/real_time_client_connection_manager.hpp"
@@ -100,6 +101,9 @@ int ping(const PingArguments& arguments) {
   ConnectionManagerOptions options;
   options.default_maximum_number_of_connections_per_pool = arguments.connections;
   options.request_timeout = std::chrono::milliseconds(arguments.timeout_ms);
+  options.tls.certificate_store = store_of(arguments.certificate).directory();
+  options.tls.certificate = certificate_of(arguments.certificate);
+  options.tls.trusted_ca_files.assign(arguments.ca_files.begin(), arguments.ca_files.end());
   RealTimeClientConnectionManager manager(options);
   PingRun run(manager, *key, arguments);
   run.run();

@@ -1,36 +1,53 @@
 #include <csignal>
 #include <cstdio>
+#include <memory>
 
-#include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
 
+#include "certificate_arguments.hpp"
 #include "commands.hpp"
 #include "event_printer.hpp"
+#include "rtconn/development_certificates.hpp"
 #include "rtconn/errors.hpp"
+#include "rtconn/real_time_server_tls_connection_manager.hpp"
 #include "sip_responder.hpp"
 
 namespace rtconn::cli {
+namespace {
 
-int serve(const ServeArguments& arguments) {
+std::vector<IpEndpoint> endpoints_of(const std::vector<std::string>& texts) {
   std::vector<IpEndpoint> endpoints;
-  for (const auto& text : arguments.tcp) {
+  for (const auto& text : texts) {
     const auto endpoint = IpEndpoint::parse(text);
     if (!endpoint) throw std::invalid_argument("not an address:port: " + text);
     endpoints.push_back(*endpoint);
   }
+  return endpoints;
+}
 
-  // Asio turns the signal into a completion here whichever thread the kernel delivers it to.
-  asio::io_context signals_io;
-  asio::signal_set signals(signals_io, SIGINT, SIGTERM);
-
-  RealTimeServerTcpConnectionManager manager;
+// One listening manager of `serve`, with its event log lines.
+struct Listener {
+  std::unique_ptr<RealTimeServerConnectionManager> manager;
+  std::string label;  // "tcp", "tls", "mtls"
   std::vector<Subscription> subscriptions;
-  if (!arguments.quiet) {
-    subscriptions = print_server_events(manager, "serve", [](const std::string& line) {
-      spdlog::info("{}", line);
-    });
+};
+
+void start(Listener& listener, const std::vector<IpEndpoint>& endpoints, bool quiet) {
+  auto& manager = *listener.manager;
+  if (!quiet) {
+    listener.subscriptions =
+        print_server_events(manager, "serve " + listener.label,
+                            [](const std::string& line) { spdlog::info("{}", line); });
+  }
+  if (auto* tls = dynamic_cast<RealTimeServerTlsConnectionManager*>(&manager)) {
+    listener.subscriptions.push_back(tls->incoming_tls_negotiation_failed.subscribe(
+        [label = listener.label](const TlsNegotiationFailedEventArgs& e) {
+          spdlog::warn("[serve {}] TLS negotiation failed with {}: {} {}", label,
+                       e.remote_endpoint.to_string(), e.error.message(), e.detail);
+        }));
   }
   manager.set_request_handler([](IncomingRequest& request) {
     answer_request(request);
@@ -38,7 +55,54 @@ int serve(const ServeArguments& arguments) {
   });
   manager.start_listening(endpoints);
   for (const auto& address : manager.listening_addresses()) {
-    fmt::print("listening tcp {}\n", address.to_string());
+    fmt::print("listening {} {}\n", listener.label, address.to_string());
+  }
+}
+
+}  // namespace
+
+int serve(const ServeArguments& arguments) {
+  const auto tcp = endpoints_of(arguments.tcp);
+  const auto tls = endpoints_of(arguments.tls);
+  const auto mtls = endpoints_of(arguments.mtls);
+  if (tcp.empty() && tls.empty() && mtls.empty()) {
+    throw std::invalid_argument("nothing to listen on: give --tcp, --tls or --mtls");
+  }
+
+  // Asio turns the signal into a completion here whichever thread the kernel delivers it to.
+  asio::io_context signals_io;
+  asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+
+  std::vector<Listener> listeners;
+  if (!tcp.empty()) {
+    listeners.push_back({std::make_unique<RealTimeServerTcpConnectionManager>(), "tcp", {}});
+  }
+  if (!tls.empty() || !mtls.empty()) {
+    // A named certificate must be usable (the constructor throws TlsFailureException with the
+    // reason); without one, the development certificates are made on first use.
+    ConnectionManagerOptions options;
+    options.tls.certificate_store = store_of(arguments.certificate).directory();
+    auto id = certificate_of(arguments.certificate);
+    if (!id) id = ensure_development_certificates(store_of(arguments.certificate)).server;
+    if (!tls.empty()) {
+      listeners.push_back({std::make_unique<RealTimeServerTlsConnectionManager>(
+                               id->issuer_name, id->serial_number, options),
+                           "tls",
+                           {}});
+    }
+    if (!mtls.empty()) {
+      auto manager = std::make_unique<RealTimeServerTlsConnectionManager>(
+          id->issuer_name, id->serial_number, options);
+      manager->set_need_mutual_tls(true);
+      listeners.push_back({std::move(manager), "mtls", {}});
+    }
+  }
+  for (auto& listener : listeners) {
+    start(listener,
+          listener.label == "tcp"   ? tcp
+          : listener.label == "tls" ? tls
+                                    : mtls,
+          arguments.quiet);
   }
   std::fflush(stdout);
 
@@ -46,8 +110,10 @@ int serve(const ServeArguments& arguments) {
   signals.async_wait([&](std::error_code, int number) { signal_number = number; });
   signals_io.run();
   spdlog::info("signal {}: stopping", signal_number);
-  manager.stop_listening();
-  manager.stop();
+  for (auto& listener : listeners) {
+    listener.manager->stop_listening();
+    listener.manager->stop();
+  }
   return 0;
 }
 

@@ -1,0 +1,53 @@
+#pragma once
+/// \file
+/// A server manager listening on TLS or mutual TLS (UCMA's RealTimeServerTlsConnectionManager).
+
+#include <string>
+
+#include "rtconn/certificate_id.hpp"
+#include "rtconn/real_time_server_connection_manager.hpp"
+#include "rtconn/tls_failure.hpp"
+
+namespace rtconn {
+
+namespace detail {
+class ServerTlsIdentity;
+}
+
+/// Presents a certificate from the local store, named as UCMA names it: issuer and serial.
+/// With `need_mutual_tls`, every client must present a certificate chaining to the trust anchors
+/// (the system bundle unless switched off, the store's `trusted/`, `options.tls.trusted_ca_files`).
+class RealTimeServerTlsConnectionManager final : public RealTimeServerConnectionManager {
+ public:
+  /// Looks the certificate up in `options.tls.certificate_store` (or the default store). Throws
+  /// TlsFailureException when it cannot be found or used (see CertificateStore::find).
+  RealTimeServerTlsConnectionManager(const std::string& issuer_name,
+                                     const SerialNumber& serial_number,
+                                     ConnectionManagerOptions options = {});
+  /// As above, running on `executor`.
+  RealTimeServerTlsConnectionManager(asio::any_io_executor executor, const std::string& issuer_name,
+                                     const SerialNumber& serial_number,
+                                     ConnectionManagerOptions options = {});
+  ~RealTimeServerTlsConnectionManager() override;
+
+  /// A peer connected but the TLS handshake failed (UCMA IncomingTlsNegotiationFailed); the
+  /// listener goes on serving others.
+  Event<TlsNegotiationFailedEventArgs>& incoming_tls_negotiation_failed;
+
+  /// Whether clients must present a certificate (UCMA NeedMutualTls). A change applies to
+  /// connections accepted afterwards.
+  bool need_mutual_tls() const;
+  void set_need_mutual_tls(bool required);
+
+  /// The certificate presented (UCMA LocalCertificateIssuerName and serial).
+  CertificateId local_certificate() const;
+  /// Presents another certificate, or the renewed file of the same one, from now on; established
+  /// connections keep theirs. Throws TlsFailureException, keeping the old one, when it cannot be
+  /// used (UCMA 3.0 SetLocalCertificate).
+  void set_local_certificate(const std::string& issuer_name, const SerialNumber& serial_number);
+
+ private:
+  std::unique_ptr<detail::ServerTlsIdentity> identity_;
+};
+
+}  // namespace rtconn
