@@ -1,8 +1,8 @@
 #include "manager/listener_set.hpp"
 
+#include <spdlog/spdlog.h>
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/v6_only.hpp>
-#include <spdlog/spdlog.h>
 
 #include "manager/manager_core.hpp"
 #include "rtconn/errors.hpp"

@@ -103,18 +103,23 @@ std::vector<std::shared_ptr<ConnectionPool>> ManagerCore::pools() const {
   return result;
 }
 
-void ManagerCore::send(const PoolKey& key, SipMessage message, Completion<std::error_code> done) {
+std::shared_ptr<RealTimeConnection> ManagerCore::route(const PoolKey& key, std::error_code& ec) {
   // A pool found just as its last connection closed may be removed before it selects; the
   // second look finds (or makes) its successor.
   for (int attempt = 0; attempt < 2; ++attempt) {
-    std::error_code ec;
     auto found = pool(key, ec);
-    if (!found) return done(ec);
+    if (!found) return nullptr;
     auto connection = found->select_connection(ec);
-    if (connection) return connection->start_send(std::move(message), std::move(done));
-    if (ec != errc::pool_removed) return done(ec);
+    if (connection || ec != errc::pool_removed) return connection;
   }
-  done(make_error_code(errc::pool_removed));
+  return nullptr;
+}
+
+void ManagerCore::send(const PoolKey& key, SipMessage message, Completion<std::error_code> done) {
+  std::error_code ec;
+  auto connection = route(key, ec);
+  if (!connection) return done(ec);
+  connection->start_send(std::move(message), std::move(done));
 }
 
 void ManagerCore::request(const PoolKey& key, SipMessage request,
@@ -126,10 +131,14 @@ void ManagerCore::request(const PoolKey& key, SipMessage request,
   }
   auto match_key = PendingRequests::key_of(request);
   if (match_key.empty()) return done(make_error_code(errc::invalid_argument), {});
-  pending_->add(match_key, options().request_timeout, std::move(done));
-  send(key, std::move(request), [pending = pending_, match_key](std::error_code ec) mutable {
-    if (ec) pending->fail(std::move(match_key), ec);
-  });
+  std::error_code ec;
+  auto connection = route(key, ec);
+  if (!connection) return done(ec, {});
+  pending_->add(match_key, connection->id(), options().request_timeout, std::move(done));
+  connection->start_send(std::move(request),
+                         [pending = pending_, match_key](std::error_code e) mutable {
+                           if (e) pending->fail(std::move(match_key), e);
+                         });
 }
 
 void ManagerCore::set_request_handler(RequestHandler handler) {
@@ -138,8 +147,7 @@ void ManagerCore::set_request_handler(RequestHandler handler) {
 }
 
 std::unique_ptr<stream::ByteStream> ManagerCore::make_stream(asio::ip::tcp::socket socket,
-                                                             TransportType transport,
-                                                             bool incoming,
+                                                             TransportType transport, bool incoming,
                                                              const std::string& server_name,
                                                              std::error_code& ec) {
   if (transport == TransportType::Tcp) return stream::make_tcp_stream(std::move(socket));
@@ -258,6 +266,7 @@ void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connecti
 
 void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connection,
                             std::error_code reason) {
+  pending_->fail_connection(connection->id(), reason);
   if (connection->is_incoming_connection()) {
     std::lock_guard lock(mutex_);
     const auto it = incoming_.find(connection.get());

@@ -62,8 +62,11 @@ class ManagerCore final : public PoolHost,
   /// Find-or-create; null with `ec` set when stopped or the transport is not spoken.
   std::shared_ptr<ConnectionPool> pool(const PoolKey& key, std::error_code& ec);
   std::vector<std::shared_ptr<ConnectionPool>> pools() const;
+  /// The connection a message to `key` goes on (finding or making its pool); null with `ec`.
+  std::shared_ptr<RealTimeConnection> route(const PoolKey& key, std::error_code& ec);
   void send(const PoolKey& key, SipMessage message, Completion<std::error_code> done);
-  void request(const PoolKey& key, SipMessage request, Completion<std::error_code, SipMessage> done);
+  void request(const PoolKey& key, SipMessage request,
+               Completion<std::error_code, SipMessage> done);
   void set_request_handler(RequestHandler handler);
 
   /// Takes over a socket a listener accepted; `strand` is the one the socket is bound to.

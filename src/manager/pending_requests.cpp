@@ -1,7 +1,9 @@
 #include "manager/pending_requests.hpp"
 
-#include <asio/post.hpp>
+#include <vector>
+
 #include <spdlog/spdlog.h>
+#include <asio/post.hpp>
 
 #include "rtconn/errors.hpp"
 
@@ -20,19 +22,21 @@ std::string PendingRequests::key_of(const SipMessage& message) {
   return key;
 }
 
-void PendingRequests::add(std::string key, std::chrono::milliseconds timeout, Done done) {
-  asio::post(strand_, [self = shared_from_this(), key = std::move(key), timeout,
+void PendingRequests::add(std::string key, std::uint64_t connection_id,
+                          std::chrono::milliseconds timeout, Done done) {
+  asio::post(strand_, [self = shared_from_this(), key = std::move(key), connection_id, timeout,
                        done = std::move(done)]() mutable {
     auto timer = self->clock_->make_timer(self->strand_);
     timer->arm(timeout, [weak = std::weak_ptr(self), key] {
       if (auto me = weak.lock()) me->finish(key, make_error_code(errc::request_timeout), {});
     });
-    const auto [it, inserted] = self->entries_.try_emplace(key, Entry{std::move(done), std::move(timer)});
+    Entry entry{std::move(done), std::move(timer), connection_id};
+    const auto [it, inserted] = self->entries_.try_emplace(key, std::move(entry));
     if (!inserted) {
       // A second request with the same branch would steal the first one's response.
       it->second.timer->cancel();
       auto previous = std::move(it->second.done);
-      it->second = Entry{std::move(done), std::move(timer)};
+      it->second = std::move(entry);
       previous(make_error_code(errc::invalid_argument), {});
     }
   });
@@ -51,8 +55,17 @@ void PendingRequests::on_response(SipMessage response) {
 }
 
 void PendingRequests::fail(std::string key, std::error_code ec) {
-  asio::post(strand_, [self = shared_from_this(), key = std::move(key), ec] {
-    self->finish(key, ec, {});
+  asio::post(strand_,
+             [self = shared_from_this(), key = std::move(key), ec] { self->finish(key, ec, {}); });
+}
+
+void PendingRequests::fail_connection(std::uint64_t connection_id, std::error_code ec) {
+  asio::post(strand_, [self = shared_from_this(), connection_id, ec] {
+    std::vector<std::string> keys;
+    for (const auto& [key, entry] : self->entries_) {
+      if (entry.connection_id == connection_id) keys.push_back(key);
+    }
+    for (const auto& key : keys) self->finish(key, ec, {});
   });
 }
 

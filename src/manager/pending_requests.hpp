@@ -24,12 +24,17 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
   /// The key `request` is matched by; empty if it has no branch.
   static std::string key_of(const SipMessage& message);
 
-  /// Waits up to `timeout` for the final response matching `key`.
-  void add(std::string key, std::chrono::milliseconds timeout, Done done);
+  /// Waits up to `timeout` for the final response matching `key`, sent on connection
+  /// `connection_id`.
+  void add(std::string key, std::uint64_t connection_id, std::chrono::milliseconds timeout,
+           Done done);
   /// Completes the request this final response answers; provisional and stray ones are dropped.
   void on_response(SipMessage response);
   /// Fails the request with `key`, if it still waits.
   void fail(std::string key, std::error_code ec);
+  /// Fails the requests sent on a connection that closed: over a stream, their responses
+  /// could only have come back on it (RFC 3261 18.1.2).
+  void fail_connection(std::uint64_t connection_id, std::error_code ec);
   /// Fails every waiting request.
   void fail_all(std::error_code ec);
 
@@ -37,6 +42,7 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
   struct Entry {
     Done done;
     std::unique_ptr<Timer> timer;
+    std::uint64_t connection_id = 0;
   };
   void finish(const std::string& key, std::error_code ec, SipMessage response);
 

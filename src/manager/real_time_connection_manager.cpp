@@ -26,11 +26,17 @@ RealTimeConnectionManager::~RealTimeConnectionManager() {
   core_->stop();
 }
 
-asio::any_io_executor RealTimeConnectionManager::get_executor() const { return core_->executor(); }
+asio::any_io_executor RealTimeConnectionManager::get_executor() const {
+  return core_->executor();
+}
 
-ConnectionManagerOptions RealTimeConnectionManager::options() const { return core_->options(); }
+ConnectionManagerOptions RealTimeConnectionManager::options() const {
+  return core_->options();
+}
 
-std::string RealTimeConnectionManager::local_host_name() const { return core_->via_host(); }
+std::string RealTimeConnectionManager::local_host_name() const {
+  return core_->via_host();
+}
 
 void RealTimeConnectionManager::set_default_maximum_number_of_connections_per_pool(int maximum) {
   core_->update_options(
@@ -69,15 +75,17 @@ void RealTimeConnectionManager::set_request_handler(RequestHandler handler) {
   core_->set_request_handler(std::move(handler));
 }
 
-void RealTimeConnectionManager::stop() { core_->stop(); }
+void RealTimeConnectionManager::stop() {
+  core_->stop();
+}
 
 void RealTimeConnectionManager::start_send(const PoolKey& key, SipMessage message,
                                            detail::Completion<std::error_code> done) {
   core_->send(key, std::move(message), std::move(done));
 }
 
-void RealTimeConnectionManager::start_request(const PoolKey& key, SipMessage request,
-                                              detail::Completion<std::error_code, SipMessage> done) {
+void RealTimeConnectionManager::start_request(
+    const PoolKey& key, SipMessage request, detail::Completion<std::error_code, SipMessage> done) {
   core_->request(key, std::move(request), std::move(done));
 }
 

@@ -22,7 +22,9 @@ RealTimeServerConnectionManager::~RealTimeServerConnectionManager() {
   listeners_.reset();
 }
 
-bool RealTimeServerConnectionManager::is_listening() const { return listeners_->listening(); }
+bool RealTimeServerConnectionManager::is_listening() const {
+  return listeners_->listening();
+}
 
 void RealTimeServerConnectionManager::start_listening(const IpEndpoint& endpoint) {
   start_listening(std::vector<IpEndpoint>{endpoint});
@@ -34,7 +36,8 @@ void RealTimeServerConnectionManager::start_listening(const std::vector<IpEndpoi
   if (ec == errc::already_listening) throw InvalidOperationException(ec.message());
   if (ec) {
     std::string where;
-    for (const auto& endpoint : endpoints) where += (where.empty() ? "" : ", ") + endpoint.to_string();
+    for (const auto& endpoint : endpoints)
+      where += (where.empty() ? "" : ", ") + endpoint.to_string();
     throw ConnectionFailureException(ec, "cannot listen on " + where);
   }
 }

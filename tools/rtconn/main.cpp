@@ -1,10 +1,27 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
 
+namespace {
+
+// Each connection holds a descriptor: take the whole hard limit rather than the soft default
+// (often 1,024), which a few hundred TLS clients would exhaust.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  raise_open_file_limit();
   // stdout carries the results scripts read ("listening tcp ...", ping lines); logs go to stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("rtconn"));
   spdlog::set_pattern("%H:%M:%S.%e %^%l%$ %v");
