@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""SIPp as UAC sends 10,000 OPTIONS to `rtconn serve` over many TCP connections (-t tn).
+
+With -t tn SIPp opens one connection per call and closes it (FIN) when the call ends, so serve sees
+10,000 connections, each closed by SIPp first ("the remote side closed the connection").
+
+Why -max_socket is far above -l here: once SIPp 3.6.1 holds -max_socket sockets it "distributes
+traffic over the sockets already opened" by walking its socket table from index 0, and it takes its
+own main socket (the TCP socket listening on -p, index 0) for a call socket. The next OPTIONS goes
+out with sendto() on that listening socket, the kernel answers EPIPE, and SIPp aborts with "Broken
+pipe on TCP connection, remote peer probably closed the socket" (exit 255) without a byte reaching
+the server. (-max_reconnect only turns that into "Unable to accept on a TCP socket".) Its own
+sockets count against the limit (the listening socket and the UDP control socket), so a limit
+above -l + 2 means calls never share sockets and the broken path is never taken: -l 100 bounds the
+calls, hence the open call sockets, and -max_socket 1000 leaves a wide margin.
+
+Checks: SIPp's CSV totals say 10,000 successful calls and 0 failed, SIPp exits 0, serve logged one
+incoming connection per call and saw each of them closed, and serve exits 0 on SIGTERM.
+"""
+
+import os
+import signal
+import tempfile
+import time
+
+import interop_support as support
+
+CALLS = 10_000
+MAX_CALLS_IN_FLIGHT = 100
+MAX_SOCKETS = 1000  # > MAX_CALLS_IN_FLIGHT + 2: SIPp never shares (see above)
+
+
+def wait_all_removed(serve, deadline_s=10.0):
+    """serve logs a removal per closed connection; the last FINs may still be on their way."""
+    end = time.monotonic() + deadline_s
+    while True:
+        added, removed = support.count_connection_events(serve.stderr_text())
+        if removed >= added or time.monotonic() >= end:
+            return added, removed
+        time.sleep(0.1)
+
+
+def body(arguments):
+    support.require_sipp()
+    with tempfile.TemporaryDirectory(prefix="rtconn-sipp-tn-") as tmp, \
+            support.ProcessGroup() as group:
+        # Without --quiet serve logs "incoming connection added/removed" per connection (stderr).
+        serve, [(host, port)] = support.start_serve(group, arguments.rtconn, tmp,
+                                                    ["127.0.0.1:0"])
+        stat_file = os.path.join(tmp, "uac_tn_stat.csv")
+        error_file = os.path.join(tmp, "uac_tn_errors.log")
+        sipp = group.start("sipp", support.sipp_argv(
+            "options_uac.xml", stat_file, support.free_tcp_udp_port(),
+            ["-t", "tn", "-max_socket", str(MAX_SOCKETS), "-l", str(MAX_CALLS_IN_FLIGHT),
+             "-r", "5000", "-rp", "1000", "-trace_err", "-error_file", error_file],
+            remote=f"{host}:{port}", calls=CALLS), tmp)
+        code = sipp.wait(deadline_s=200)
+        stats = support.read_sipp_stats(stat_file)
+        tail = support.sipp_error_tail(sipp.stdout_text(), error_file)
+        support.check(code == 0, f"SIPp exited {code}, expected 0; totals "
+                                 f"{stats['SuccessfulCall']} ok/{stats['FailedCall']} failed; {tail}")
+        support.check(stats["SuccessfulCall"] == CALLS and stats["FailedCall"] == 0,
+                      f"SIPp counted {stats['SuccessfulCall']} successful and "
+                      f"{stats['FailedCall']} failed calls, expected {CALLS} and 0; {tail}")
+        support.check(serve.running(), f"serve exited during the run; {serve.stderr_tail()}")
+
+        added, removed = wait_all_removed(serve)
+        support.check(added == CALLS,
+                      f"serve saw {added} incoming connections, expected one per call ({CALLS})")
+        support.check(removed == added,
+                      f"serve saw {removed} of its {added} connections closed after SIPp ended")
+        took = support.stop_serve(serve, signal.SIGTERM, deadline_s=5.0)
+        return (f"{stats['SuccessfulCall']} OPTIONS answered, {stats['FailedCall']} failed, over "
+                f"{added} connections; serve exited 0 {took:.2f} s after SIGTERM")
+
+
+if __name__ == "__main__":
+    args = support.parse_args(__doc__)
+    support.run_test("sipp_uac_tn", lambda: body(args))
