@@ -9,21 +9,14 @@
 #include <vector>
 
 #include "rtconn/certificate_id.hpp"
+#include "rtconn/certificate_info.hpp"
 
 namespace rtconn {
 
 /// What the store knows of one certificate.
-struct StoredCertificate {
-  std::string subject;  ///< RFC 4514 form
-  std::string issuer;   ///< RFC 4514 form
-  SerialNumber serial;
-  std::chrono::system_clock::time_point not_before;
-  std::chrono::system_clock::time_point not_after;
+struct StoredCertificate : CertificateInfo {
   bool has_private_key = false;
-  std::vector<std::string> dns_names;  ///< subjectAltName dNSName entries
   std::filesystem::path file;
-
-  CertificateId id() const { return {issuer, serial}; }
 };
 
 /// Asked for the password of an encrypted PKCS#12 file or PEM key.

@@ -11,25 +11,26 @@ namespace rtconn {
 
 /// Error values of rtconn's own category. Socket-level failures keep their system error codes.
 enum class errc {
-  shutdown = 1,            ///< the manager (or the connection) was stopped before completion
-  connection_closed,       ///< the connection closed before the message reached the socket
-  idle_timeout,            ///< closed because it was idle longer than its time-out
-  new_connection_timeout,  ///< no valid message arrived on a new incoming connection in time
-  connect_timeout,         ///< an outgoing connection could not be made in time
-  request_timeout,         ///< no final response arrived for a request in time
-  write_queue_full,        ///< the connection's bounded write queue has no room for the message
-  pool_removed,            ///< the connection pool was removed from its manager
-  transport_not_supported, ///< the manager cannot make connections of that transport
-  message_too_large,       ///< a SIP message exceeds the configured maximum size
-  headers_too_large,       ///< a SIP header section exceeds the configured maximum size
-  missing_content_length,  ///< a message on a stream has no Content-Length
-  invalid_content_length,  ///< Content-Length is not a number, or differs between repeats
-  malformed_message,       ///< a start line or header cannot be parsed
-  framing_lost,            ///< the byte stream cannot be split into messages any more
-  peer_closed,             ///< the remote side closed the connection
-  not_listening,           ///< the server manager is not listening
-  already_listening,       ///< the server manager is already listening
-  invalid_argument,        ///< a setting or argument is out of range
+  shutdown = 1,             ///< the manager (or the connection) was stopped before completion
+  connection_closed,        ///< the connection closed before the message reached the socket
+  idle_timeout,             ///< closed because it was idle longer than its time-out
+  new_connection_timeout,   ///< no valid message arrived on a new incoming connection in time
+  connect_timeout,          ///< an outgoing connection could not be made in time
+  request_timeout,          ///< no final response arrived for a request in time
+  write_queue_full,         ///< the connection's bounded write queue has no room for the message
+  pool_removed,             ///< the connection pool was removed from its manager
+  transport_not_supported,  ///< the manager cannot make connections of that transport
+  message_too_large,        ///< a SIP message exceeds the configured maximum size
+  headers_too_large,        ///< a SIP header section exceeds the configured maximum size
+  missing_content_length,   ///< a message on a stream has no Content-Length
+  invalid_content_length,   ///< Content-Length is not a number, or differs between repeats
+  malformed_message,        ///< a start line or header cannot be parsed
+  framing_lost,             ///< the byte stream cannot be split into messages any more
+  peer_closed,              ///< the remote side closed the connection
+  not_listening,            ///< the server manager is not listening
+  already_listening,        ///< the server manager is already listening
+  invalid_argument,         ///< a setting or argument is out of range
+  authorization_denied,     ///< the application refused the incoming connection
 };
 
 /// Broad classes of errors, so callers can test a category rather than every value.

@@ -8,11 +8,13 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <system_error>
 
 #include <asio/async_result.hpp>
 
+#include "rtconn/certificate_info.hpp"
 #include "rtconn/detail/completion.hpp"
 #include "rtconn/ip_endpoint.hpp"
 #include "rtconn/sip_message.hpp"
@@ -70,6 +72,9 @@ class RealTimeConnection : public std::enable_shared_from_this<RealTimeConnectio
   /// Remote address; unspecified until connected.
   virtual IpEndpoint remote_endpoint() const = 0;
   virtual ConnectionCounters counters() const = 0;
+  /// The TLS session (protocol, cipher, resumption, the peer's certificate — UCMA
+  /// RemoteCertificate) once negotiated; nullopt for TCP and before the handshake.
+  virtual std::optional<TlsSessionInfo> tls_session() const = 0;
   /// Messages accepted by `async_send` and not yet completed.
   virtual std::size_t pending_sends() const = 0;
 

@@ -7,6 +7,7 @@
 #include <system_error>
 #include <vector>
 
+#include "rtconn/connection_authorization.hpp"
 #include "rtconn/ip_endpoint.hpp"
 #include "rtconn/real_time_connection_manager.hpp"
 
@@ -30,6 +31,10 @@ class RealTimeServerConnectionManager : public RealTimeConnectionManager {
   Event<ListeningAddressesChangedEventArgs>& listening_addresses_changed;
   /// Listening ended; the error is empty when `stop_listening` ended it (UCMA ListeningAborted).
   Event<ListeningAbortedEventArgs>& listening_aborted;
+  /// An incoming connection is ready and waits to be admitted (UCMA 2.0
+  /// ConnectionAuthorizationRequested); with no handler, every connection is admitted.
+  /// IncomingConnectionAdded follows for admitted connections only.
+  Event<ConnectionAuthorization>& connection_authorization_requested;
 
   /// The transport the listeners speak.
   TransportType listening_transport() const noexcept { return transport_; }
@@ -53,8 +58,8 @@ class RealTimeServerConnectionManager : public RealTimeConnectionManager {
   std::vector<std::shared_ptr<RealTimeConnection>> incoming_connections() const;
 
  protected:
-  RealTimeServerConnectionManager(asio::any_io_executor executor,
-                                  ConnectionManagerOptions options, TransportType transport);
+  RealTimeServerConnectionManager(asio::any_io_executor executor, ConnectionManagerOptions options,
+                                  TransportType transport);
 
  private:
   const TransportType transport_;

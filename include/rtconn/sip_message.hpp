@@ -38,8 +38,7 @@ class SipMessage {
   /// A response to `request` per RFC 3261 8.2.6.2: every Via, From, To, Call-ID and CSeq copied,
   /// and `to_tag` added to To when it has no tag and the status is above 100.
   static SipMessage response_to(const SipMessage& request, int status_code,
-                                std::string_view reason_phrase = {},
-                                std::string_view to_tag = {});
+                                std::string_view reason_phrase = {}, std::string_view to_tag = {});
   /// Parses one complete message as framed from a stream (header section, blank line, body).
   /// The body is everything after the blank line. Sets `ec` (errc::malformed_message) on failure.
   static SipMessage parse(std::string_view bytes, std::error_code& ec);

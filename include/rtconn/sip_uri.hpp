@@ -11,11 +11,11 @@ namespace rtconn {
 
 /// A parsed `sip:` / `sips:` URI: `sip:user@host:port;transport=tcp`.
 struct SipUri {
-  std::string scheme;     ///< "sip" or "sips", lower case
-  std::string user;       ///< may be empty
-  std::string host;       ///< host name, IPv4 address, or IPv6 address without brackets
-  std::uint16_t port = 0; ///< 0 when the URI names none
-  std::string transport;  ///< the `transport` parameter, lower case; empty when absent
+  std::string scheme;      ///< "sip" or "sips", lower case
+  std::string user;        ///< may be empty
+  std::string host;        ///< host name, IPv4 address, or IPv6 address without brackets
+  std::uint16_t port = 0;  ///< 0 when the URI names none
+  std::string transport;   ///< the `transport` parameter, lower case; empty when absent
 
   /// Parses `text`; nullopt when it is not a sip/sips URI with a host. Accepts `<...>` brackets.
   static std::optional<SipUri> parse(std::string_view text);

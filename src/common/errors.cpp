@@ -30,6 +30,7 @@ class error_category_impl final : public std::error_category {
       case errc::not_listening: return "the manager is not listening";
       case errc::already_listening: return "the manager is already listening";
       case errc::invalid_argument: return "an argument is out of range";
+      case errc::authorization_denied: return "the application refused the connection";
     }
     return "unknown rtconn error";
   }

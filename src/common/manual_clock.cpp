@@ -46,10 +46,19 @@ std::unique_ptr<Timer> ManualClock::make_timer(const asio::any_io_executor& exec
 
 std::uint64_t ManualClock::schedule(time_point due, asio::any_io_executor executor,
                                     std::function<void()> on_expiry) {
-  std::lock_guard lock(mutex_);
-  const auto id = next_id_++;
-  due_.emplace(due, std::make_pair(id, Entry{std::move(executor), std::move(on_expiry)}));
-  return id;
+  {
+    std::lock_guard lock(mutex_);
+    if (due > now_) {
+      const auto id = next_id_++;
+      due_.emplace(due, std::make_pair(id, Entry{std::move(executor), std::move(on_expiry)}));
+      return id;
+    }
+  }
+  // Due already (armed for zero or a time past): like a steady timer it expires at once, not at
+  // the next advance(), which may never come. Id 0: nothing to unschedule; the timer's
+  // generation check still drops it after a cancel.
+  asio::post(executor, std::move(on_expiry));
+  return 0;
 }
 
 void ManualClock::unschedule(std::uint64_t id) {

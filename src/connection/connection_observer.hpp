@@ -16,7 +16,8 @@ class ConnectionObserver {
  public:
   virtual ~ConnectionObserver() = default;
   /// The connection is ready for messages (connected, TLS negotiated); runs on its strand.
-  virtual void on_ready(const std::shared_ptr<RealTimeConnection>& connection) = 0;
+  /// Returns false to keep it from reading until `StreamConnection::resume_reading`.
+  virtual bool on_ready(const std::shared_ptr<RealTimeConnection>& connection) = 0;
   /// A valid message arrived; runs on the connection's strand.
   virtual void on_message(const std::shared_ptr<RealTimeConnection>& connection,
                           SipMessage message) = 0;

@@ -4,10 +4,14 @@ namespace rtconn {
 
 std::string_view to_string(ConnectionState state) noexcept {
   switch (state) {
-    case ConnectionState::connecting: return "connecting";
-    case ConnectionState::ready: return "ready";
-    case ConnectionState::draining: return "draining";
-    case ConnectionState::closed: return "closed";
+    case ConnectionState::connecting:
+      return "connecting";
+    case ConnectionState::ready:
+      return "ready";
+    case ConnectionState::draining:
+      return "draining";
+    case ConnectionState::closed:
+      return "closed";
   }
   return "unknown";
 }

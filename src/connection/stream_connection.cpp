@@ -4,9 +4,9 @@
 #include <cstring>
 #include <optional>
 
+#include <spdlog/spdlog.h>
 #include <asio/connect.hpp>
 #include <asio/dispatch.hpp>
-#include <spdlog/spdlog.h>
 
 #include "rtconn/errors.hpp"
 
@@ -17,7 +17,9 @@ constexpr std::size_t initial_read_buffer = 4096;
 // Enough to coalesce a burst of small responses into one writev without a huge iovec.
 constexpr std::size_t max_gathered_writes = 64;
 
-IpEndpoint to_ip_endpoint(const asio::ip::tcp::endpoint& e) { return {e.address(), e.port()}; }
+IpEndpoint to_ip_endpoint(const asio::ip::tcp::endpoint& e) {
+  return {e.address(), e.port()};
+}
 
 bool has_required_request_headers(const SipMessage& request) {
   for (const auto* name : {"Via", "From", "To", "Call-ID", "CSeq"}) {
@@ -32,10 +34,9 @@ std::shared_ptr<StreamConnection> StreamConnection::make_incoming(
     std::uint64_t id, TransportType transport, Strand strand,
     std::unique_ptr<stream::ByteStream> stream, ConnectionSettings settings,
     std::weak_ptr<ConnectionObserver> observer) {
-  return std::make_shared<StreamConnection>(Passkey{}, id, transport, true,
-                                            std::weak_ptr<ConnectionPool>{}, std::move(strand),
-                                            std::move(stream), ConnectTarget{},
-                                            std::move(settings), std::move(observer));
+  return std::make_shared<StreamConnection>(
+      Passkey{}, id, transport, true, std::weak_ptr<ConnectionPool>{}, std::move(strand),
+      std::move(stream), ConnectTarget{}, std::move(settings), std::move(observer));
 }
 
 std::shared_ptr<StreamConnection> StreamConnection::make_outgoing(
@@ -43,15 +44,14 @@ std::shared_ptr<StreamConnection> StreamConnection::make_outgoing(
     std::unique_ptr<stream::ByteStream> stream, ConnectTarget target, ConnectionSettings settings,
     std::weak_ptr<ConnectionObserver> observer, std::weak_ptr<ConnectionPool> pool) {
   return std::make_shared<StreamConnection>(Passkey{}, id, transport, false, std::move(pool),
-                                            std::move(strand), std::move(stream),
-                                            std::move(target), std::move(settings),
-                                            std::move(observer));
+                                            std::move(strand), std::move(stream), std::move(target),
+                                            std::move(settings), std::move(observer));
 }
 
 StreamConnection::StreamConnection(Passkey, std::uint64_t id, TransportType transport,
-                                   bool incoming, std::weak_ptr<ConnectionPool> pool,
-                                   Strand strand, std::unique_ptr<stream::ByteStream> stream,
-                                   ConnectTarget target, ConnectionSettings settings,
+                                   bool incoming, std::weak_ptr<ConnectionPool> pool, Strand strand,
+                                   std::unique_ptr<stream::ByteStream> stream, ConnectTarget target,
+                                   ConnectionSettings settings,
                                    std::weak_ptr<ConnectionObserver> observer)
     : RealTimeConnection(id, transport, incoming, std::move(pool)),
       strand_(std::move(strand)),
@@ -128,9 +128,13 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
       return;  // never re-entered
     case ConnectionState::ready: {
       if (!is_incoming_connection()) record_endpoints();
+      {
+        std::lock_guard lock(status_mutex_);
+        tls_session_ = stream_->tls_session();
+      }
       state_.store(ConnectionState::ready, std::memory_order_release);
-      if (auto observer = observer_.lock()) observer->on_ready(shared_from_this());
-      read();
+      if (auto observer = observer_.lock()) held_ = !observer->on_ready(shared_from_this());
+      if (!held_) read();
       write();
       return;
     }
@@ -160,7 +164,7 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
 }
 
 void StreamConnection::read() {
-  if (reading_ || state() == ConnectionState::closed) return;
+  if (reading_ || held_ || state() == ConnectionState::closed) return;
   if (read_end_ == read_buffer_.size()) {
     if (read_begin_ > 0) {
       std::memmove(read_buffer_.data(), read_buffer_.data() + read_begin_, read_end_ - read_begin_);
@@ -247,7 +251,8 @@ void StreamConnection::handle_message(std::string_view bytes) {
     std::lock_guard lock(status_mutex_);
     ++counters_.messages_received;
   }
-  if (auto observer = observer_.lock()) observer->on_message(shared_from_this(), std::move(message));
+  if (auto observer = observer_.lock())
+    observer->on_message(shared_from_this(), std::move(message));
 }
 
 void StreamConnection::answer_header_section(std::string_view header_section, int status,
@@ -271,9 +276,10 @@ void StreamConnection::answer(const SipMessage& request, int status, std::string
 void StreamConnection::start_send(SipMessage message, detail::Completion<std::error_code> done) {
   std::string bytes;
   message.serialize_to(bytes);
-  asio::dispatch(strand_, [self = self(), bytes = std::move(bytes), done = std::move(done)]() mutable {
-    self->enqueue(std::move(bytes), std::move(done));
-  });
+  asio::dispatch(strand_,
+                 [self = self(), bytes = std::move(bytes), done = std::move(done)]() mutable {
+                   self->enqueue(std::move(bytes), std::move(done));
+                 });
 }
 
 void StreamConnection::enqueue(std::string bytes, detail::Completion<std::error_code> done) {
@@ -412,18 +418,25 @@ void StreamConnection::on_timer() {
 }
 
 void StreamConnection::close(std::error_code reason) {
-  asio::dispatch(strand_, [self = self(), reason] {
-    self->transition(ConnectionState::closed, reason);
-  });
+  asio::dispatch(strand_,
+                 [self = self(), reason] { self->transition(ConnectionState::closed, reason); });
 }
 
 void StreamConnection::drain(std::error_code reason) {
-  asio::dispatch(strand_, [self = self(), reason] {
-    self->transition(ConnectionState::draining, reason);
+  asio::dispatch(strand_,
+                 [self = self(), reason] { self->transition(ConnectionState::draining, reason); });
+}
+
+void StreamConnection::resume_reading() {
+  asio::dispatch(strand_, [self = self()] {
+    self->held_ = false;
+    self->read();
   });
 }
 
-void StreamConnection::disconnect() { close(make_error_code(errc::connection_closed)); }
+void StreamConnection::disconnect() {
+  close(make_error_code(errc::connection_closed));
+}
 
 std::error_code StreamConnection::close_reason() const {
   std::lock_guard lock(status_mutex_);
@@ -443,6 +456,11 @@ IpEndpoint StreamConnection::local_endpoint() const {
 IpEndpoint StreamConnection::remote_endpoint() const {
   std::lock_guard lock(status_mutex_);
   return remote_;
+}
+
+std::optional<TlsSessionInfo> StreamConnection::tls_session() const {
+  std::lock_guard lock(status_mutex_);
+  return tls_session_;
 }
 
 ConnectionCounters StreamConnection::counters() const {

@@ -50,9 +50,8 @@ class StreamConnection final : public RealTimeConnection {
   /// A connection to `target`, made when `start` is called; sends wait until it is ready.
   static std::shared_ptr<StreamConnection> make_outgoing(
       std::uint64_t id, TransportType transport, Strand strand,
-      std::unique_ptr<stream::ByteStream> stream, ConnectTarget target,
-      ConnectionSettings settings, std::weak_ptr<ConnectionObserver> observer,
-      std::weak_ptr<ConnectionPool> pool);
+      std::unique_ptr<stream::ByteStream> stream, ConnectTarget target, ConnectionSettings settings,
+      std::weak_ptr<ConnectionObserver> observer, std::weak_ptr<ConnectionPool> pool);
 
   StreamConnection(Passkey, std::uint64_t id, TransportType transport, bool incoming,
                    std::weak_ptr<ConnectionPool> pool, Strand strand,
@@ -65,6 +64,8 @@ class StreamConnection final : public RealTimeConnection {
   void close(std::error_code reason);
   /// Stops taking sends, writes what is queued, then closes with `reason`.
   void drain(std::error_code reason);
+  /// Starts reading a connection its observer held back in `on_ready`.
+  void resume_reading();
 
   std::error_code close_reason() const override;
   /// The stream's own words for why TLS failed, if it did.
@@ -72,6 +73,7 @@ class StreamConnection final : public RealTimeConnection {
   IpEndpoint local_endpoint() const override;
   IpEndpoint remote_endpoint() const override;
   ConnectionCounters counters() const override;
+  std::optional<TlsSessionInfo> tls_session() const override;
   std::size_t pending_sends() const override;
   std::chrono::milliseconds connection_timeout() const override;
   void set_connection_timeout(std::chrono::milliseconds timeout) override;
@@ -127,6 +129,7 @@ class StreamConnection final : public RealTimeConnection {
   std::size_t in_flight_ = 0;  // entries at the front of queue_ being written now
   std::vector<asio::const_buffer> gather_;
   bool reading_ = false;
+  bool held_ = false;  // the observer has not let it read yet
   std::error_code drain_reason_;
   bool valid_message_seen_ = false;
   Clock::time_point created_;
@@ -136,6 +139,7 @@ class StreamConnection final : public RealTimeConnection {
   mutable std::mutex status_mutex_;  // guards everything below
   std::error_code close_reason_;
   std::string failure_detail_;
+  std::optional<TlsSessionInfo> tls_session_;
   IpEndpoint local_;
   IpEndpoint remote_;
   ConnectionCounters counters_;

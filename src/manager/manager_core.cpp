@@ -38,6 +38,7 @@ void ManagerEvents::clear_all() {
   EventAccess<ListeningAddressesChangedEventArgs>::clear(listening_addresses_changed);
   EventAccess<ListeningAbortedEventArgs>::clear(listening_aborted);
   EventAccess<TlsNegotiationFailedEventArgs>::clear(incoming_tls_negotiation_failed);
+  EventAccess<ConnectionAuthorization>::clear(authorization_requested);
 }
 
 ManagerCore::ManagerCore(asio::any_io_executor executor, ConnectionManagerOptions options)
@@ -238,13 +239,38 @@ void ManagerCore::raise_pool_event(const std::shared_ptr<ConnectionPool>& pool, 
   raise(pool, added ? pool->connection_added : pool->connection_removed, std::move(args));
 }
 
-void ManagerCore::on_ready(const std::shared_ptr<RealTimeConnection>& connection) {
-  if (!connection->is_incoming_connection()) return;
+bool ManagerCore::on_ready(const std::shared_ptr<RealTimeConnection>& connection) {
+  if (!connection->is_incoming_connection()) return true;
+  if (events.authorization_requested.handler_count() == 0) {
+    announce(connection);
+    return true;
+  }
+  authorize(std::static_pointer_cast<connection::StreamConnection>(connection));
+  return false;
+}
+
+void ManagerCore::announce(const std::shared_ptr<RealTimeConnection>& connection) {
   std::lock_guard lock(mutex_);
   const auto it = incoming_.find(connection.get());
   if (it == incoming_.end()) return;
   it->second.announced = true;
   raise(shared_from_this(), events.incoming_added, ConnectionEventArgs{connection, {}});
+}
+
+void ManagerCore::authorize(const std::shared_ptr<connection::StreamConnection>& connection) {
+  ConnectionAuthorization authorization(
+      connection, [weak = weak_from_this(), connection](bool allowed) {
+        auto self = weak.lock();
+        if (!self) return;
+        if (!allowed) return connection->close(make_error_code(errc::authorization_denied));
+        self->announce(connection);
+        connection->resume_reading();
+      });
+  asio::post(event_strand_, [self = shared_from_this(), authorization] {
+    EventAccess<ConnectionAuthorization>::raise(self->events.authorization_requested,
+                                                authorization);
+    authorization.settle_default();
+  });
 }
 
 void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connection,
@@ -275,6 +301,9 @@ void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connectio
     incoming_.erase(it);
     if (entry.announced) {
       raise(shared_from_this(), events.incoming_removed, ConnectionEventArgs{connection, reason});
+    } else if (reason == errc::authorization_denied) {
+      spdlog::info("connection {} from {} refused by the application", connection->id(),
+                   connection->remote_endpoint().to_string());
     } else if (connection->transport() != TransportType::Tcp) {
       // Never ready: the handshake failed. The application hears of it without a connection
       // that was never usable.

@@ -17,6 +17,7 @@
 #include "manager/pending_requests.hpp"
 #include "manager/tls_contexts.hpp"
 #include "pool/pool_host.hpp"
+#include "rtconn/connection_authorization.hpp"
 #include "rtconn/connection_manager_options.hpp"
 #include "rtconn/event.hpp"
 #include "rtconn/event_args.hpp"
@@ -32,6 +33,7 @@ struct ManagerEvents {
   Event<ListeningAddressesChangedEventArgs> listening_addresses_changed;
   Event<ListeningAbortedEventArgs> listening_aborted;
   Event<TlsNegotiationFailedEventArgs> incoming_tls_negotiation_failed;
+  Event<ConnectionAuthorization> authorization_requested;
 
   void clear_all();
 };
@@ -93,7 +95,7 @@ class ManagerCore final : public PoolHost,
                         ConnectionEventArgs args) override;
 
   // ConnectionObserver
-  void on_ready(const std::shared_ptr<RealTimeConnection>& connection) override;
+  bool on_ready(const std::shared_ptr<RealTimeConnection>& connection) override;
   void on_message(const std::shared_ptr<RealTimeConnection>& connection,
                   SipMessage message) override;
   void on_closed(const std::shared_ptr<RealTimeConnection>& connection,
@@ -106,6 +108,10 @@ class ManagerCore final : public PoolHost,
   };
 
   connection::ConnectionSettings connection_settings(bool incoming) const;
+  /// IncomingConnectionAdded for a connection that may now carry messages.
+  void announce(const std::shared_ptr<RealTimeConnection>& connection);
+  /// Asks the application (ConnectionAuthorizationRequested), then admits or closes.
+  void authorize(const std::shared_ptr<connection::StreamConnection>& connection);
   std::unique_ptr<stream::ByteStream> make_stream(asio::ip::tcp::socket socket,
                                                   TransportType transport, bool incoming,
                                                   const std::string& server_name,

@@ -14,6 +14,7 @@ RealTimeServerConnectionManager::RealTimeServerConnectionManager(asio::any_io_ex
       incoming_connection_removed(core().events.incoming_removed),
       listening_addresses_changed(core().events.listening_addresses_changed),
       listening_aborted(core().events.listening_aborted),
+      connection_authorization_requested(core().events.authorization_requested),
       transport_(transport),
       listeners_(std::make_unique<detail::ListenerSet>(core().shared_from_this(), transport)) {}
 

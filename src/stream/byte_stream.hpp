@@ -7,10 +7,13 @@
 #include <span>
 #include <system_error>
 
+#include <optional>
 #include <string>
 
 #include <asio/buffer.hpp>
 #include <asio/ip/tcp.hpp>
+
+#include "rtconn/certificate_info.hpp"
 
 namespace asio::ssl {
 class context;
@@ -36,6 +39,8 @@ class ByteStream {
   virtual void close() noexcept = 0;
   /// The lower layer's own words for the last handshake failure (OpenSSL's reason), if any.
   virtual std::string failure_detail() const { return {}; }
+  /// The negotiated TLS session; nullopt for TCP.
+  virtual std::optional<TlsSessionInfo> tls_session() const { return std::nullopt; }
 };
 
 std::unique_ptr<ByteStream> make_tcp_stream(asio::ip::tcp::socket socket);

@@ -6,6 +6,8 @@
 #include "rtconn/tls_failure.hpp"
 #include "stream/byte_stream.hpp"
 #include "tls/peer_verification.hpp"
+#include "tls/session_cache.hpp"
+#include "tls/x509_facts.hpp"
 
 namespace rtconn::stream {
 namespace {
@@ -31,8 +33,15 @@ class TlsStream final : public ByteStream {
 
   void async_handshake(bool as_client, Handler handler) override {
     SSL* ssl = stream_.native_handle();
-    if (as_client && !expected_host_.empty() && !is_ip_literal(expected_host_)) {
-      SSL_set_tlsext_host_name(ssl, expected_host_.c_str());
+    if (as_client) {
+      if (!expected_host_.empty() && !is_ip_literal(expected_host_)) {
+        SSL_set_tlsext_host_name(ssl, expected_host_.c_str());
+      }
+      std::error_code ignored;
+      session_peer_ = expected_host_ + "|" +
+                      socket().remote_endpoint(ignored).address().to_string() + ":" +
+                      std::to_string(socket().remote_endpoint(ignored).port());
+      tls::offer_cached_session(ssl, &session_peer_);
     }
     stream_.async_handshake(
         as_client ? asio::ssl::stream_base::client : asio::ssl::stream_base::server,
@@ -63,6 +72,19 @@ class TlsStream final : public ByteStream {
   }
 
   std::string failure_detail() const override { return failure_detail_; }
+
+  std::optional<TlsSessionInfo> tls_session() const override {
+    SSL* ssl = const_cast<TlsStream*>(this)->stream_.native_handle();
+    TlsSessionInfo info;
+    info.protocol = SSL_get_version(ssl);
+    info.cipher = SSL_get_cipher_name(ssl);
+    info.resumed = SSL_session_reused(ssl) == 1;
+    if (X509* peer = SSL_get0_peer_certificate(ssl)) {
+      info.has_peer_certificate = true;
+      info.peer_certificate = tls::facts_of(peer);
+    }
+    return info;
+  }
 
  private:
   std::error_code classify_handshake(std::error_code ec, bool as_client) {
@@ -97,6 +119,7 @@ class TlsStream final : public ByteStream {
   const std::string expected_host_;
   std::string joined_;
   std::string failure_detail_;
+  std::string session_peer_;  // the session cache's name for the server; outlives the SSL
 };
 
 }  // namespace

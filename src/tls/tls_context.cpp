@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 
 #include "rtconn/tls_failure.hpp"
+#include "tls/session_cache.hpp"
 
 namespace rtconn::tls {
 namespace {
@@ -102,7 +103,7 @@ std::shared_ptr<asio::ssl::context> make_client_context(const TrustSettings& tru
   SSL_CTX* ctx = context->native_handle();
   load_trust(ctx, trust);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT);
+  enable_client_session_cache(ctx);
   if (identity) use_identity(ctx, *identity);
   return context;
 }

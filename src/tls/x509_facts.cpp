@@ -50,18 +50,25 @@ std::vector<std::string> alt_names_of(const X509* certificate, int kind) {
   return names;
 }
 
-StoredCertificate describe(const X509* certificate, bool has_private_key,
-                           const std::filesystem::path& file) {
-  StoredCertificate info;
+CertificateInfo facts_of(const X509* certificate) {
+  CertificateInfo info;
   info.subject = name_to_string(X509_get_subject_name(certificate));
   info.issuer = name_to_string(X509_get_issuer_name(certificate));
   info.serial = serial_of(certificate);
   info.not_before = time_of(X509_get0_notBefore(certificate));
   info.not_after = time_of(X509_get0_notAfter(certificate));
-  info.has_private_key = has_private_key;
   info.dns_names = alt_names_of(certificate, GEN_DNS);
-  info.file = file;
+  info.uris = alt_names_of(certificate, GEN_URI);
   return info;
+}
+
+StoredCertificate describe(const X509* certificate, bool has_private_key,
+                           const std::filesystem::path& file) {
+  StoredCertificate stored;
+  static_cast<CertificateInfo&>(stored) = facts_of(certificate);
+  stored.has_private_key = has_private_key;
+  stored.file = file;
+  return stored;
 }
 
 }  // namespace rtconn::tls

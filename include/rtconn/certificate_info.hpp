@@ -1,0 +1,35 @@
+#pragma once
+/// \file
+/// What a certificate says about its holder: for the store's listings and for TLS peers.
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "rtconn/certificate_id.hpp"
+
+namespace rtconn {
+
+/// The facts of an X.509 certificate an application decides by.
+struct CertificateInfo {
+  std::string subject;  ///< RFC 4514 form
+  std::string issuer;   ///< RFC 4514 form
+  SerialNumber serial;
+  std::chrono::system_clock::time_point not_before;
+  std::chrono::system_clock::time_point not_after;
+  std::vector<std::string> dns_names;  ///< subjectAltName dNSName entries
+  std::vector<std::string> uris;       ///< subjectAltName URI entries (`sip:example.com`)
+
+  CertificateId id() const { return {issuer, serial}; }
+};
+
+/// The TLS state of a connection once its handshake is done.
+struct TlsSessionInfo {
+  std::string protocol;  ///< "TLSv1.3", "TLSv1.2"
+  std::string cipher;    ///< OpenSSL's name of the suite
+  bool resumed = false;  ///< an earlier session was resumed (no full handshake)
+  bool has_peer_certificate = false;
+  CertificateInfo peer_certificate;  ///< valid when has_peer_certificate
+};
+
+}  // namespace rtconn
