@@ -1,0 +1,29 @@
+// Any bytes as a framed message, a URI, header parameters, a DN and a serial: the parsers must
+// reject or accept, never crash.
+#include <cstdint>
+#include <string>
+
+#include "rtconn/certificate_id.hpp"
+#include "rtconn/sip_message.hpp"
+#include "rtconn/sip_uri.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  std::error_code ec;
+  const auto message = rtconn::SipMessage::parse(text, ec);
+  if (!ec) {
+    message.cseq();
+    message.top_via_branch();
+    message.has_to_tag();
+    for (const auto& field : message.headers()) {
+      rtconn::header_parameter(field.value, "tag");
+      rtconn::header_parameter(field.value, "branch");
+    }
+    if (message.is_request()) rtconn::SipMessage::response_to(message, 200, {}, "t").to_string();
+  }
+  if (const auto uri = rtconn::SipUri::parse(text)) uri->to_string();
+  const auto half = text.substr(0, text.size() / 2);
+  rtconn::distinguished_names_equal(half, text.substr(half.size()));
+  rtconn::serial_from_hex(text);
+  return 0;
+}
