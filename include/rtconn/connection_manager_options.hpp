@@ -59,6 +59,14 @@ struct ConnectionManagerOptions {
   int connection_throttling_high_mark = INT_MAX;
   int connection_throttling_low_mark = INT_MAX;
 
+  /// Incoming connections held at once; any more are closed as soon as they are accepted.
+  std::size_t max_incoming_connections = 50000;
+  /// Incoming connections held at once from one IP address; 0 means no limit.
+  std::size_t max_incoming_connections_per_address = 5000;
+  /// Time a peer has to finish a message once its first bytes arrived, so a slow sender cannot
+  /// hold a connection and its buffer forever; zero means no limit.
+  std::chrono::milliseconds message_completion_timeout = 30s;
+
   /// Largest header section accepted from a peer.
   std::size_t max_header_bytes = 64 * 1024;
   /// Largest whole SIP message accepted from a peer; larger ones are answered 413 and skipped.

@@ -31,6 +31,7 @@ enum class errc {
   already_listening,        ///< the server manager is already listening
   invalid_argument,         ///< a setting or argument is out of range
   authorization_denied,     ///< the application refused the incoming connection
+  message_timeout,          ///< a message was begun but not finished in time
 };
 
 /// Broad classes of errors, so callers can test a category rather than every value.

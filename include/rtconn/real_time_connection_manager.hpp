@@ -28,6 +28,14 @@ class ManagerCore;
 class OwnedEventLoop;
 }  // namespace detail
 
+/// What the manager's limits have refused so far.
+struct ManagerCounters {
+  /// Incoming connections closed at accept: `max_incoming_connections` reached.
+  std::uint64_t connections_refused_total_limit = 0;
+  /// Incoming connections closed at accept: `max_incoming_connections_per_address` reached.
+  std::uint64_t connections_refused_address_limit = 0;
+};
+
 /// Called for each incoming request, on the strand of the connection it came in on (keep it
 /// short; answer later from anywhere by moving the request away). Return true to take the
 /// request (then the application answers it), false to have the manager answer it as UCMA does:
@@ -74,6 +82,9 @@ class RealTimeConnectionManager {
   void set_default_incoming_connection_timeout(std::chrono::milliseconds timeout);
   /// Outstanding-message water marks; throws std::invalid_argument when high < low or either < 1.
   void set_connection_throttling_marks(int high_mark, int low_mark);
+
+  /// What the limits refused so far.
+  ManagerCounters counters() const;
 
   /// Snapshot of the pools (UCMA GetConnectionPools).
   std::vector<std::shared_ptr<ConnectionPool>> connection_pools() const;

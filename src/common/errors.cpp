@@ -31,6 +31,7 @@ class error_category_impl final : public std::error_category {
       case errc::already_listening: return "the manager is already listening";
       case errc::invalid_argument: return "an argument is out of range";
       case errc::authorization_denied: return "the application refused the connection";
+      case errc::message_timeout: return "a message was not finished in time";
     }
     return "unknown rtconn error";
   }
@@ -46,6 +47,7 @@ class error_category_impl final : public std::error_category {
       case errc::new_connection_timeout:
       case errc::connect_timeout:
       case errc::request_timeout:
+      case errc::message_timeout:
         return condition::timeout;
       case errc::write_queue_full:
         return condition::resource_limit;

@@ -193,7 +193,19 @@ void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
     std::lock_guard lock(status_mutex_);
     counters_.bytes_received += bytes;
   }
-  if (process_input()) read();
+  if (!process_input()) return;
+  // A message left half-read starts the slow-sender clock; one read ending mid-message per
+  // message must not cost a timer re-arm, so only an earlier deadline re-arms.
+  if (!framer_.inside_message()) {
+    partial_since_.reset();
+  } else if (!partial_since_) {
+    partial_since_ = settings_.clock->now();
+    if (settings_.message_completion_timeout.count() > 0 &&
+        *partial_since_ + settings_.message_completion_timeout < armed_for_) {
+      arm_timer();
+    }
+  }
+  read();
 }
 
 bool StreamConnection::process_input() {
@@ -390,6 +402,10 @@ void StreamConnection::arm_timer() {
   }
   const std::chrono::milliseconds idle(idle_timeout_ms_.load(std::memory_order_relaxed));
   if (idle.count() > 0) consider(last_activity_ + idle);
+  if (partial_since_ && settings_.message_completion_timeout.count() > 0) {
+    consider(*partial_since_ + settings_.message_completion_timeout);
+  }
+  armed_for_ = deadline.value_or(Clock::time_point::max());
   if (!deadline) return timer_->cancel();
   const auto wait = std::max(*deadline - settings_.clock->now(), Clock::duration::zero());
   timer_->arm(wait, [weak = weak_from_this()] {
@@ -413,6 +429,12 @@ void StreamConnection::on_timer() {
   }
   if (idle.count() > 0 && now >= last_activity_ + idle) {
     return transition(ConnectionState::closed, make_error_code(errc::idle_timeout));
+  }
+  if (partial_since_ && settings_.message_completion_timeout.count() > 0 &&
+      now >= *partial_since_ + settings_.message_completion_timeout) {
+    spdlog::warn("connection {}: closing, a message took longer than {} ms to arrive", id(),
+                 settings_.message_completion_timeout.count());
+    return transition(ConnectionState::closed, make_error_code(errc::message_timeout));
   }
   arm_timer();
 }

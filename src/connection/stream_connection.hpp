@@ -22,9 +22,10 @@ namespace rtconn::connection {
 
 struct ConnectionSettings {
   sip::FramerLimits framer;
-  std::chrono::milliseconds idle_timeout{0};            // 0: never
-  std::chrono::milliseconds new_connection_timeout{0};  // incoming only; 0: never
-  std::chrono::milliseconds connect_timeout{0};         // outgoing only; 0: never
+  std::chrono::milliseconds idle_timeout{0};                // 0: never
+  std::chrono::milliseconds new_connection_timeout{0};      // incoming only; 0: never
+  std::chrono::milliseconds connect_timeout{0};             // outgoing only; 0: never
+  std::chrono::milliseconds message_completion_timeout{0};  // 0: never
   std::size_t max_write_queue_bytes = 0;
   bool keep_alive_counts_as_activity = false;
   std::shared_ptr<Clock> clock;
@@ -134,6 +135,8 @@ class StreamConnection final : public RealTimeConnection {
   bool valid_message_seen_ = false;
   Clock::time_point created_;
   Clock::time_point last_activity_;
+  std::optional<Clock::time_point> partial_since_;  // a message has begun and is not complete
+  Clock::time_point armed_for_ = Clock::time_point::max();  // the timer's deadline
 
   // Read from any thread.
   mutable std::mutex status_mutex_;  // guards everything below

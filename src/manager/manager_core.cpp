@@ -71,6 +71,7 @@ connection::ConnectionSettings ManagerCore::connection_settings(bool incoming) c
   settings.new_connection_timeout =
       incoming ? options_.new_incoming_connection_timeout : std::chrono::milliseconds{0};
   settings.connect_timeout = options_.connect_timeout;
+  settings.message_completion_timeout = options_.message_completion_timeout;
   settings.max_write_queue_bytes = options_.max_write_queue_bytes;
   settings.keep_alive_counts_as_activity = options_.keep_alive_counts_as_activity;
   settings.clock = clock_;
@@ -171,6 +172,7 @@ void ManagerCore::adopt_incoming(asio::ip::tcp::socket socket,
                                  connection::StreamConnection::Strand strand,
                                  TransportType transport) {
   std::error_code ec;
+  const auto peer = socket.remote_endpoint(ec).address();
   auto stream = make_stream(std::move(socket), transport, true, {}, ec);
   if (!stream) return;  // the socket closed with it
   auto connection = connection::StreamConnection::make_incoming(
@@ -178,10 +180,39 @@ void ManagerCore::adopt_incoming(asio::ip::tcp::socket socket,
       connection_settings(true), weak_from_this());
   {
     std::lock_guard lock(mutex_);
-    if (stopped()) return;  // the socket closes with the connection object
-    incoming_.emplace(connection.get(), IncomingEntry{connection});
+    // Refused or stopping: the socket closes with the connection object, never started.
+    if (stopped() || !admit(peer)) return;
+    ++per_address_[peer];
+    incoming_.emplace(connection.get(), IncomingEntry{connection, false, peer});
   }
   connection->start();
+}
+
+bool ManagerCore::admit(const asio::ip::address& peer) {
+  // One line per power of two refusals: a flood is visible in the log without filling it.
+  const auto refuse = [&peer](std::atomic<std::uint64_t>& counter, const char* limit) {
+    const auto count = counter.fetch_add(1, std::memory_order_relaxed) + 1;
+    if ((count & (count - 1)) == 0) {
+      spdlog::warn("refused a connection from {}: {} reached ({} refused so far)", peer.to_string(),
+                   limit, count);
+    }
+    return false;
+  };
+  const auto settings = options();
+  if (incoming_.size() >= settings.max_incoming_connections) {
+    return refuse(refused_total_limit_, "max_incoming_connections");
+  }
+  const auto it = per_address_.find(peer);
+  if (settings.max_incoming_connections_per_address > 0 && it != per_address_.end() &&
+      it->second >= settings.max_incoming_connections_per_address) {
+    return refuse(refused_address_limit_, "max_incoming_connections_per_address");
+  }
+  return true;
+}
+
+ManagerCounters ManagerCore::counters() const {
+  return {refused_total_limit_.load(std::memory_order_relaxed),
+          refused_address_limit_.load(std::memory_order_relaxed)};
 }
 
 std::vector<std::shared_ptr<RealTimeConnection>> ManagerCore::incoming() const {
@@ -299,6 +330,10 @@ void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connectio
     if (it == incoming_.end()) return;
     const auto entry = std::move(it->second);
     incoming_.erase(it);
+    if (const auto count = per_address_.find(entry.peer);
+        count != per_address_.end() && --count->second == 0) {
+      per_address_.erase(count);
+    }
     if (entry.announced) {
       raise(shared_from_this(), events.incoming_removed, ConnectionEventArgs{connection, reason});
     } else if (reason == errc::authorization_denied) {

@@ -75,6 +75,7 @@ class ManagerCore final : public PoolHost,
   void adopt_incoming(asio::ip::tcp::socket socket, connection::StreamConnection::Strand strand,
                       TransportType transport);
   std::vector<std::shared_ptr<RealTimeConnection>> incoming() const;
+  ManagerCounters counters() const;
 
   /// Raises `event` on the event strand; `owner` keeps the event alive until then.
   template <class Args>
@@ -105,7 +106,12 @@ class ManagerCore final : public PoolHost,
   struct IncomingEntry {
     std::shared_ptr<connection::StreamConnection> connection;
     bool announced = false;  // IncomingConnectionAdded raised (it became ready)
+    asio::ip::address peer;  // counted in per_address_
   };
+
+  /// Whether the connection limits leave room for one more from `peer`; counts and logs a
+  /// refusal. Called with mutex_ held.
+  bool admit(const asio::ip::address& peer);
 
   connection::ConnectionSettings connection_settings(bool incoming) const;
   /// IncomingConnectionAdded for a connection that may now carry messages.
@@ -134,6 +140,9 @@ class ManagerCore final : public PoolHost,
   mutable std::mutex mutex_;  // guards pools_ and incoming_; taken before any pool's own mutex
   std::unordered_map<PoolKey, std::shared_ptr<ConnectionPool>> pools_;
   std::unordered_map<const RealTimeConnection*, IncomingEntry> incoming_;
+  std::unordered_map<asio::ip::address, std::size_t> per_address_;
+  std::atomic<std::uint64_t> refused_total_limit_{0};
+  std::atomic<std::uint64_t> refused_address_limit_{0};
 };
 
 }  // namespace rtconn::detail
