@@ -9,6 +9,8 @@
 #include <asio/dispatch.hpp>
 
 #include "rtconn/errors.hpp"
+#include "rtconn/tls_failure.hpp"
+#include "sip/identifiers.hpp"
 
 namespace rtconn::connection {
 namespace {
@@ -156,6 +158,10 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
       if (resolver_) resolver_->cancel();
       stream_->close();
       fail_queued(reason);
+      if (is_tls_failure(reason) && !failure_detail_.empty()) {
+        // The error code names the class of failure; OpenSSL's words say what to fix.
+        spdlog::warn("connection {}: {}: {}", id(), reason.message(), failure_detail_);
+      }
       spdlog::debug("connection {} closed: {}", id(), reason.message());
       if (auto observer = observer_.lock()) observer->on_closed(self(), reason);
       return;
@@ -185,6 +191,7 @@ void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
   reading_ = false;
   if (state() == ConnectionState::closed) return;
   if (ec) {
+    ec = stream_->translate_error(ec);
     return transition(ConnectionState::closed,
                       ec == asio::error::eof ? make_error_code(errc::peer_closed) : ec);
   }
@@ -281,7 +288,9 @@ void StreamConnection::answer_header_section(std::string_view header_section, in
 void StreamConnection::answer(const SipMessage& request, int status, std::string_view reason) {
   if (!request.is_request() || request.method() == "ACK") return;
   std::string bytes;
-  SipMessage::response_to(request, status, reason).serialize_to(bytes);
+  // A final response needs a To tag (RFC 3261 8.2.6.2) even when the connection itself refuses
+  // the request; response_to keeps the tag of a request already inside a dialog.
+  SipMessage::response_to(request, status, reason, sip::make_tag()).serialize_to(bytes);
   enqueue(std::move(bytes), {});
 }
 
@@ -353,6 +362,7 @@ void StreamConnection::on_written(std::error_code ec, std::size_t count) {
       counters_.messages_sent += messages;
     }
   }
+  if (ec) ec = stream_->translate_error(ec);
   std::error_code result = ec;
   if (ec && state() == ConnectionState::closed) result = close_reason();
   if (!ec && messages > 0) last_activity_ = settings_.clock->now();

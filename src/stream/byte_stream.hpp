@@ -39,6 +39,10 @@ class ByteStream {
   virtual void close() noexcept = 0;
   /// The lower layer's own words for the last handshake failure (OpenSSL's reason), if any.
   virtual std::string failure_detail() const { return {}; }
+  /// The error to report for `ec`, which ended a read or write after the handshake: a TLS alert
+  /// becomes a TlsFailureReason (its text kept in failure_detail), a TLS close without
+  /// close_notify the peer closing. Only called on errors, so the data path pays nothing.
+  virtual std::error_code translate_error(std::error_code ec) { return ec; }
   /// The negotiated TLS session; nullopt for TCP.
   virtual std::optional<TlsSessionInfo> tls_session() const { return std::nullopt; }
 };

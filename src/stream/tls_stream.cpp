@@ -73,6 +73,19 @@ class TlsStream final : public ByteStream {
 
   std::string failure_detail() const override { return failure_detail_; }
 
+  std::error_code translate_error(std::error_code ec) override {
+    if (ec == asio::ssl::error::stream_truncated) return asio::error::eof;
+    if (ec.category() != asio::error::get_ssl_category()) return ec;
+    // The peer refused us after the handshake had finished on our side (with TLS 1.3 a mutual-
+    // TLS server judges the client's certificate then), or the record layer broke.
+    failure_detail_ = ec.message();
+    const auto reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+    if (reason == SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED) {
+      return make_error_code(TlsFailureReason::CertificateExpired);
+    }
+    return make_error_code(TlsFailureReason::TlsNegotiationFailure);
+  }
+
   std::optional<TlsSessionInfo> tls_session() const override {
     SSL* ssl = const_cast<TlsStream*>(this)->stream_.native_handle();
     TlsSessionInfo info;
@@ -97,8 +110,10 @@ class TlsStream final : public ByteStream {
       return make_error_code(TlsFailureReason::IncorrectNameInRemoteCertificate);
     }
     failure_detail_ = ec.message();
+    // The verification result alone decides: OpenSSL 3 keeps no peer certificate on the session
+    // when verifying it failed, so SSL_get0_peer_certificate is null exactly in these cases.
     const long verify = SSL_get_verify_result(ssl);
-    if (verify != X509_V_OK && SSL_get0_peer_certificate(ssl) != nullptr) {
+    if (verify != X509_V_OK) {
       failure_detail_ += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
       return tls::error_of_verify_result(verify);
     }
