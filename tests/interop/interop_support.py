@@ -313,6 +313,8 @@ def tail_of(data, lines=8):
 # --- rtconn serve ----------------------------------------------------------------------------
 
 LISTENING_RE = r"^listening tcp (\S+)$"
+# Any of serve's `listening tcp|tls|mtls ADDR` lines: group 1 the transport, group 2 the address.
+LISTENING_ANY_RE = r"^listening (tcp|tls|mtls) (\S+)$"
 
 
 def start_serve(group, rtconn, cwd, addresses, quiet=False, name="serve", deadline_s=10.0):
@@ -320,15 +322,37 @@ def start_serve(group, rtconn, cwd, addresses, quiet=False, name="serve", deadli
 
     Returns (process, [(host, port), ...]) in the order serve printed them; its event log (one
     line per connection added/removed unless quiet) goes to process.stderr_path."""
+    process, listening = start_serve_transports(group, rtconn, cwd, tcp=addresses, quiet=quiet,
+                                                name=name, deadline_s=deadline_s)
+    return process, listening["tcp"]
+
+
+def start_serve_transports(group, rtconn, cwd, tcp=(), tls=(), mtls=(), extra=(), quiet=False,
+                           name="serve", deadline_s=10.0):
+    """Starts `rtconn serve` with --tcp/--tls/--mtls addresses (and `extra` arguments such as
+    --store DIR, --cert-issuer X --cert-serial HEX) and reads one `listening KIND ADDR` line per
+    address.
+
+    Returns (process, {"tcp": [(host, port), ...], "tls": [...], "mtls": [...]}), each list in the
+    order serve printed it."""
     argv = [rtconn, "serve"]
-    for address in addresses:
-        argv += ["--tcp", address]
+    for option, addresses in (("--tcp", tcp), ("--tls", tls), ("--mtls", mtls)):
+        for address in addresses:
+            argv += [option, address]
+    argv += list(extra)
     if quiet:
         argv.append("--quiet")
     process = group.start(name, argv, cwd, pipe_stdout=True)
-    matches = process.read_lines_until(LISTENING_RE, len(addresses), deadline_s)
-    endpoints = [split_endpoint(m.group(1)) for m in matches]
-    return process, endpoints
+    expected = len(tcp) + len(tls) + len(mtls)
+    matches = process.read_lines_until(LISTENING_ANY_RE, expected, deadline_s)
+    listening = {"tcp": [], "tls": [], "mtls": []}
+    for match in matches:
+        listening[match.group(1)].append(split_endpoint(match.group(2)))
+    for kind, addresses in (("tcp", tcp), ("tls", tls), ("mtls", mtls)):
+        check(len(listening[kind]) == len(addresses),
+              f"{name} printed {len(listening[kind])} `listening {kind}` lines for "
+              f"{len(addresses)} --{kind} addresses; stdout {process.stdout_lines!r}")
+    return process, listening
 
 
 def split_endpoint(text):
@@ -378,6 +402,26 @@ def count_connection_events(stderr_text):
     added = len(re.findall(r"\] incoming connection added: #\d+", stderr_text))
     removed = len(re.findall(r"\] incoming connection removed: ", stderr_text))
     return added, removed
+
+
+TLS_FAILURE_RE = r"\] TLS negotiation failed with (?P<peer>\S+): (?P<reason>.*)$"
+
+
+def tls_failures(stderr_text):
+    """serve's `TLS negotiation failed with ADDR: REASON DETAIL` lines as (peer, reason) pairs."""
+    return [(m.group("peer"), m.group("reason"))
+            for m in re.finditer(TLS_FAILURE_RE, stderr_text, re.MULTILINE)]
+
+
+def wait_for(predicate, deadline_s=5.0, interval_s=0.05):
+    """Polls predicate() until it returns something true or deadline_s passes; returns its last
+    value (bounded: never waits longer than deadline_s plus one call)."""
+    end = time.monotonic() + deadline_s
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= end:
+            return value
+        time.sleep(interval_s)
 
 
 # --- SIPp ------------------------------------------------------------------------------------

@@ -38,8 +38,10 @@ class PingRun {
       auto sorted = rtts_;
       std::sort(sorted.begin(), sorted.end());
       const double sum = std::accumulate(sorted.begin(), sorted.end(), 0.0);
+      // Nearest rank: the smallest sample with at least 99% of them at or below it.
+      const auto p99 = sorted[(sorted.size() * 99 + 99) / 100 - 1];
       fmt::print("rtt min/avg/p99/max = {:.3f}/{:.3f}/{:.3f}/{:.3f} ms\n", sorted.front(),
-                 sum / sorted.size(), sorted[(sorted.size() - 1) * 99 / 100], sorted.back());
+                 sum / sorted.size(), p99, sorted.back());
     }
     return failed_ == 0 ? 0 : 1;
   }
