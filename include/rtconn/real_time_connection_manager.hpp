@@ -124,7 +124,7 @@ class RealTimeConnectionManager {
 
   /// Stops the manager: stops listening, closes every connection (sends not yet written fail with
   /// errc::shutdown) and removes every pool. Later sends fail with errc::shutdown. Idempotent.
-  void stop();
+  virtual void stop();
 
  protected:
   /// With `executor` null the manager makes and runs its own event loop.

@@ -57,6 +57,9 @@ class RealTimeServerConnectionManager : public RealTimeConnectionManager {
   /// Snapshot of the incoming connections (UCMA GetIncomingConnections).
   std::vector<std::shared_ptr<RealTimeConnection>> incoming_connections() const;
 
+  /// Stops listening (raising the events `stop_listening` raises), then stops as the base does.
+  void stop() override;
+
  protected:
   RealTimeServerConnectionManager(asio::any_io_executor executor, ConnectionManagerOptions options,
                                   TransportType transport);

@@ -53,6 +53,13 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
     asio::dispatch(strand_, [self = shared_from_this()] { self->accept(); });
   }
 
+  /// Closes a listener that was opened but never started: nothing else can touch its acceptor
+  /// yet, so it closes here and now, and its port is free when start() returns.
+  void close_unstarted() {
+    std::error_code ignored;
+    acceptor_.close(ignored);
+  }
+
   void close() {
     asio::dispatch(strand_, [self = shared_from_this()] {
       self->closed_ = true;
@@ -117,7 +124,9 @@ std::error_code ListenerSet::start(const std::vector<IpEndpoint>& endpoints) {
   for (const auto& endpoint : endpoints) {
     auto listener = std::make_shared<Listener>(core_, transport_);
     if (const auto ec = listener->open(endpoint)) {
-      for (const auto& other : opened) other->close();
+      // All or nothing: the ports already bound are given back before this returns, not
+      // whenever the executor next runs.
+      for (const auto& other : opened) other->close_unstarted();
       return ec;
     }
     opened.push_back(std::move(listener));
@@ -136,12 +145,21 @@ std::error_code ListenerSet::start(const std::vector<IpEndpoint>& endpoints) {
 std::error_code ListenerSet::stop() {
   std::lock_guard lock(mutex_);
   if (listeners_.empty()) return make_error_code(errc::not_listening);
+  close_all();
+  return {};
+}
+
+void ListenerSet::shutdown() {
+  std::lock_guard lock(mutex_);
+  if (!listeners_.empty()) close_all();
+}
+
+void ListenerSet::close_all() {
   for (const auto& listener : listeners_) listener->close();
   listeners_.clear();
   core_->raise(core_, core_->events.listening_addresses_changed,
                ListeningAddressesChangedEventArgs{});
   core_->raise(core_, core_->events.listening_aborted, ListeningAbortedEventArgs{});
-  return {};
 }
 
 bool ListenerSet::listening() const {

@@ -22,11 +22,16 @@ class ListenerSet {
   std::error_code start(const std::vector<IpEndpoint>& endpoints);
   /// Closes every listener; errc::not_listening when there was none.
   std::error_code stop();
+  /// As stop(), for the manager's own stop(): no error when there was nothing to close.
+  void shutdown();
   bool listening() const;
   std::vector<IpEndpoint> addresses() const;
 
  private:
   class Listener;
+
+  // Closes every listener and raises the events; mutex_ held, listeners_ not empty.
+  void close_all();
 
   const std::shared_ptr<ManagerCore> core_;
   const TransportType transport_;

@@ -60,7 +60,9 @@ void RealTimeConnectionManager::set_connection_throttling_marks(int high_mark, i
   });
 }
 
-ManagerCounters RealTimeConnectionManager::counters() const { return core_->counters(); }
+ManagerCounters RealTimeConnectionManager::counters() const {
+  return core_->counters();
+}
 
 std::vector<std::shared_ptr<ConnectionPool>> RealTimeConnectionManager::connection_pools() const {
   return core_->pools();

@@ -61,6 +61,11 @@ std::uint16_t RealTimeServerConnectionManager::listening_port() const {
   return addresses.empty() ? 0 : addresses.front().port();
 }
 
+void RealTimeServerConnectionManager::stop() {
+  listeners_->shutdown();
+  RealTimeConnectionManager::stop();
+}
+
 std::vector<std::shared_ptr<RealTimeConnection>>
 RealTimeServerConnectionManager::incoming_connections() const {
   return core().incoming();

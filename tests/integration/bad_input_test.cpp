@@ -1,0 +1,205 @@
+// What a server manager does with bytes that are not (quite) SIP, seen from a raw TCP peer:
+// keep-alives are answered, recoverable mistakes are answered and the connection kept, and a
+// stream that cannot be framed any more is answered 400 and closed.
+
+#include <gtest/gtest.h>
+
+#include "loopback.hpp"
+
+namespace rtconn::test {
+namespace {
+
+class BadInput : public Loopback {
+ protected:
+  std::vector<ConnectionEventArgs> removed;
+  std::optional<Subscription> removed_sub;
+
+  void SetUp() override { start(ConnectionManagerOptions{}); }
+
+  void start(ConnectionManagerOptions options) {
+    server.reset();
+    start_server(options);
+    answer_everything();
+    removed_sub.emplace(server->incoming_connection_removed.subscribe(
+        [this](const ConnectionEventArgs& e) { removed.push_back(e); }));
+  }
+
+  std::shared_ptr<RealTimeConnection> incoming() {
+    EXPECT_TRUE(run_until(io, [&] { return server->incoming_connections().size() == 1; }));
+    const auto all = server->incoming_connections();
+    return all.empty() ? nullptr : all[0];
+  }
+
+  // Sends a valid OPTIONS and expects a 200 as the next message: proof the connection still
+  // works and nothing else was answered in between.
+  void expect_still_usable(RawClient& raw) {
+    const auto before = raw.message_count();
+    raw.send(make_request("OPTIONS"));
+    ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == before + 1; }))
+        << "no answer; received: " << raw.received();
+    EXPECT_EQ(raw.wire().messages.back().status_code(), 200);
+    EXPECT_FALSE(raw.peer_closed());
+  }
+};
+
+// A request whose header section is written by hand, so it can be broken in chosen ways.
+std::string raw_request(std::string_view extra_headers, std::string_view body = {},
+                        bool with_length = true) {
+  std::string m = "OPTIONS sip:test@127.0.0.1 SIP/2.0\r\n";
+  m += "Via: SIP/2.0/TCP client.invalid;branch=z9hG4bK" + unique_token("raw") + "\r\n";
+  m += "From: <sip:tester@client.invalid>;tag=1\r\n";
+  m += "To: <sip:test@127.0.0.1>\r\n";
+  m += "CSeq: 1 OPTIONS\r\n";
+  m += extra_headers;
+  if (with_length) m += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  m += "\r\n";
+  m += body;
+  return m;
+}
+
+TEST_F(BadInput, KeepAlivePingGetsAPong) {
+  RawClient raw(io, server_address());
+  const auto connection = incoming();
+  ASSERT_TRUE(connection);
+  raw.send("\r\n\r\n");
+  ASSERT_TRUE(run_until(io, [&] { return raw.received() == "\r\n"; })) << raw.received();
+  settle(io);
+  EXPECT_EQ(raw.received(), "\r\n") << "exactly one CRLF";
+  EXPECT_EQ(connection->counters().keep_alives_received, 1u);
+  EXPECT_EQ(connection->counters().messages_received, 0u);
+  expect_still_usable(raw);
+}
+
+TEST_F(BadInput, PingsBetweenMessagesAreAnsweredInOrder) {
+  RawClient raw(io, server_address());
+  raw.send(make_request("OPTIONS").to_string() + "\r\n\r\n" + make_request("OPTIONS").to_string());
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 2; }));
+  const auto wire = raw.wire();
+  EXPECT_EQ(wire.crlfs, 1u);
+  EXPECT_FALSE(wire.trailing_junk);
+}
+
+TEST_F(BadInput, OversizeMessageIsAnswered413AndTheConnectionStays) {
+  ConnectionManagerOptions o;
+  o.max_header_bytes = 1024;
+  o.max_message_bytes = 2048;
+  start(o);
+  RawClient raw(io, server_address());
+  const auto connection = incoming();
+  ASSERT_TRUE(connection);
+  raw.send(raw_request("Call-ID: big@client.invalid\r\nContent-Type: text/plain\r\n",
+                       std::string(10000, 'x')));
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; })) << raw.received();
+  const auto answer = raw.wire().messages[0];
+  EXPECT_EQ(answer.status_code(), 413);
+  EXPECT_EQ(answer.header("Call-ID"), "big@client.invalid");
+  EXPECT_TRUE(answer.has_to_tag()) << "RFC 3261 8.2.6.2: a final response carries a To tag";
+  EXPECT_EQ(connection->counters().bad_messages_received, 1u);
+  EXPECT_TRUE(served.empty()) << "the oversize request reached the application";
+
+  expect_still_usable(raw);  // the body was skipped, framing kept
+  EXPECT_EQ(served.size(), 1u);
+  EXPECT_TRUE(connection->is_connected());
+}
+
+TEST_F(BadInput, MissingContentLengthIsAnswered400AndTheConnectionCloses) {
+  RawClient raw(io, server_address());
+  const auto connection = incoming();
+  ASSERT_TRUE(connection);
+  raw.send(raw_request("Call-ID: nolength@client.invalid\r\n", {}, false));
+  ASSERT_TRUE(run_until(io, [&] { return raw.peer_closed(); })) << raw.received();
+  const auto wire = raw.wire();
+  ASSERT_EQ(wire.messages.size(), 1u) << raw.received();
+  EXPECT_EQ(wire.messages[0].status_code(), 400);
+  EXPECT_EQ(wire.messages[0].header("Call-ID"), "nolength@client.invalid");
+  EXPECT_TRUE(wire.messages[0].has_to_tag());
+  ASSERT_TRUE(run_until(io, [&] { return removed.size() == 1; }));
+  EXPECT_EQ(removed[0].reason, errc::framing_lost);
+  EXPECT_EQ(removed[0].reason, condition::connection_lost);
+  EXPECT_TRUE(served.empty());
+}
+
+TEST_F(BadInput, ConflictingContentLengthsCloseTheConnection) {
+  RawClient raw(io, server_address());
+  raw.send(raw_request("Call-ID: twice@client.invalid\r\nContent-Length: 5\r\n", "abc"));
+  ASSERT_TRUE(run_until(io, [&] { return raw.peer_closed(); }));
+  ASSERT_EQ(raw.wire().messages.size(), 1u);
+  EXPECT_EQ(raw.wire().messages[0].status_code(), 400);
+}
+
+TEST_F(BadInput, GarbageStartLineWithValidLengthIsDroppedAndTheConnectionStays) {
+  RawClient raw(io, server_address());
+  const auto connection = incoming();
+  ASSERT_TRUE(connection);
+  raw.send("THIS IS NOT SIP AT ALL\r\nContent-Length: 4\r\n\r\nabcd");
+  expect_still_usable(raw);  // the 200 is the first and only message: nothing for the garbage
+  EXPECT_EQ(raw.wire().messages.size(), 1u);
+  EXPECT_EQ(connection->counters().bad_messages_received, 1u);
+  EXPECT_EQ(served.size(), 1u);
+}
+
+TEST_F(BadInput, RequestWithoutCallIdIsAnswered400AndTheConnectionStays) {
+  RawClient raw(io, server_address());
+  const auto connection = incoming();
+  ASSERT_TRUE(connection);
+  raw.send(raw_request(""));  // every required header but Call-ID
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; })) << raw.received();
+  const auto answer = raw.wire().messages[0];
+  EXPECT_EQ(answer.status_code(), 400);
+  EXPECT_EQ(answer.cseq()->method, "OPTIONS");
+  EXPECT_TRUE(answer.has_to_tag());
+  EXPECT_TRUE(served.empty());
+  expect_still_usable(raw);
+  EXPECT_TRUE(connection->is_connected());
+}
+
+TEST_F(BadInput, StrayResponseIsDroppedAndTheConnectionStays) {
+  RawClient raw(io, server_address());
+  auto stray = SipMessage::response_to(make_request("OPTIONS"), 200, {}, "x");
+  raw.send(stray);
+  expect_still_usable(raw);
+  EXPECT_EQ(raw.wire().messages.size(), 1u);
+}
+
+TEST_F(BadInput, OversizeHeaderSectionClosesTheConnection) {
+  ConnectionManagerOptions o;
+  o.max_header_bytes = 1024;
+  start(o);
+  RawClient raw(io, server_address());
+  raw.send(
+      raw_request("Call-ID: long@client.invalid\r\nX-Padding: " + std::string(4000, 'p') + "\r\n"));
+  ASSERT_TRUE(run_until(io, [&] { return raw.peer_closed(); }));
+  ASSERT_TRUE(run_until(io, [&] { return removed.size() == 1; }));
+  EXPECT_EQ(removed[0].reason, errc::framing_lost);
+  EXPECT_TRUE(served.empty());
+}
+
+TEST_F(BadInput, MessageArrivingOneByteAtATimeIsStillAnswered) {
+  RawClient raw(io, server_address());
+  const auto connection = incoming();
+  ASSERT_TRUE(connection);
+  const auto bytes = make_request("OPTIONS").to_string() + "\r\n\r\n";
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    raw.send(std::string_view(bytes).substr(i, 1));
+    // Let the server read this byte on its own before the next one goes.
+    ASSERT_TRUE(run_until(io, [&] { return connection->counters().bytes_received == i + 1; }))
+        << "byte " << i;
+  }
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1 && raw.wire().crlfs == 1; }))
+      << raw.received();
+  EXPECT_EQ(raw.wire().messages[0].status_code(), 200);
+  EXPECT_EQ(served.size(), 1u);
+  EXPECT_EQ(connection->counters().keep_alives_received, 1u);
+}
+
+TEST_F(BadInput, ManyMessagesInOneWriteAreAllAnswered) {
+  RawClient raw(io, server_address());
+  std::string burst;
+  for (int i = 0; i < 50; ++i) burst += make_request("OPTIONS").to_string();
+  raw.send(burst);
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 50; }));
+  EXPECT_EQ(served.size(), 50u);
+}
+
+}  // namespace
+}  // namespace rtconn::test

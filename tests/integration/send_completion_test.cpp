@@ -1,0 +1,312 @@
+// Every send completes exactly once, whatever the completion token (callback, future,
+// coroutine) and whatever happens to it (written, refused for a full queue, failed by stop()).
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include <asio/bind_executor.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/strand.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/use_future.hpp>
+
+#include "loopback.hpp"
+
+namespace rtconn::test {
+namespace {
+
+class SendCompletion : public Loopback {
+ protected:
+  void SetUp() override {
+    start_server();
+    answer_everything();
+    make_client();
+  }
+
+  // A message large enough to stall on a peer that does not read (see SilentPeer).
+  static SipMessage huge_message() {
+    auto m = make_request("MESSAGE");
+    m.set_body(std::string(16 * 1024 * 1024, 'x'), "text/plain");
+    return m;
+  }
+};
+
+TEST_F(SendCompletion, CallbackIsCalledExactlyOnceOnTheIoThread) {
+  const auto outcome = make_record();
+  auto thread = std::make_shared<std::thread::id>();
+  client->async_send(server_key(), make_request("OPTIONS"), [outcome, thread](std::error_code ec) {
+    record(outcome)(ec);
+    *thread = std::this_thread::get_id();
+  });
+  EXPECT_EQ(outcome->calls, 0) << "completion must not run inside the initiating call";
+  ASSERT_TRUE(run_until(io, [&] { return outcome->calls > 0 && served.size() == 1; }));
+  settle(io);
+  EXPECT_EQ(outcome->calls, 1);
+  EXPECT_FALSE(outcome->ec) << outcome->ec.message();
+  EXPECT_EQ(*thread, std::this_thread::get_id());
+}
+
+TEST_F(SendCompletion, CompletionRunsOnTheTokensAssociatedExecutor) {
+  auto strand = asio::make_strand(io);
+  const auto outcome = make_record();
+  auto on_strand = std::make_shared<bool>(false);
+  client->async_send(server_key(), make_request("OPTIONS"),
+                     asio::bind_executor(strand, [outcome, on_strand, strand](std::error_code ec) {
+                       record(outcome)(ec);
+                       *on_strand = strand.running_in_this_thread();
+                     }));
+  ASSERT_TRUE(run_until(io, [&] { return outcome->calls == 1; }));
+  EXPECT_TRUE(*on_strand);
+}
+
+TEST_F(SendCompletion, UseFutureCompletesOnce) {
+  auto sent = client->async_send(server_key(), make_request("OPTIONS"), asio::use_future);
+  ASSERT_TRUE(run_until(io, [&] { return sent.wait_for(0s) == std::future_status::ready; }));
+  EXPECT_NO_THROW(sent.get());
+
+  // A failure arrives as the exception the future holds.
+  const PoolKey nowhere{"127.0.0.1", unused_loopback_port(io), TransportType::Tcp, {}};
+  auto refused = client->async_send(nowhere, make_request("OPTIONS"), asio::use_future);
+  ASSERT_TRUE(run_until(io, [&] { return refused.wait_for(0s) == std::future_status::ready; }));
+  try {
+    refused.get();
+    FAIL() << "a send to a closed port succeeded";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), condition::connection_lost) << e.code().message();
+  }
+
+  // async_request's future carries the response.
+  auto answered = client->async_request(server_key(), make_request("OPTIONS"), asio::use_future);
+  ASSERT_TRUE(run_until(io, [&] { return answered.wait_for(0s) == std::future_status::ready; }));
+  EXPECT_EQ(answered.get().status_code(), 200);
+}
+
+// What a coroutine saw, shared with it so the coroutine never refers to the test's stack.
+struct CoroutineState {
+  int resumed = 0;
+  int status = 0;
+  std::error_code caught;
+  std::exception_ptr failure;
+  bool finished = false;
+};
+
+TEST_F(SendCompletion, UseAwaitableCompletesOnceInACoroutine) {
+  const auto state = std::make_shared<CoroutineState>();
+  auto* manager = client.get();
+  const auto key = server_key();
+  asio::co_spawn(
+      io,
+      [state, manager, key]() -> asio::awaitable<void> {
+        co_await manager->async_send(key, make_request("OPTIONS"), asio::use_awaitable);
+        ++state->resumed;
+        const auto pool = manager->connection_pool(key);
+        co_await pool->async_send(make_request("OPTIONS"), asio::use_awaitable);
+        ++state->resumed;
+        const auto connection = pool->connections().at(0);
+        co_await connection->async_send(make_request("OPTIONS"), asio::use_awaitable);
+        ++state->resumed;
+        const auto response =
+            co_await manager->async_request(key, make_request("OPTIONS"), asio::use_awaitable);
+        ++state->resumed;
+        state->status = response.status_code();
+      },
+      [state](std::exception_ptr e) {
+        state->failure = e;
+        state->finished = true;
+      });
+  ASSERT_TRUE(run_until(io, [&] { return state->finished; }));
+  EXPECT_FALSE(state->failure);
+  EXPECT_EQ(state->resumed, 4);
+  EXPECT_EQ(state->status, 200);
+  ASSERT_TRUE(run_until(io, [&] { return served.size() == 4; }));
+}
+
+TEST_F(SendCompletion, UseAwaitableThrowsTheSendError) {
+  const PoolKey nowhere{"127.0.0.1", unused_loopback_port(io), TransportType::Tcp, {}};
+  const auto state = std::make_shared<CoroutineState>();
+  auto* manager = client.get();
+  asio::co_spawn(
+      io,
+      [state, manager, nowhere]() -> asio::awaitable<void> {
+        try {
+          co_await manager->async_send(nowhere, make_request("OPTIONS"), asio::use_awaitable);
+          ++state->resumed;
+        } catch (const std::system_error& e) {
+          state->caught = e.code();
+        }
+        state->finished = true;
+      },
+      asio::detached);
+  ASSERT_TRUE(run_until(io, [&] { return state->finished; }));
+  EXPECT_EQ(state->resumed, 0);
+  EXPECT_EQ(state->caught, condition::connection_lost) << state->caught.message();
+}
+
+TEST_F(SendCompletion, FullWriteQueueRefusesTheSendOnce) {
+  SilentPeer peer(io);
+  ConnectionManagerOptions o;
+  o.max_write_queue_bytes = 64 * 1024;
+  make_client(o);
+  const auto key = key_for(peer.endpoint());
+
+  // One message larger than the whole limit still goes when the queue is empty ...
+  const auto big = make_record();
+  client->async_send(key, huge_message(), record(big));
+  const auto pool = client->connection_pool(key);
+  pool->set_maximum_number_of_connections(1);
+  const auto connection = pool->connections().at(0);
+  ASSERT_TRUE(run_until(io, [&] { return connection->is_connected(); }));
+  settle(io);
+  ASSERT_EQ(big->calls, 0) << "the peer was expected to stall a 16 MB write";
+
+  // ... but nothing more fits behind it.
+  const auto small = make_record();
+  client->async_send(key, make_request("OPTIONS"), record(small));
+  ASSERT_TRUE(run_until(io, [&] { return small->calls > 0; }));
+  settle(io);
+  EXPECT_EQ(small->calls, 1);
+  EXPECT_EQ(small->ec, errc::write_queue_full);
+  EXPECT_EQ(small->ec, condition::resource_limit);
+  EXPECT_TRUE(connection->is_connected()) << "a full queue is no reason to close";
+  EXPECT_EQ(connection->pending_sends(), 1u);
+
+  client->stop();
+  ASSERT_TRUE(run_until(io, [&] { return big->calls > 0; }));
+  settle(io);
+  EXPECT_EQ(big->calls, 1);
+  EXPECT_EQ(big->ec, errc::shutdown);
+}
+
+TEST_F(SendCompletion, StopFailsInFlightAndQueuedSendsWithShutdown) {
+  SilentPeer peer(io);
+  ConnectionManagerOptions o;
+  o.max_write_queue_bytes = 64 * 1024 * 1024;  // room behind the stalled 16 MB
+  make_client(o);
+  const auto key = key_for(peer.endpoint());
+  client->connection_pool(key)->set_maximum_number_of_connections(1);
+  const auto outcomes = make_records(4);
+  client->async_send(key, huge_message(), record(outcomes[0]));
+  const auto connection = client->connection_pool(key)->connections().at(0);
+  ASSERT_TRUE(run_until(io, [&] { return connection->is_connected(); }));
+  for (int i = 1; i < 4; ++i) client->async_send(key, make_request("OPTIONS"), record(outcomes[i]));
+  ASSERT_TRUE(run_until(io, [&] { return connection->pending_sends() == 4; }))
+      << connection->pending_sends();
+  for (const auto& outcome : outcomes) EXPECT_EQ(outcome->calls, 0);
+
+  client->stop();
+  ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
+  settle(io);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(outcomes[i]->calls, 1) << i;
+    EXPECT_EQ(outcomes[i]->ec, errc::shutdown) << i << ": " << outcomes[i]->ec.message();
+  }
+  EXPECT_EQ(connection->state(), ConnectionState::closed);
+  EXPECT_EQ(connection->close_reason(), errc::shutdown);
+}
+
+TEST_F(SendCompletion, StopFailsSendsWaitingForTheConnection) {
+  const auto outcomes = make_records(3);
+  client->connection_pool(server_key())->set_maximum_number_of_connections(1);
+  for (const auto& o : outcomes)
+    client->async_send(server_key(), make_request("OPTIONS"), record(o));
+  client->stop();  // before the io_context ever ran: the connection is still being made
+  ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
+  settle(io);
+  for (const auto& o : outcomes) {
+    EXPECT_EQ(o->calls, 1);
+    EXPECT_EQ(o->ec, errc::shutdown) << o->ec.message();
+  }
+  EXPECT_TRUE(served.empty());
+  EXPECT_TRUE(client->connection_pools().empty());
+}
+
+TEST_F(SendCompletion, SendsAfterStopFailWithShutdown) {
+  ASSERT_FALSE(send_and_wait(make_request("OPTIONS")));
+  client->stop();
+  client->stop();  // idempotent
+  EXPECT_EQ(send_and_wait(make_request("OPTIONS")), errc::shutdown);
+  const auto answer = request_and_wait(make_request("OPTIONS"));
+  EXPECT_EQ(answer.ec, errc::shutdown);
+}
+
+TEST_F(SendCompletion, StopFailsOutstandingRequestsWithShutdown) {
+  std::optional<IncomingRequest> kept;
+  server->set_request_handler([&](IncomingRequest& request) {
+    kept.emplace(std::move(request));
+    return true;
+  });
+  const auto outcome = make_record();
+  client->async_request(server_key(), make_request("OPTIONS"), record_response(outcome));
+  ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));
+  client->stop();
+  ASSERT_TRUE(run_until(io, [&] { return outcome->calls > 0; }));
+  settle(io);
+  EXPECT_EQ(outcome->calls, 1);
+  EXPECT_EQ(outcome->ec, errc::shutdown);
+}
+
+TEST_F(SendCompletion, DisconnectFailsQueuedSendsWithConnectionClosed) {
+  SilentPeer peer(io);
+  ConnectionManagerOptions o;
+  o.max_write_queue_bytes = 64 * 1024 * 1024;
+  make_client(o);
+  const auto key = key_for(peer.endpoint());
+  client->connection_pool(key)->set_maximum_number_of_connections(1);
+  const auto outcomes = make_records(2);
+  client->async_send(key, huge_message(), record(outcomes[0]));
+  client->async_send(key, make_request("OPTIONS"), record(outcomes[1]));
+  const auto connection = client->connection_pool(key)->connections().at(0);
+  ASSERT_TRUE(run_until(io, [&] { return connection->pending_sends() == 2; }))
+      << connection->pending_sends();
+  connection->disconnect();
+  ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
+  settle(io);
+  for (const auto& r : outcomes) {
+    EXPECT_EQ(r->calls, 1);
+    EXPECT_EQ(r->ec, errc::connection_closed) << r->ec.message();
+  }
+  connection->disconnect();  // no-op once closed
+  // A send on the closed connection fails at once, once.
+  const auto late = make_record();
+  connection->async_send(make_request("OPTIONS"), record(late));
+  ASSERT_TRUE(run_until(io, [&] { return late->calls > 0; }));
+  settle(io);
+  EXPECT_EQ(late->calls, 1);
+  EXPECT_EQ(late->ec, condition::connection_lost) << late->ec.message();
+}
+
+TEST_F(SendCompletion, ManyConcurrentSendersEachCompleteOnce) {
+  // Sends from several threads at once while the io_context runs here.
+  client->connection_pool(server_key())->set_maximum_number_of_connections(3);
+  constexpr int threads = 4;
+  constexpr int per_thread = 50;
+  struct Counts {
+    std::atomic<int> completions{0};
+    std::atomic<int> failures{0};
+  };
+  const auto counts = std::make_shared<Counts>();
+  std::vector<std::thread> senders;
+  for (int t = 0; t < threads; ++t) {
+    senders.emplace_back([&] {
+      for (int i = 0; i < per_thread; ++i) {
+        client->async_send(server_key(), make_request("OPTIONS"), [counts](std::error_code ec) {
+          counts->completions.fetch_add(1);
+          if (ec) counts->failures.fetch_add(1);
+        });
+      }
+    });
+  }
+  for (auto& sender : senders) sender.join();
+  ASSERT_TRUE(run_until(
+      io, [&] { return served.size() == threads * per_thread; }, 20s));
+  ASSERT_TRUE(run_until(io, [&] { return counts->completions.load() == threads * per_thread; }));
+  settle(io);
+  EXPECT_EQ(counts->completions.load(), threads * per_thread);
+  EXPECT_EQ(counts->failures.load(), 0);
+  EXPECT_LE(client->connection_pool(server_key())->count(), 3u);
+}
+
+}  // namespace
+}  // namespace rtconn::test

@@ -1,0 +1,127 @@
+// ConnectionAuthorizationRequested (the application admits or refuses a connection after seeing
+// the peer's certificate), and TLS session resumption for a pool's reconnections.
+#include <gtest/gtest.h>
+
+#include "tls_test_support.hpp"
+
+namespace rtconn::test {
+namespace {
+
+class TlsAuthorizationTest : public TlsTest {
+ protected:
+  void SetUp() override {
+    TlsTest::SetUp();
+    server_ = start_localhost_server();
+    server_->set_need_mutual_tls(true);
+    added_ = server_->incoming_connection_added.subscribe([this](const auto&) { ++added_count_; });
+    auto options = client_options();
+    options.tls.certificate =
+        put(client_store_, "client", make_leaf(&ca_, "alice.example", {"URI:sip:alice.example"}));
+    client_ = make_client(options);
+    key_ = tls_key("localhost", server_->listening_port());
+  }
+
+  std::unique_ptr<RealTimeServerTlsConnectionManager> server_;
+  std::unique_ptr<RealTimeClientConnectionManager> client_;
+  PoolKey key_;
+  Subscription added_;
+  int added_count_ = 0;
+};
+
+TEST_F(TlsAuthorizationTest, HandlerSeesThePeerCertificateAndAllows) {
+  std::optional<TlsSessionInfo> seen;
+  server_->connection_authorization_requested += [&](const ConnectionAuthorization& request) {
+    seen = request.connection()->tls_session();
+    request.allow();
+  };
+  const auto outcome = request(*client_, key_);
+  ASSERT_FALSE(outcome->ec) << outcome->ec.message();
+  EXPECT_EQ(outcome->response->status_code(), 200);
+  ASSERT_TRUE(seen.has_value());
+  ASSERT_TRUE(seen->has_peer_certificate);
+  EXPECT_EQ(seen->peer_certificate.subject, "CN=alice.example,O=rtconn development");
+  EXPECT_EQ(seen->peer_certificate.uris, std::vector<std::string>{"sip:alice.example"});
+  EXPECT_TRUE(distinguished_names_equal(seen->peer_certificate.issuer,
+                                        "CN=rtconn Test CA,O=rtconn development"));
+  EXPECT_EQ(seen->protocol, "TLSv1.3");
+  EXPECT_EQ(added_count_, 1);
+}
+
+TEST_F(TlsAuthorizationTest, DeniedConnectionClosesUnannounced) {
+  int asked = 0;
+  server_->connection_authorization_requested += [&](const ConnectionAuthorization& request) {
+    ++asked;
+    request.deny();
+  };
+  const auto outcome = request(*client_, key_);
+  EXPECT_TRUE(outcome->ec);
+  EXPECT_FALSE(outcome->response.has_value());
+  settle(io_);
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(added_count_, 0);
+  EXPECT_TRUE(server_->incoming_connections().empty());
+  EXPECT_TRUE(failures_->events.empty());  // a refusal is no negotiation failure
+}
+
+TEST_F(TlsAuthorizationTest, DelayedAnswerHoldsMessagesUntilAllowed) {
+  std::optional<ConnectionAuthorization> pending;
+  server_->connection_authorization_requested +=
+      [&](const ConnectionAuthorization& request) { pending = request.delay(); };
+  auto outcome = start_request(*client_, key_, make_request("OPTIONS", "sip:localhost"));
+  ASSERT_TRUE(run_until(io_, [&] { return pending.has_value(); }));
+  settle(io_, std::chrono::milliseconds(100));
+  EXPECT_FALSE(outcome->done());  // the request waits unread
+  EXPECT_EQ(added_count_, 0);
+  pending->allow();
+  ASSERT_TRUE(run_until(io_, [&] { return outcome->done(); }));
+  ASSERT_FALSE(outcome->ec) << outcome->ec.message();
+  EXPECT_EQ(outcome->response->status_code(), 200);
+  EXPECT_EQ(added_count_, 1);
+}
+
+TEST_F(TlsAuthorizationTest, DelayedDenialClosesTheConnection) {
+  std::optional<ConnectionAuthorization> pending;
+  server_->connection_authorization_requested +=
+      [&](const ConnectionAuthorization& request) { pending = request.delay(); };
+  auto outcome = start_request(*client_, key_, make_request("OPTIONS", "sip:localhost"));
+  ASSERT_TRUE(run_until(io_, [&] { return pending.has_value(); }));
+  pending->deny();
+  pending->allow();  // the first answer counts
+  ASSERT_TRUE(run_until(io_, [&] { return outcome->done(); }));
+  EXPECT_TRUE(outcome->ec);
+  EXPECT_EQ(added_count_, 0);
+}
+
+TEST_F(TlsAuthorizationTest, HandlerThatDoesNotAnswerAdmits) {
+  int asked = 0;
+  server_->connection_authorization_requested += [&](const ConnectionAuthorization&) { ++asked; };
+  const auto outcome = request(*client_, key_);
+  ASSERT_FALSE(outcome->ec) << outcome->ec.message();
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(added_count_, 1);
+}
+
+TEST_F(TlsTest, PoolReconnectionResumesTheTlsSession) {
+  auto server = start_localhost_server();
+  auto client = make_client();
+  const auto key = tls_key("localhost", server->listening_port());
+  auto first = request(*client, key);
+  ASSERT_FALSE(first->ec) << first->ec.message();
+  auto connections = client->connection_pool(key)->connections();
+  ASSERT_EQ(connections.size(), 1u);
+  ASSERT_TRUE(connections.front()->tls_session().has_value());
+  EXPECT_FALSE(connections.front()->tls_session()->resumed);
+  const auto first_id = connections.front()->id();
+  connections.front()->disconnect();
+  ASSERT_TRUE(run_until(io_, [&] { return client->connection_pools().empty(); }));
+
+  auto second = request(*client, key);
+  ASSERT_FALSE(second->ec) << second->ec.message();
+  connections = client->connection_pool(key)->connections();
+  ASSERT_EQ(connections.size(), 1u);
+  EXPECT_NE(connections.front()->id(), first_id);
+  EXPECT_TRUE(connections.front()->tls_session()->resumed);
+}
+
+}  // namespace
+}  // namespace rtconn::test
