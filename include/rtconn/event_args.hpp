@@ -23,6 +23,9 @@ struct ConnectionPoolEventArgs {
 struct ConnectionEventArgs {
   std::shared_ptr<RealTimeConnection> item;
   std::error_code reason;
+  /// On removal after a TLS failure: OpenSSL's own words (e.g. "tlsv13 alert certificate
+  /// required"), which `reason` only classifies. Empty otherwise.
+  std::string detail;
 };
 
 /// ListeningAddressesChanged: the addresses the server manager now listens on (empty: none).

@@ -314,12 +314,13 @@ void StreamConnection::enqueue(std::string bytes, detail::Completion<std::error_
     std::lock_guard lock(status_mutex_);
     // One message larger than the whole limit still goes out when nothing else is queued, or it
     // could never be sent at all.
-    if (queued_count_ > 0 && queued_bytes_ + bytes.size() > settings_.max_write_queue_bytes) {
+    if (!queue_.empty() && queued_bytes_ + bytes.size() > settings_.max_write_queue_bytes) {
       if (done) done(make_error_code(errc::write_queue_full));
       return;
     }
     queued_bytes_ += bytes.size();
-    ++queued_count_;
+    // The connection's own writes (pongs, 400/413) are no sender's pending sends.
+    if (done) ++pending_sends_;
   }
   queue_.push_back({std::move(bytes), std::move(done)});
   write();
@@ -356,7 +357,7 @@ void StreamConnection::on_written(std::error_code ec, std::size_t count) {
   {
     std::lock_guard lock(status_mutex_);
     queued_bytes_ -= bytes;
-    queued_count_ -= finished.size();
+    pending_sends_ -= messages;
     if (!ec) {
       counters_.bytes_sent += count;
       counters_.messages_sent += messages;
@@ -379,15 +380,17 @@ void StreamConnection::on_written(std::error_code ec, std::size_t count) {
 void StreamConnection::fail_queued(std::error_code reason) {
   std::vector<PendingWrite> failed;
   std::size_t bytes = 0;
+  std::size_t sends = 0;
   while (queue_.size() > in_flight_) {
     bytes += queue_.back().bytes.size();
+    sends += queue_.back().done ? 1 : 0;
     failed.push_back(std::move(queue_.back()));
     queue_.pop_back();
   }
   {
     std::lock_guard lock(status_mutex_);
     queued_bytes_ -= bytes;
-    queued_count_ -= failed.size();
+    pending_sends_ -= sends;
   }
   // Oldest first, as they were sent.
   for (auto it = failed.rbegin(); it != failed.rend(); ++it) {
@@ -502,7 +505,7 @@ ConnectionCounters StreamConnection::counters() const {
 
 std::size_t StreamConnection::pending_sends() const {
   std::lock_guard lock(status_mutex_);
-  return queued_count_;
+  return pending_sends_;
 }
 
 std::chrono::milliseconds StreamConnection::connection_timeout() const {

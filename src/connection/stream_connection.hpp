@@ -147,7 +147,7 @@ class StreamConnection final : public RealTimeConnection {
   IpEndpoint remote_;
   ConnectionCounters counters_;
   std::size_t queued_bytes_ = 0;
-  std::size_t queued_count_ = 0;
+  std::size_t pending_sends_ = 0;  // queued entries with a sender's completion
 
   std::atomic<std::chrono::milliseconds::rep> idle_timeout_ms_;
 };

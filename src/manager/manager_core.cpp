@@ -285,7 +285,7 @@ void ManagerCore::announce(const std::shared_ptr<RealTimeConnection>& connection
   const auto it = incoming_.find(connection.get());
   if (it == incoming_.end()) return;
   it->second.announced = true;
-  raise(shared_from_this(), events.incoming_added, ConnectionEventArgs{connection, {}});
+  raise(shared_from_this(), events.incoming_added, ConnectionEventArgs{connection, {}, {}});
 }
 
 void ManagerCore::authorize(const std::shared_ptr<connection::StreamConnection>& connection) {
@@ -324,6 +324,7 @@ void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connecti
 void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connection,
                             std::error_code reason) {
   pending_->fail_connection(connection->id(), reason);
+  auto detail = as_stream_connection(*connection).failure_detail();
   if (connection->is_incoming_connection()) {
     std::lock_guard lock(mutex_);
     const auto it = incoming_.find(connection.get());
@@ -335,23 +336,24 @@ void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connectio
       per_address_.erase(count);
     }
     if (entry.announced) {
-      raise(shared_from_this(), events.incoming_removed, ConnectionEventArgs{connection, reason});
+      raise(shared_from_this(), events.incoming_removed,
+            ConnectionEventArgs{connection, reason, std::move(detail)});
     } else if (reason == errc::authorization_denied) {
       spdlog::info("connection {} from {} refused by the application", connection->id(),
                    connection->remote_endpoint().to_string());
     } else if (connection->transport() != TransportType::Tcp) {
       // Never ready: the handshake failed. The application hears of it without a connection
       // that was never usable.
-      raise(shared_from_this(), events.incoming_tls_negotiation_failed,
-            TlsNegotiationFailedEventArgs{connection->remote_endpoint(), reason,
-                                          entry.connection->failure_detail()});
+      raise(
+          shared_from_this(), events.incoming_tls_negotiation_failed,
+          TlsNegotiationFailedEventArgs{connection->remote_endpoint(), reason, std::move(detail)});
     }
     return;
   }
   const auto pool = connection->connection_pool();
   if (!pool) return;
   const bool empty = PoolControl::remove_connection(*pool, *connection);
-  raise_pool_event(pool, false, {connection, reason});
+  raise_pool_event(pool, false, {connection, reason, std::move(detail)});
   if (empty) remove_pool_if_empty(pool);
 }
 

@@ -9,8 +9,7 @@
 namespace rtconn {
 
 ConnectionPool::ConnectionPool(Passkey, PoolKey key, int maximum_number_of_connections,
-                               asio::any_io_executor executor,
-                               std::weak_ptr<detail::PoolHost> host)
+                               asio::any_io_executor executor, std::weak_ptr<detail::PoolHost> host)
     : key_(std::move(key)),
       executor_(std::move(executor)),
       host_(std::move(host)),
@@ -89,7 +88,7 @@ std::shared_ptr<RealTimeConnection> ConnectionPool::select_connection(std::error
     opened = host->open_connection(shared_from_this(), ec);
     if (!opened) return nullptr;
     connections_.push_back(opened);
-    host->raise_pool_event(shared_from_this(), true, {opened, {}});
+    host->raise_pool_event(shared_from_this(), true, {opened, {}, {}});
   }
   host->start_connection(opened);
   return opened;

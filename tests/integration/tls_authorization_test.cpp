@@ -101,6 +101,23 @@ TEST_F(TlsAuthorizationTest, HandlerThatDoesNotAnswerAdmits) {
   EXPECT_EQ(added_count_, 1);
 }
 
+TEST_F(TlsTest, PoolRemovalCarriesOpenSslsWords) {
+  auto server = start_localhost_server();
+  server->set_need_mutual_tls(true);
+  auto client = make_client();  // presents no certificate
+  std::vector<ConnectionEventArgs> removed;
+  Subscription pools =
+      client->connection_pool_added.subscribe([&](const ConnectionPoolEventArgs& e) {
+        e.item->connection_removed += [&](const ConnectionEventArgs& c) { removed.push_back(c); };
+      });
+  const auto outcome = request(*client, tls_key("localhost", server->listening_port()));
+  ASSERT_TRUE(outcome->ec);
+  ASSERT_TRUE(run_until(io_, [&] { return !removed.empty(); }));
+  EXPECT_TRUE(is_tls_failure(removed.front().reason)) << removed.front().reason.message();
+  EXPECT_NE(removed.front().detail.find("certificate required"), std::string::npos)
+      << removed.front().detail;
+}
+
 TEST_F(TlsTest, PoolReconnectionResumesTheTlsSession) {
   auto server = start_localhost_server();
   auto client = make_client();

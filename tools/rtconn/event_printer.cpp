@@ -5,8 +5,9 @@
 namespace rtconn::cli {
 namespace {
 
-std::string reason_text(const std::error_code& reason) {
-  return reason ? " (" + reason.message() + ")" : "";
+std::string reason_text(const std::error_code& reason, const std::string& detail = {}) {
+  if (!reason) return "";
+  return " (" + reason.message() + (detail.empty() ? "" : ": " + detail) + ")";
 }
 
 }  // namespace
@@ -29,7 +30,7 @@ std::vector<Subscription> print_pool_events(RealTimeConnectionManager& manager, 
         };
         e.item->connection_removed += [name, print](const ConnectionEventArgs& c) {
           print(fmt::format("[{}] pool connection removed: {}{}", name, describe(*c.item),
-                            reason_text(c.reason)));
+                            reason_text(c.reason, c.detail)));
         };
       }));
   subscriptions.push_back(
@@ -60,7 +61,7 @@ std::vector<Subscription> print_server_events(RealTimeServerConnectionManager& m
   subscriptions.push_back(
       manager.incoming_connection_removed.subscribe([name, print](const ConnectionEventArgs& e) {
         print(fmt::format("[{}] incoming connection removed: {}{}", name, describe(*e.item),
-                          reason_text(e.reason)));
+                          reason_text(e.reason, e.detail)));
       }));
   return subscriptions;
 }
