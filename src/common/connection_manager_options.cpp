@@ -7,7 +7,8 @@ namespace rtconn {
 namespace {
 
 void require(bool ok, const char* field, const char* rule) {
-  if (!ok) throw std::invalid_argument(std::string("ConnectionManagerOptions::") + field + " " + rule);
+  if (!ok)
+    throw std::invalid_argument(std::string("ConnectionManagerOptions::") + field + " " + rule);
 }
 
 }  // namespace

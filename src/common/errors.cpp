@@ -11,27 +11,48 @@ class error_category_impl final : public std::error_category {
 
   std::string message(int value) const override {
     switch (static_cast<errc>(value)) {
-      case errc::shutdown: return "the connection manager was stopped";
-      case errc::connection_closed: return "the connection closed before the message was sent";
-      case errc::idle_timeout: return "the connection was idle longer than its time-out";
-      case errc::new_connection_timeout: return "no valid message arrived on a new connection in time";
-      case errc::connect_timeout: return "the connection could not be made in time";
-      case errc::request_timeout: return "no final response arrived in time";
-      case errc::write_queue_full: return "the connection's write queue is full";
-      case errc::pool_removed: return "the connection pool was removed";
-      case errc::transport_not_supported: return "the manager does not support that transport";
-      case errc::message_too_large: return "the SIP message is larger than allowed";
-      case errc::headers_too_large: return "the SIP header section is larger than allowed";
-      case errc::missing_content_length: return "a SIP message on a stream has no Content-Length";
-      case errc::invalid_content_length: return "the SIP message has an invalid Content-Length";
-      case errc::malformed_message: return "the SIP message is malformed";
-      case errc::framing_lost: return "the byte stream cannot be split into SIP messages";
-      case errc::peer_closed: return "the remote side closed the connection";
-      case errc::not_listening: return "the manager is not listening";
-      case errc::already_listening: return "the manager is already listening";
-      case errc::invalid_argument: return "an argument is out of range";
-      case errc::authorization_denied: return "the application refused the connection";
-      case errc::message_timeout: return "a message was not finished in time";
+      case errc::shutdown:
+        return "the connection manager was stopped";
+      case errc::connection_closed:
+        return "the connection closed before the message was sent";
+      case errc::idle_timeout:
+        return "the connection was idle longer than its time-out";
+      case errc::new_connection_timeout:
+        return "no valid message arrived on a new connection in time";
+      case errc::connect_timeout:
+        return "the connection could not be made in time";
+      case errc::request_timeout:
+        return "no final response arrived in time";
+      case errc::write_queue_full:
+        return "the connection's write queue is full";
+      case errc::pool_removed:
+        return "the connection pool was removed";
+      case errc::transport_not_supported:
+        return "the manager does not support that transport";
+      case errc::message_too_large:
+        return "the SIP message is larger than allowed";
+      case errc::headers_too_large:
+        return "the SIP header section is larger than allowed";
+      case errc::missing_content_length:
+        return "a SIP message on a stream has no Content-Length";
+      case errc::invalid_content_length:
+        return "the SIP message has an invalid Content-Length";
+      case errc::malformed_message:
+        return "the SIP message is malformed";
+      case errc::framing_lost:
+        return "the byte stream cannot be split into SIP messages";
+      case errc::peer_closed:
+        return "the remote side closed the connection";
+      case errc::not_listening:
+        return "the manager is not listening";
+      case errc::already_listening:
+        return "the manager is already listening";
+      case errc::invalid_argument:
+        return "an argument is out of range";
+      case errc::authorization_denied:
+        return "the application refused the connection";
+      case errc::message_timeout:
+        return "a message was not finished in time";
     }
     return "unknown rtconn error";
   }
@@ -69,10 +90,14 @@ class condition_category_impl final : public std::error_category {
 
   std::string message(int value) const override {
     switch (static_cast<condition>(value)) {
-      case condition::connection_lost: return "the connection was lost";
-      case condition::bad_message: return "the peer sent an invalid SIP message";
-      case condition::resource_limit: return "a configured limit was reached";
-      case condition::timeout: return "a time-out ran out";
+      case condition::connection_lost:
+        return "the connection was lost";
+      case condition::bad_message:
+        return "the peer sent an invalid SIP message";
+      case condition::resource_limit:
+        return "a configured limit was reached";
+      case condition::timeout:
+        return "a time-out ran out";
     }
     return "unknown rtconn condition";
   }

@@ -15,10 +15,10 @@ class SteadyTimer final : public Timer {
     // the shared counter keeps that check valid even after this timer is destroyed.
     const auto generation = ++*generation_;
     timer_.expires_after(after);
-    timer_.async_wait([generation, counter = generation_,
-                       on_expiry = std::move(on_expiry)](std::error_code ec) {
-      if (!ec && *counter == generation) on_expiry();
-    });
+    timer_.async_wait(
+        [generation, counter = generation_, on_expiry = std::move(on_expiry)](std::error_code ec) {
+          if (!ec && *counter == generation) on_expiry();
+        });
   }
 
   void cancel() override {

@@ -8,9 +8,12 @@ namespace rtconn {
 
 std::string_view to_string(TransportType transport) noexcept {
   switch (transport) {
-    case TransportType::Tcp: return "tcp";
-    case TransportType::Tls: return "tls";
-    case TransportType::Mtls: return "mtls";
+    case TransportType::Tcp:
+      return "tcp";
+    case TransportType::Tls:
+      return "tls";
+    case TransportType::Mtls:
+      return "mtls";
   }
   return "unknown";
 }
