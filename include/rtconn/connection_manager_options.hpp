@@ -38,6 +38,10 @@ struct ConnectionManagerOptions {
   /// Host name used in the Via of requests the manager makes; empty = this machine's host name.
   std::string local_host_name;
 
+  /// Threads of the event loop a manager runs when it is given no executor. Connections keep
+  /// their own strands, so any number is safe; more spread connections over more cores.
+  std::size_t event_loop_threads = 1;
+
   /// Cap of each new connection pool (UCMA DefaultMaximumNumberOfConnectionsPerPool); > 0.
   int default_maximum_number_of_connections_per_pool = 5;
   /// Idle time-out of outgoing connections; zero never closes them (UCMA: about 15 minutes).

@@ -14,6 +14,7 @@ void require(bool ok, const char* field, const char* rule) {
 }  // namespace
 
 void ConnectionManagerOptions::validate() const {
+  require(event_loop_threads > 0, "event_loop_threads", "must be > 0");
   require(default_maximum_number_of_connections_per_pool > 0,
           "default_maximum_number_of_connections_per_pool", "must be > 0");
   require(default_outgoing_connection_timeout.count() >= 0, "default_outgoing_connection_timeout",

@@ -2,6 +2,7 @@
 // The event loop a manager runs on when the application gives it no executor.
 
 #include <thread>
+#include <vector>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/executor_work_guard.hpp>
@@ -11,7 +12,8 @@ namespace rtconn::detail {
 
 class OwnedEventLoop {
  public:
-  OwnedEventLoop();
+  /// Runs the loop on `threads` threads.
+  explicit OwnedEventLoop(std::size_t threads);
   /// Lets work already started finish (bounded), then stops the loop and joins its thread.
   ~OwnedEventLoop();
   OwnedEventLoop(const OwnedEventLoop&) = delete;
@@ -20,9 +22,9 @@ class OwnedEventLoop {
   asio::any_io_executor executor() { return io_.get_executor(); }
 
  private:
-  asio::io_context io_{1};
+  asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace rtconn::detail

@@ -7,15 +7,18 @@
 namespace rtconn {
 namespace {
 
-std::unique_ptr<detail::OwnedEventLoop> loop_unless_given(const asio::any_io_executor& executor) {
-  return executor ? nullptr : std::make_unique<detail::OwnedEventLoop>();
+std::unique_ptr<detail::OwnedEventLoop> loop_unless_given(const asio::any_io_executor& executor,
+                                                          const ConnectionManagerOptions& options) {
+  if (executor) return nullptr;
+  options.validate();  // before threads start: a bad setting throws without leaving any behind
+  return std::make_unique<detail::OwnedEventLoop>(options.event_loop_threads);
 }
 
 }  // namespace
 
 RealTimeConnectionManager::RealTimeConnectionManager(asio::any_io_executor executor,
                                                      ConnectionManagerOptions options)
-    : loop_(loop_unless_given(executor)),
+    : loop_(loop_unless_given(executor, options)),
       core_(std::make_shared<detail::ManagerCore>(loop_ ? loop_->executor() : std::move(executor),
                                                   std::move(options))),
       connection_pool_added(core_->events.pool_added),

@@ -19,7 +19,8 @@ struct ServeArguments {
   std::vector<std::string> tls;   // HOST:PORT each
   std::vector<std::string> mtls;  // HOST:PORT each
   CertificateArguments certificate;
-  bool quiet = false;  // no line per connection event
+  bool quiet = false;    // no line per connection event
+  unsigned threads = 1;  // event-loop threads of each manager
 };
 int serve(const ServeArguments& arguments);
 

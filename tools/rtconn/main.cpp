@@ -2,6 +2,9 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <thread>
+
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
@@ -49,6 +52,9 @@ int main(int argc, char** argv) {
                         "HOST:PORT to listen on with mutual TLS (repeatable)");
   add_certificate_options(serve_cmd, serve.certificate);
   serve_cmd->add_flag("--quiet", serve.quiet, "Do not log each connection event");
+  serve.threads = std::max(1u, std::thread::hardware_concurrency());
+  serve_cmd->add_option("--threads", serve.threads, "Event-loop threads (default: one per core)")
+      ->check(CLI::PositiveNumber);
 
   rtconn::cli::PingArguments ping;
   auto* ping_cmd = app.add_subcommand("ping", "Send OPTIONS and print the responses");

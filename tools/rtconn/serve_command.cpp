@@ -73,14 +73,15 @@ int serve(const ServeArguments& arguments) {
   asio::io_context signals_io;
   asio::signal_set signals(signals_io, SIGINT, SIGTERM);
 
+  ConnectionManagerOptions options;
+  options.event_loop_threads = arguments.threads;
   std::vector<Listener> listeners;
   if (!tcp.empty()) {
-    listeners.push_back({std::make_unique<RealTimeServerTcpConnectionManager>(), "tcp", {}});
+    listeners.push_back({std::make_unique<RealTimeServerTcpConnectionManager>(options), "tcp", {}});
   }
   if (!tls.empty() || !mtls.empty()) {
     // A named certificate must be usable (the constructor throws TlsFailureException with the
     // reason); without one, the development certificates are made on first use.
-    ConnectionManagerOptions options;
     options.tls.certificate_store = store_of(arguments.certificate).directory();
     auto id = certificate_of(arguments.certificate);
     if (!id) id = ensure_development_certificates(store_of(arguments.certificate)).server;
