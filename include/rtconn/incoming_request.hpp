@@ -18,7 +18,10 @@ namespace rtconn {
 /// section 18.2.2). Movable, so a handler may keep it and answer later, from any thread.
 class IncomingRequest {
  public:
-  IncomingRequest(SipMessage request, std::shared_ptr<RealTimeConnection> connection);
+  /// `transaction` counts the request as outstanding on its connection until it is answered
+  /// with a final response or this object (and every copy) is gone.
+  IncomingRequest(SipMessage request, std::shared_ptr<RealTimeConnection> connection,
+                  std::shared_ptr<void> transaction = {});
 
   const SipMessage& message() const noexcept { return request_; }
   const std::shared_ptr<RealTimeConnection>& connection() const noexcept { return connection_; }
@@ -32,6 +35,7 @@ class IncomingRequest {
   /// `RealTimeConnection::async_send`.
   template <class CompletionToken>
   auto async_respond(SipMessage response, CompletionToken&& token) {
+    if (response.status_code() >= 200) transaction_.reset();
     return connection_->async_send(std::move(response), std::forward<CompletionToken>(token));
   }
 
@@ -43,6 +47,7 @@ class IncomingRequest {
   SipMessage request_;
   std::shared_ptr<RealTimeConnection> connection_;
   std::string to_tag_;
+  std::shared_ptr<void> transaction_;
 };
 
 }  // namespace rtconn

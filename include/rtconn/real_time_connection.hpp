@@ -78,6 +78,18 @@ class RealTimeConnection : public std::enable_shared_from_this<RealTimeConnectio
   /// Messages accepted by `async_send` and not yet completed.
   virtual std::size_t pending_sends() const = 0;
 
+  /// Incoming requests handed to the application and not yet answered with a final response.
+  virtual int outstanding_requests() const = 0;
+  /// True while the connection stopped reading because `outstanding_requests()` reached the high
+  /// water mark; it reads again once answers bring the count down to the low mark, so a peer
+  /// that outruns the application is slowed by TCP itself (UCMA IsConnectionThrottled).
+  virtual bool is_connection_throttled() const = 0;
+  /// UCMA ConnectionThrottlingHighMark / LowMark; INT_MAX for both switches throttling off.
+  virtual int connection_throttling_high_mark() const = 0;
+  virtual int connection_throttling_low_mark() const = 0;
+  /// Throws std::invalid_argument when `low_mark` < 1 or `high_mark` < `low_mark`.
+  virtual void set_connection_throttling_marks(int high_mark, int low_mark) = 0;
+
   /// Idle time-out (UCMA ConnectionTimeout); zero never closes the connection for idleness.
   virtual std::chrono::milliseconds connection_timeout() const = 0;
   virtual void set_connection_timeout(std::chrono::milliseconds timeout) = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <stdexcept>
 
 #include <spdlog/spdlog.h>
 #include <asio/connect.hpp>
@@ -66,7 +67,9 @@ StreamConnection::StreamConnection(Passkey, std::uint64_t id, TransportType tran
       read_buffer_(initial_read_buffer),
       created_(settings_.clock->now()),
       last_activity_(created_),
-      idle_timeout_ms_(settings_.idle_timeout.count()) {}
+      idle_timeout_ms_(settings_.idle_timeout.count()),
+      throttling_high_(settings_.throttling_high_mark),
+      throttling_low_(settings_.throttling_low_mark) {}
 
 void StreamConnection::start() {
   asio::dispatch(strand_, [self = self()] {
@@ -224,6 +227,13 @@ bool StreamConnection::process_input() {
         if (read_begin_ == read_end_) read_begin_ = read_end_ = 0;
         return true;
       case sip::FrameKind::message:
+        if (outstanding_.load(std::memory_order_acquire) >=
+            throttling_high_.load(std::memory_order_relaxed)) {
+          // The message stays in the buffer until answers bring the count down.
+          throttled_.store(true, std::memory_order_release);
+          held_ = true;
+          return false;
+        }
         handle_message(frame.bytes);
         break;
       case sip::FrameKind::keep_alive_ping:
@@ -352,23 +362,37 @@ void StreamConnection::on_written(std::error_code ec, std::size_t count) {
     queue_.pop_front();
   }
   in_flight_ = 0;
+  // A write that failed (or was aborted by a close) part-way still put its first `count` bytes
+  // into the socket: the messages they cover whole were written, and the peer may well read
+  // them, so they complete as written; only the one cut short and those after it fail.
+  std::size_t whole = finished.size();
+  if (ec) {
+    whole = 0;
+    for (std::size_t covered = 0; whole < finished.size(); ++whole) {
+      covered += finished[whole].bytes.size();
+      if (covered > count) break;
+    }
+  }
   std::uint64_t messages = 0;
-  for (const auto& entry : finished) messages += entry.done ? 1 : 0;
+  std::uint64_t written = 0;
+  for (std::size_t i = 0; i < finished.size(); ++i) {
+    if (!finished[i].done) continue;
+    ++messages;
+    if (i < whole) ++written;
+  }
   {
     std::lock_guard lock(status_mutex_);
     queued_bytes_ -= bytes;
     pending_sends_ -= messages;
-    if (!ec) {
-      counters_.bytes_sent += count;
-      counters_.messages_sent += messages;
-    }
+    counters_.bytes_sent += count;
+    counters_.messages_sent += written;
   }
   if (ec) ec = stream_->translate_error(ec);
   std::error_code result = ec;
   if (ec && state() == ConnectionState::closed) result = close_reason();
-  if (!ec && messages > 0) last_activity_ = settings_.clock->now();
-  for (auto& entry : finished) {
-    if (entry.done) entry.done(result);
+  if (written > 0) last_activity_ = settings_.clock->now();
+  for (std::size_t i = 0; i < finished.size(); ++i) {
+    if (finished[i].done) finished[i].done(i < whole ? std::error_code{} : result);
   }
   if (ec) return transition(ConnectionState::closed, ec);
   if (state() == ConnectionState::draining && queue_.empty()) {
@@ -467,6 +491,58 @@ void StreamConnection::resume_reading() {
     self->held_ = false;
     self->read();
   });
+}
+
+std::shared_ptr<void> StreamConnection::open_transaction() {
+  outstanding_.fetch_add(1, std::memory_order_acq_rel);
+  return std::shared_ptr<void>(nullptr, [weak = weak_from_this()](void*) {
+    if (auto self = weak.lock()) static_cast<StreamConnection&>(*self).close_transaction();
+  });
+}
+
+void StreamConnection::close_transaction() {
+  const int left = outstanding_.fetch_sub(1, std::memory_order_acq_rel) - 1;
+  if (throttled_.load(std::memory_order_acquire) &&
+      left <= throttling_low_.load(std::memory_order_relaxed)) {
+    asio::dispatch(strand_, [self = self()] { self->unthrottle(); });
+  }
+}
+
+void StreamConnection::unthrottle() {
+  if (!throttled_.load(std::memory_order_acquire) ||
+      outstanding_.load(std::memory_order_acquire) >
+          throttling_low_.load(std::memory_order_relaxed) ||
+      state() == ConnectionState::closed) {
+    return;
+  }
+  throttled_.store(false, std::memory_order_release);
+  held_ = false;
+  if (process_input()) read();
+}
+
+int StreamConnection::outstanding_requests() const {
+  return outstanding_.load(std::memory_order_acquire);
+}
+
+bool StreamConnection::is_connection_throttled() const {
+  return throttled_.load(std::memory_order_acquire);
+}
+
+int StreamConnection::connection_throttling_high_mark() const {
+  return throttling_high_.load(std::memory_order_relaxed);
+}
+
+int StreamConnection::connection_throttling_low_mark() const {
+  return throttling_low_.load(std::memory_order_relaxed);
+}
+
+void StreamConnection::set_connection_throttling_marks(int high_mark, int low_mark) {
+  if (low_mark < 1 || high_mark < low_mark) {
+    throw std::invalid_argument("throttling marks: need 1 <= low mark <= high mark");
+  }
+  throttling_high_.store(high_mark, std::memory_order_relaxed);
+  throttling_low_.store(low_mark, std::memory_order_relaxed);
+  asio::dispatch(strand_, [self = self()] { self->unthrottle(); });
 }
 
 void StreamConnection::disconnect() {

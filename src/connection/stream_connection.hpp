@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <deque>
 #include <memory>
 #include <string>
@@ -27,6 +28,8 @@ struct ConnectionSettings {
   std::chrono::milliseconds connect_timeout{0};             // outgoing only; 0: never
   std::chrono::milliseconds message_completion_timeout{0};  // 0: never
   std::size_t max_write_queue_bytes = 0;
+  int throttling_high_mark = INT_MAX;
+  int throttling_low_mark = INT_MAX;
   bool keep_alive_counts_as_activity = false;
   std::shared_ptr<Clock> clock;
 };
@@ -67,6 +70,8 @@ class StreamConnection final : public RealTimeConnection {
   void drain(std::error_code reason);
   /// Starts reading a connection its observer held back in `on_ready`.
   void resume_reading();
+  /// Counts an incoming request as outstanding until the returned token is released.
+  std::shared_ptr<void> open_transaction();
 
   std::error_code close_reason() const override;
   /// The stream's own words for why TLS failed, if it did.
@@ -78,6 +83,11 @@ class StreamConnection final : public RealTimeConnection {
   std::size_t pending_sends() const override;
   std::chrono::milliseconds connection_timeout() const override;
   void set_connection_timeout(std::chrono::milliseconds timeout) override;
+  int outstanding_requests() const override;
+  bool is_connection_throttled() const override;
+  int connection_throttling_high_mark() const override;
+  int connection_throttling_low_mark() const override;
+  void set_connection_throttling_marks(int high_mark, int low_mark) override;
   void disconnect() override;
   void start_send(SipMessage message, detail::Completion<std::error_code> done) override;
   asio::any_io_executor completion_executor() const override { return strand_; }
@@ -110,6 +120,9 @@ class StreamConnection final : public RealTimeConnection {
   void write();
   void on_written(std::error_code ec, std::size_t count);
   void fail_queued(std::error_code reason);
+  void close_transaction();
+  // Reads again after throttling, once the outstanding requests are down to the low mark.
+  void unthrottle();
   void arm_timer();
   void on_timer();
 
@@ -150,6 +163,10 @@ class StreamConnection final : public RealTimeConnection {
   std::size_t pending_sends_ = 0;  // queued entries with a sender's completion
 
   std::atomic<std::chrono::milliseconds::rep> idle_timeout_ms_;
+  std::atomic<int> outstanding_{0};
+  std::atomic<int> throttling_high_;
+  std::atomic<int> throttling_low_;
+  std::atomic<bool> throttled_{false};  // written on the strand only
 };
 
 }  // namespace rtconn::connection

@@ -6,8 +6,11 @@
 
 namespace rtconn {
 
-IncomingRequest::IncomingRequest(SipMessage request, std::shared_ptr<RealTimeConnection> connection)
-    : request_(std::move(request)), connection_(std::move(connection)) {
+IncomingRequest::IncomingRequest(SipMessage request, std::shared_ptr<RealTimeConnection> connection,
+                                 std::shared_ptr<void> transaction)
+    : request_(std::move(request)),
+      connection_(std::move(connection)),
+      transaction_(std::move(transaction)) {
   // Inside a dialog the To tag exists already and response_to keeps it.
   if (!request_.has_to_tag()) to_tag_ = sip::make_tag();
 }
@@ -18,6 +21,7 @@ SipMessage IncomingRequest::make_response(int status_code, std::string_view reas
 
 void IncomingRequest::respond(int status_code, std::string_view reason_phrase) {
   if (request_.method() == "ACK") return;
+  if (status_code >= 200) transaction_.reset();
   connection_->async_send(make_response(status_code, reason_phrase),
                           [id = connection_->id(), status_code](std::error_code ec) {
                             if (ec) {

@@ -73,6 +73,8 @@ connection::ConnectionSettings ManagerCore::connection_settings(bool incoming) c
   settings.connect_timeout = options_.connect_timeout;
   settings.message_completion_timeout = options_.message_completion_timeout;
   settings.max_write_queue_bytes = options_.max_write_queue_bytes;
+  settings.throttling_high_mark = options_.connection_throttling_high_mark;
+  settings.throttling_low_mark = options_.connection_throttling_low_mark;
   settings.keep_alive_counts_as_activity = options_.keep_alive_counts_as_activity;
   settings.clock = clock_;
   return settings;
@@ -307,7 +309,10 @@ void ManagerCore::authorize(const std::shared_ptr<connection::StreamConnection>&
 void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connection,
                              SipMessage message) {
   if (message.is_response()) return pending_->on_response(std::move(message));
-  IncomingRequest request(std::move(message), connection);
+  // ACK opens no transaction: nothing answers it.
+  auto transaction =
+      message.method() == "ACK" ? nullptr : as_stream_connection(*connection).open_transaction();
+  IncomingRequest request(std::move(message), connection, std::move(transaction));
   bool taken = false;
   if (const auto handler = request_handler_.load(); handler && *handler) {
     try {

@@ -1,0 +1,117 @@
+// UCMA's connection throttling: a connection whose incoming requests the application has not
+// answered reaches the high water mark and stops reading; answers bring it to the low mark and
+// it reads again. Nothing is lost on the way.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <stdexcept>
+
+#include "../support/test_support.hpp"
+#include "rtconn/real_time_server_connection_manager.hpp"
+
+namespace rtconn {
+namespace {
+
+using test::run_until;
+
+class Throttling : public ::testing::Test {
+ protected:
+  void start(int high, int low) {
+    ConnectionManagerOptions options;
+    options.connection_throttling_high_mark = high;
+    options.connection_throttling_low_mark = low;
+    server_ = std::make_unique<RealTimeServerTcpConnectionManager>(io_.get_executor(), options);
+    // The application keeps every request and answers only when the test says so.
+    server_->set_request_handler([this](IncomingRequest& request) {
+      taken_.push_back(std::move(request));
+      return true;
+    });
+    server_->start_listening(*IpEndpoint::parse("127.0.0.1:0"));
+    client_ = std::make_unique<test::RawClient>(io_, server_->listening_addresses().front());
+    ASSERT_TRUE(run_until(io_, [&] { return server_->incoming_connections().size() == 1; }));
+    connection_ = server_->incoming_connections().front();
+  }
+
+  void send_requests(int count) {
+    std::string burst;
+    for (int i = 0; i < count; ++i) burst += test::make_request("OPTIONS").to_string();
+    client_->send(burst);  // one write: the server reads them all at once
+  }
+
+  void answer_oldest() {
+    taken_.front().respond(200);
+    taken_.pop_front();
+    ++answered_;
+  }
+
+  asio::io_context io_;
+  std::unique_ptr<RealTimeServerTcpConnectionManager> server_;
+  std::unique_ptr<test::RawClient> client_;
+  std::shared_ptr<RealTimeConnection> connection_;
+  std::deque<IncomingRequest> taken_;
+  int answered_ = 0;
+};
+
+TEST_F(Throttling, StopsReadingAtTheHighMarkAndResumesAtTheLowMark) {
+  start(3, 1);
+  send_requests(8);
+  ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 3; }));
+  test::settle(io_, std::chrono::milliseconds(100));
+  EXPECT_EQ(taken_.size(), 3u) << "read past the high mark";
+  EXPECT_TRUE(connection_->is_connection_throttled());
+  EXPECT_EQ(connection_->outstanding_requests(), 3);
+
+  answer_oldest();  // 2 outstanding: above the low mark, still throttled
+  test::settle(io_);
+  EXPECT_EQ(taken_.size(), 2u);
+  EXPECT_TRUE(connection_->is_connection_throttled());
+
+  answer_oldest();  // 1 outstanding: the low mark; reading resumes up to the high mark again
+  ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 3; }));
+  test::settle(io_);
+  EXPECT_EQ(taken_.size(), 3u);
+  EXPECT_TRUE(connection_->is_connection_throttled());
+
+  while (answered_ < 8) {
+    ASSERT_TRUE(run_until(io_, [&] { return !taken_.empty(); }));
+    answer_oldest();
+  }
+  ASSERT_TRUE(run_until(io_, [&] { return client_->message_count() == 8; }));
+  EXPECT_FALSE(connection_->is_connection_throttled());
+  EXPECT_EQ(connection_->outstanding_requests(), 0);
+  for (const auto& response : client_->wire().messages) EXPECT_EQ(response.status_code(), 200);
+}
+
+TEST_F(Throttling, DroppingATakenRequestCountsAsDone) {
+  start(2, 1);
+  send_requests(4);
+  ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 2; }));
+  EXPECT_TRUE(connection_->is_connection_throttled());
+  taken_.clear();  // the application forgets them: no longer outstanding
+  ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 2; }));
+  EXPECT_EQ(connection_->outstanding_requests(), 2);
+}
+
+TEST_F(Throttling, OffByDefault) {
+  start(INT_MAX, INT_MAX);
+  send_requests(50);
+  ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 50; }));
+  EXPECT_FALSE(connection_->is_connection_throttled());
+  EXPECT_EQ(connection_->outstanding_requests(), 50);
+}
+
+TEST_F(Throttling, RaisingTheMarksOnALiveConnectionLetsItRead) {
+  start(2, 1);
+  send_requests(5);
+  ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 2; }));
+  connection_->set_connection_throttling_marks(10, 5);
+  ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 5; }));
+  EXPECT_FALSE(connection_->is_connection_throttled());
+  EXPECT_EQ(connection_->connection_throttling_high_mark(), 10);
+  EXPECT_EQ(connection_->connection_throttling_low_mark(), 5);
+  EXPECT_THROW(connection_->set_connection_throttling_marks(1, 2), std::invalid_argument);
+  EXPECT_THROW(connection_->set_connection_throttling_marks(1, 0), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace rtconn
