@@ -29,6 +29,7 @@ void ConnectionManagerOptions::validate() const {
   require(connection_throttling_high_mark >= connection_throttling_low_mark,
           "connection_throttling_high_mark", "must not be below the low mark");
   require(max_incoming_connections > 0, "max_incoming_connections", "must be > 0");
+  require(max_concurrent_tls_handshakes > 0, "max_concurrent_tls_handshakes", "must be > 0");
   require(message_completion_timeout.count() >= 0, "message_completion_timeout",
           "must not be negative");
   require(max_header_bytes >= 256, "max_header_bytes", "must be >= 256");

@@ -180,14 +180,46 @@ void ManagerCore::adopt_incoming(asio::ip::tcp::socket socket,
   auto connection = connection::StreamConnection::make_incoming(
       next_connection_id(), transport, std::move(strand), std::move(stream),
       connection_settings(true), weak_from_this());
+  std::vector<std::shared_ptr<connection::StreamConnection>> start;
   {
     std::lock_guard lock(mutex_);
     // Refused or stopping: the socket closes with the connection object, never started.
     if (stopped() || !admit(peer)) return;
     ++per_address_[peer];
-    incoming_.emplace(connection.get(), IncomingEntry{connection, false, peer});
+    auto& entry = incoming_.emplace(connection.get(), IncomingEntry{connection, false, peer, false})
+                      .first->second;
+    start_or_queue(entry, start);
   }
-  connection->start();
+  for (const auto& c : start) c->start();
+}
+
+void ManagerCore::start_or_queue(
+    IncomingEntry& entry, std::vector<std::shared_ptr<connection::StreamConnection>>& start) {
+  if (entry.connection->transport() == TransportType::Tcp) {
+    start.push_back(entry.connection);
+    return;
+  }
+  if (handshakes_ < options().max_concurrent_tls_handshakes) {
+    ++handshakes_;
+    entry.handshaking = true;
+    start.push_back(entry.connection);
+    return;
+  }
+  // Unstarted, it arms no timer and reads nothing: it costs its socket until a slot frees.
+  waiting_for_handshake_.push_back(entry.connection);
+}
+
+void ManagerCore::release_handshake_slot(
+    std::vector<std::shared_ptr<connection::StreamConnection>>& start) {
+  --handshakes_;
+  while (!waiting_for_handshake_.empty()) {
+    const auto next = waiting_for_handshake_.front().lock();
+    waiting_for_handshake_.pop_front();
+    const auto it = next ? incoming_.find(next.get()) : incoming_.end();
+    if (it == incoming_.end()) continue;  // closed while it waited
+    start_or_queue(it->second, start);
+    return;
+  }
 }
 
 bool ManagerCore::admit(const asio::ip::address& peer) {
@@ -274,6 +306,16 @@ void ManagerCore::raise_pool_event(const std::shared_ptr<ConnectionPool>& pool, 
 
 bool ManagerCore::on_ready(const std::shared_ptr<RealTimeConnection>& connection) {
   if (!connection->is_incoming_connection()) return true;
+  std::vector<std::shared_ptr<connection::StreamConnection>> start;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = incoming_.find(connection.get());
+    if (it != incoming_.end() && it->second.handshaking) {
+      it->second.handshaking = false;
+      release_handshake_slot(start);
+    }
+  }
+  for (const auto& c : start) c->start();
   if (events.authorization_requested.handler_count() == 0) {
     announce(connection);
     return true;
@@ -336,6 +378,10 @@ void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connectio
     if (it == incoming_.end()) return;
     const auto entry = std::move(it->second);
     incoming_.erase(it);
+    std::vector<std::shared_ptr<connection::StreamConnection>> start;
+    if (entry.handshaking) release_handshake_slot(start);
+    // Started under the lock here: each start only posts to that connection's own strand.
+    for (const auto& c : start) c->start();
     if (const auto count = per_address_.find(entry.peer);
         count != per_address_.end() && --count->second == 0) {
       per_address_.erase(count);

@@ -3,6 +3,7 @@
 // handlers still refer to it, so none of them can touch freed memory during teardown.
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -105,9 +106,17 @@ class ManagerCore final : public PoolHost,
  private:
   struct IncomingEntry {
     std::shared_ptr<connection::StreamConnection> connection;
-    bool announced = false;  // IncomingConnectionAdded raised (it became ready)
-    asio::ip::address peer;  // counted in per_address_
+    bool announced = false;    // IncomingConnectionAdded raised (it became ready)
+    asio::ip::address peer;    // counted in per_address_
+    bool handshaking = false;  // holds one of the TLS handshake slots
   };
+
+  /// Starts `connection` now, or queues it until a TLS handshake slot is free. mutex_ held; the
+  /// connections to start are added to `start`, to be started once the lock is released.
+  void start_or_queue(IncomingEntry& entry,
+                      std::vector<std::shared_ptr<connection::StreamConnection>>& start);
+  /// Gives back a handshake slot and hands it to the next waiting connection. mutex_ held.
+  void release_handshake_slot(std::vector<std::shared_ptr<connection::StreamConnection>>& start);
 
   /// Whether the connection limits leave room for one more from `peer`; counts and logs a
   /// refusal. Called with mutex_ held.
@@ -141,6 +150,8 @@ class ManagerCore final : public PoolHost,
   std::unordered_map<PoolKey, std::shared_ptr<ConnectionPool>> pools_;
   std::unordered_map<const RealTimeConnection*, IncomingEntry> incoming_;
   std::unordered_map<asio::ip::address, std::size_t> per_address_;
+  std::size_t handshakes_ = 0;  // incoming TLS handshakes in progress
+  std::deque<std::weak_ptr<connection::StreamConnection>> waiting_for_handshake_;
   std::atomic<std::uint64_t> refused_total_limit_{0};
   std::atomic<std::uint64_t> refused_address_limit_{0};
 };

@@ -142,3 +142,28 @@ TEST_F(TlsTest, PoolReconnectionResumesTheTlsSession) {
 
 }  // namespace
 }  // namespace rtconn::test
+
+namespace rtconn::test {
+namespace {
+
+TEST_F(TlsTest, HandshakesBeyondTheCapWaitForASlot) {
+  auto options = server_options();
+  options.max_concurrent_tls_handshakes = 1;
+  const auto id = put(server_store_, "server", make_leaf(&ca_, "localhost", {"DNS:localhost"}));
+  auto server = start_server(id, options);
+  // A peer that connects and never says a word holds the only handshake slot.
+  auto silent = std::make_unique<RawClient>(io_, server->listening_addresses().front());
+  settle(io_);
+  auto client = make_client();
+  auto outcome = start_request(*client, tls_key("localhost", server->listening_port()),
+                               make_request("OPTIONS", "sip:localhost"));
+  settle(io_, std::chrono::milliseconds(200));
+  EXPECT_FALSE(outcome->done()) << "handshake went ahead beyond the cap";
+  silent.reset();  // its handshake fails, freeing the slot for the waiting client
+  ASSERT_TRUE(run_until(io_, [&] { return outcome->done(); }));
+  ASSERT_FALSE(outcome->ec) << outcome->ec.message();
+  EXPECT_EQ(outcome->response->status_code(), 200);
+}
+
+}  // namespace
+}  // namespace rtconn::test
