@@ -21,6 +21,10 @@ struct ServeArguments {
   CertificateArguments certificate;
   bool quiet = false;    // no line per connection event
   unsigned threads = 1;  // event-loop threads of each manager
+  // Time-outs in seconds; unset keeps the library's defaults (15 min, 1 min, 30 s), 0 disables.
+  std::optional<double> idle_timeout;
+  std::optional<double> new_connection_timeout;
+  std::optional<double> message_timeout;
 };
 int serve(const ServeArguments& arguments);
 

@@ -55,6 +55,18 @@ int main(int argc, char** argv) {
   serve.threads = std::max(1u, std::thread::hardware_concurrency());
   serve_cmd->add_option("--threads", serve.threads, "Event-loop threads (default: one per core)")
       ->check(CLI::PositiveNumber);
+  serve_cmd
+      ->add_option("--idle-timeout", serve.idle_timeout,
+                   "Seconds an idle connection stays open (default 900; 0: forever)")
+      ->check(CLI::NonNegativeNumber);
+  serve_cmd
+      ->add_option("--new-connection-timeout", serve.new_connection_timeout,
+                   "Seconds a new connection has to send a valid message (default 60)")
+      ->check(CLI::NonNegativeNumber);
+  serve_cmd
+      ->add_option("--message-timeout", serve.message_timeout,
+                   "Seconds a peer has to finish a message it began (default 30)")
+      ->check(CLI::NonNegativeNumber);
 
   rtconn::cli::PingArguments ping;
   auto* ping_cmd = app.add_subcommand("ping", "Send OPTIONS and print the responses");

@@ -1,3 +1,4 @@
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -75,6 +76,12 @@ int serve(const ServeArguments& arguments) {
 
   ConnectionManagerOptions options;
   options.event_loop_threads = arguments.threads;
+  const auto apply = [](const std::optional<double>& seconds, std::chrono::milliseconds& setting) {
+    if (seconds) setting = std::chrono::milliseconds(std::llround(*seconds * 1000));
+  };
+  apply(arguments.idle_timeout, options.default_incoming_connection_timeout);
+  apply(arguments.new_connection_timeout, options.new_incoming_connection_timeout);
+  apply(arguments.message_timeout, options.message_completion_timeout);
   std::vector<Listener> listeners;
   if (!tcp.empty()) {
     listeners.push_back({std::make_unique<RealTimeServerTcpConnectionManager>(options), "tcp", {}});
