@@ -90,8 +90,9 @@ std::shared_ptr<ConnectionPool> ManagerCore::pool(const PoolKey& key, std::error
       return nullptr;
     }
     if (const auto it = pools_.find(key); it != pools_.end()) return it->second;
-    created = PoolControl::make(key, options().default_maximum_number_of_connections_per_pool,
-                                executor_, weak_from_this());
+    created = PoolControl::make(
+        key, option(&ConnectionManagerOptions::default_maximum_number_of_connections_per_pool),
+        executor_, weak_from_this());
     pools_.emplace(key, created);
     raise(shared_from_this(), events.pool_added, ConnectionPoolEventArgs{created});
   }
@@ -138,7 +139,8 @@ void ManagerCore::request(const PoolKey& key, SipMessage request,
   std::error_code ec;
   auto connection = route(key, ec);
   if (!connection) return done(ec, {});
-  pending_->add(match_key, connection->id(), options().request_timeout, std::move(done));
+  pending_->add(match_key, connection->id(), option(&ConnectionManagerOptions::request_timeout),
+                std::move(done));
   connection->start_send(std::move(request),
                          [pending = pending_, match_key](std::error_code e) mutable {
                            if (e) pending->fail(std::move(match_key), e);
@@ -199,7 +201,7 @@ void ManagerCore::start_or_queue(
     start.push_back(entry.connection);
     return;
   }
-  if (handshakes_ < options().max_concurrent_tls_handshakes) {
+  if (handshakes_ < option(&ConnectionManagerOptions::max_concurrent_tls_handshakes)) {
     ++handshakes_;
     entry.handshaking = true;
     start.push_back(entry.connection);
@@ -232,13 +234,12 @@ bool ManagerCore::admit(const asio::ip::address& peer) {
     }
     return false;
   };
-  const auto settings = options();
-  if (incoming_.size() >= settings.max_incoming_connections) {
+  if (incoming_.size() >= option(&ConnectionManagerOptions::max_incoming_connections)) {
     return refuse(refused_total_limit_, "max_incoming_connections");
   }
   const auto it = per_address_.find(peer);
-  if (settings.max_incoming_connections_per_address > 0 && it != per_address_.end() &&
-      it->second >= settings.max_incoming_connections_per_address) {
+  const auto per_address = option(&ConnectionManagerOptions::max_incoming_connections_per_address);
+  if (per_address > 0 && it != per_address_.end() && it->second >= per_address) {
     return refuse(refused_address_limit_, "max_incoming_connections_per_address");
   }
   return true;

@@ -51,6 +51,12 @@ class ManagerCore final : public PoolHost,
   const std::shared_ptr<Clock>& clock() const noexcept { return clock_; }
   TlsContexts& tls() noexcept { return tls_; }
   ConnectionManagerOptions options() const;
+  /// One setting, read without copying the rest (some are read per connection or request).
+  template <class T>
+  T option(T ConnectionManagerOptions::*setting) const {
+    std::lock_guard lock(options_mutex_);
+    return options_.*setting;
+  }
   /// Applies `change` to a copy, validates it (std::invalid_argument), and keeps it.
   template <class Change>
   void update_options(Change&& change) {
