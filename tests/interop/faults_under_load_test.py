@@ -383,17 +383,12 @@ def body(arguments):
                           f"{transport} keeper before the faults: {responses}")
 
         added_before, _ = support.count_connection_events(serve.stderr_text())
-        stat_file = os.path.join(tmp, "faults_stat.csv")
-        error_file = os.path.join(tmp, "faults_errors.log")
-        sipp = group.start("sipp", support.sipp_argv(
-            "options_uac.xml", stat_file, support.free_tcp_udp_port(),
-            ["-t", "t1", "-r", str(RATE), "-rp", "1000", "-l", "200",
-             "-trace_err", "-error_file", error_file],
-            remote=f"127.0.0.1:{tcp_port}", calls=CALLS), tmp)
+        sipp = support.SippUac(group, tmp, "faults", f"127.0.0.1:{tcp_port}", CALLS,
+                               ["-t", "t1", "-r", str(RATE), "-rp", "1000", "-l", "200"])
         # SIPp's one connection is up before the first fault.
         support.check(support.wait_for(lambda: support.count_connection_events(
             serve.stderr_text())[0] > added_before, deadline_s=10.0),
-            f"SIPp never connected; {sipp.stderr_tail()}")
+            f"SIPp never connected; {sipp.process.stderr_tail()}")
         load_started = time.monotonic()
 
         faults = Faults(serve, (tcp_port, tls_port, mtls_port), tmp, dev)
@@ -443,7 +438,7 @@ def body(arguments):
         else:
             results.append(f"half-open x2: held {held_s:.1f} s (past the 30 s limit, not checked)")
 
-        support.check(sipp.running(), f"SIPp finished before the faults did "
+        support.check(sipp.process.running(), f"SIPp finished before the faults did "
                                       f"({time.monotonic() - load_started:.1f} s): the faults "
                                       f"did not overlap the load; raise CALLS")
         for keeper, transport in ((keeper_tcp, "TCP"), (keeper_tls, "TLS")):
@@ -472,13 +467,7 @@ def body(arguments):
                       f"serve logged {len(failures)} TLS failures for {faults.tls_faults} TLS "
                       f"faults: {failures!r}")
 
-        code = sipp.wait(deadline_s=120)
-        stats = support.read_sipp_stats(stat_file)
-        tail = support.sipp_error_tail(sipp.stdout_text(), error_file)
-        support.check(stats["SuccessfulCall"] == CALLS and stats["FailedCall"] == 0,
-                      f"SIPp counted {stats['SuccessfulCall']} successful and "
-                      f"{stats['FailedCall']} failed calls, expected {CALLS} and 0; {tail}")
-        support.check(code == 0, f"SIPp exited {code}; {tail}")
+        stats = sipp.finish(deadline_s=120)
         results.append(f"SIPp: {stats['SuccessfulCall']} OPTIONS answered, "
                        f"{stats['FailedCall']} failed, over {time.monotonic() - load_started:.0f}"
                        f" s")

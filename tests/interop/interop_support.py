@@ -462,6 +462,35 @@ def read_sipp_stats(path):
     return totals
 
 
+class SippUac:
+    """SIPp sending options_uac.xml (one OPTIONS per call, 200 expected) to `remote` for `calls`
+    calls; `extra` chooses transport, rate and limits. It runs while the test does other things;
+    `finish` then waits for it and requires every call to have succeeded."""
+
+    def __init__(self, group, cwd, name, remote, calls, extra):
+        self.calls = calls
+        self.stat_file = os.path.join(cwd, f"{name}_stat.csv")
+        self.error_file = os.path.join(cwd, f"{name}_errors.log")
+        self.process = group.start("sipp", sipp_argv(
+            "options_uac.xml", self.stat_file, free_tcp_udp_port(),
+            list(extra) + ["-trace_err", "-error_file", self.error_file],
+            remote=remote, calls=calls), cwd)
+
+    def finish(self, deadline_s, context=lambda: ""):
+        """Waits for SIPp; fails unless it exited 0 having counted `calls` successful calls and
+        none failed. `context()` adds what else a failure message should show. Returns the totals
+        of SIPp's statistics file."""
+        code = self.process.wait(deadline_s=deadline_s)
+        stats = read_sipp_stats(self.stat_file)
+        tail = sipp_error_tail(self.process.stdout_text(), self.error_file)
+        check(code == 0, f"SIPp exited {code}, expected 0; totals {stats['SuccessfulCall']} ok/"
+                         f"{stats['FailedCall']} failed; {tail}; {context()}")
+        check(stats["SuccessfulCall"] == self.calls and stats["FailedCall"] == 0,
+              f"SIPp counted {stats['SuccessfulCall']} successful and {stats['FailedCall']} "
+              f"failed calls, expected {self.calls} and 0; {tail}; {context()}")
+        return stats
+
+
 def sipp_error_tail(stdout_text, error_file=None, lines=4):
     """The end of SIPp's error log or screen output, for a failure message."""
     text = ""

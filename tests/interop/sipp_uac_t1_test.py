@@ -5,7 +5,6 @@ Checks: SIPp's CSV totals say 10,000 successful calls and 0 failed, SIPp exits 0
 one incoming connection, and serve exits 0 within a few seconds of SIGTERM.
 """
 
-import os
 import signal
 import tempfile
 
@@ -20,23 +19,11 @@ def body(arguments):
             support.ProcessGroup() as group:
         serve, [(host, port)] = support.start_serve(group, arguments.rtconn, tmp,
                                                     ["127.0.0.1:0"])
-        stat_file = os.path.join(tmp, "uac_t1_stat.csv")
-        error_file = os.path.join(tmp, "uac_t1_errors.log")
         # One socket for every call; -l keeps at most 200 OPTIONS in flight on it, -r/-rp asks for
         # 5,000 calls a second (SIPp itself is the limit here, on a shared 2-core machine).
-        sipp = group.start("sipp", support.sipp_argv(
-            "options_uac.xml", stat_file, support.free_tcp_udp_port(),
-            ["-t", "t1", "-r", "5000", "-rp", "1000", "-l", "200",
-             "-trace_err", "-error_file", error_file],
-            remote=f"{host}:{port}", calls=CALLS), tmp)
-        code = sipp.wait(deadline_s=150)
-        stats = support.read_sipp_stats(stat_file)
-        tail = support.sipp_error_tail(sipp.stdout_text(), error_file)
-        support.check(code == 0, f"SIPp exited {code}, expected 0; totals "
-                                 f"{stats['SuccessfulCall']} ok/{stats['FailedCall']} failed; {tail}")
-        support.check(stats["SuccessfulCall"] == CALLS and stats["FailedCall"] == 0,
-                      f"SIPp counted {stats['SuccessfulCall']} successful and "
-                      f"{stats['FailedCall']} failed calls, expected {CALLS} and 0; {tail}")
+        stats = support.SippUac(group, tmp, "uac_t1", f"{host}:{port}", CALLS,
+                                ["-t", "t1", "-r", "5000", "-rp", "1000", "-l", "200"]
+                                ).finish(deadline_s=150)
         support.check(serve.running(), f"serve exited during the run; {serve.stderr_tail()}")
 
         took = support.stop_serve(serve, signal.SIGTERM, deadline_s=5.0)

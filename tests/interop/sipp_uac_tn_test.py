@@ -18,7 +18,6 @@ Checks: SIPp's CSV totals say 10,000 successful calls and 0 failed, SIPp exits 0
 incoming connection per call and saw each of them closed, and serve exits 0 on SIGTERM.
 """
 
-import os
 import signal
 import tempfile
 import time
@@ -47,21 +46,10 @@ def body(arguments):
         # Without --quiet serve logs "incoming connection added/removed" per connection (stderr).
         serve, [(host, port)] = support.start_serve(group, arguments.rtconn, tmp,
                                                     ["127.0.0.1:0"])
-        stat_file = os.path.join(tmp, "uac_tn_stat.csv")
-        error_file = os.path.join(tmp, "uac_tn_errors.log")
-        sipp = group.start("sipp", support.sipp_argv(
-            "options_uac.xml", stat_file, support.free_tcp_udp_port(),
-            ["-t", "tn", "-max_socket", str(MAX_SOCKETS), "-l", str(MAX_CALLS_IN_FLIGHT),
-             "-r", "5000", "-rp", "1000", "-trace_err", "-error_file", error_file],
-            remote=f"{host}:{port}", calls=CALLS), tmp)
-        code = sipp.wait(deadline_s=200)
-        stats = support.read_sipp_stats(stat_file)
-        tail = support.sipp_error_tail(sipp.stdout_text(), error_file)
-        support.check(code == 0, f"SIPp exited {code}, expected 0; totals "
-                                 f"{stats['SuccessfulCall']} ok/{stats['FailedCall']} failed; {tail}")
-        support.check(stats["SuccessfulCall"] == CALLS and stats["FailedCall"] == 0,
-                      f"SIPp counted {stats['SuccessfulCall']} successful and "
-                      f"{stats['FailedCall']} failed calls, expected {CALLS} and 0; {tail}")
+        stats = support.SippUac(group, tmp, "uac_tn", f"{host}:{port}", CALLS,
+                                ["-t", "tn", "-max_socket", str(MAX_SOCKETS),
+                                 "-l", str(MAX_CALLS_IN_FLIGHT), "-r", "5000", "-rp", "1000"]
+                                ).finish(deadline_s=200)
         support.check(serve.running(), f"serve exited during the run; {serve.stderr_tail()}")
 
         added, removed = wait_all_removed(serve)

@@ -39,22 +39,9 @@ def body(arguments):
         support.check(stunnel_pid == stunnel.pid,
                       f"stunnel's pid file says {stunnel_pid}, we started {stunnel.pid}")
 
-        stat_file = os.path.join(tmp, "uac_tls_stat.csv")
-        error_file = os.path.join(tmp, "uac_tls_errors.log")
-        sipp = group.start("sipp", support.sipp_argv(
-            "options_uac.xml", stat_file, support.free_tcp_udp_port(),
-            ["-t", "t1", "-r", "5000", "-rp", "1000", "-l", "200",
-             "-trace_err", "-error_file", error_file],
-            remote=f"127.0.0.1:{plain_port}", calls=CALLS), tmp)
-        code = sipp.wait(deadline_s=150)
-        stats = support.read_sipp_stats(stat_file)
-        tail = support.sipp_error_tail(sipp.stdout_text(), error_file)
-        support.check(code == 0, f"SIPp exited {code}, expected 0; totals "
-                                 f"{stats['SuccessfulCall']} ok/{stats['FailedCall']} failed; "
-                                 f"{tail}; {stunnel.stderr_tail()}; {serve.stderr_tail()}")
-        support.check(stats["SuccessfulCall"] == CALLS and stats["FailedCall"] == 0,
-                      f"SIPp counted {stats['SuccessfulCall']} successful and "
-                      f"{stats['FailedCall']} failed calls, expected {CALLS} and 0; {tail}")
+        stats = support.SippUac(group, tmp, "uac_tls", f"127.0.0.1:{plain_port}", CALLS,
+                                ["-t", "t1", "-r", "5000", "-rp", "1000", "-l", "200"]).finish(
+            deadline_s=150, context=lambda: f"{stunnel.stderr_tail()}; {serve.stderr_tail()}")
         support.check(serve.running(), f"serve exited during the run; {serve.stderr_tail()}")
         support.check(stunnel.running(), f"stunnel exited during the run; "
                                          f"{stunnel.stderr_tail()}")
