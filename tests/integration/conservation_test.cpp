@@ -23,6 +23,7 @@
 // cut short by the peer's close after some whole messages went into the kernel.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -51,6 +52,13 @@ namespace {
 
 using asio::ip::tcp;
 
+/// 127.x.y.1 with x.y from the process id: distinct per test process, never 127.0.0.1.
+asio::ip::address_v4 own_loopback_address() {
+  const auto pid = static_cast<unsigned>(::getpid());
+  return asio::ip::address_v4((127u << 24) | ((pid % 250 + 1) << 16) | ((pid / 250 % 256) << 8) |
+                              1);
+}
+
 /// A raw TCP peer on its own io_context and thread that counts each complete SIP message it reads
 /// (by its `X-Seq` header) and can be killed in the ways the tests need. Every control call runs
 /// on the peer's thread and returns once done (bounded).
@@ -76,6 +84,9 @@ class CountingPeer {
   CountingPeer& operator=(const CountingPeer&) = delete;
 
   std::uint16_t port() const { return port_; }
+  /// A loopback address of this peer's own: a restart rebinds its port there, where no other
+  /// socket of the machine (all on 127.0.0.1) can have taken that port in the meantime.
+  const asio::ip::address_v4& address() const { return address_; }
 
   /// Graceful kill: shuts down the sending side of every connection (the client sees FIN) and
   /// reads on until the client's own FIN, so every byte the client's kernel took is counted.
@@ -203,7 +214,7 @@ class CountingPeer {
   }
 
   void listen(std::uint16_t port) {
-    const tcp::endpoint where(asio::ip::address_v4::loopback(), port);
+    const tcp::endpoint where(address_, port);
     acceptor_.open(where.protocol());
     acceptor_.set_option(tcp::acceptor::reuse_address(true));
     // Inherited by accepted sockets: a fixed, small receive window, so a paused peer makes the
@@ -309,6 +320,7 @@ class CountingPeer {
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   tcp::acceptor acceptor_{io_};
   std::uint16_t port_ = 0;
+  const asio::ip::address_v4 address_ = own_loopback_address();
   std::thread thread_;
 
   // Peer-thread state.
@@ -392,7 +404,7 @@ class ConservationFixture : public testing::Test {
     options.default_maximum_number_of_connections_per_pool = pool_size;
     options.connect_timeout = 5s;
     make_client(options);
-    key = PoolKey{"127.0.0.1", peer->port(), TransportType::Tcp, {}};
+    key = PoolKey{peer->address().to_string(), peer->port(), TransportType::Tcp, {}};
   }
 
   virtual ClientLoop client_loop() const { return ClientLoop::test_io_context; }
@@ -561,6 +573,23 @@ class ConservationFixture : public testing::Test {
         << "the peer did not receive every message sent after the faults";
   }
 
+  struct Receipts {
+    std::vector<int> times;        // how often the peer received each sequence number
+    std::size_t out_of_range = 0;  // numbers never sent
+  };
+
+  static Receipts count_receipts(const std::vector<std::uint64_t>& got, std::size_t sent) {
+    Receipts receipts{std::vector<int>(sent, 0), 0};
+    for (const auto seq : got) {
+      if (seq < sent) {
+        ++receipts.times[seq];
+      } else {
+        ++receipts.out_of_range;
+      }
+    }
+    return receipts;
+  }
+
   struct Outcome {
     std::size_t ok = 0;
     std::size_t failed = 0;
@@ -625,15 +654,7 @@ TEST_P(Conservation, GracefulKillsLoseNothing) {
       io, [&] { return peer->received_count() >= o.ok; }, 10s);
   settle(io, 200ms);
   const auto got = peer->received();
-  std::vector<int> times(records.size(), 0);
-  std::size_t out_of_range = 0;
-  for (const auto seq : got) {
-    if (seq < times.size()) {
-      ++times[seq];
-    } else {
-      ++out_of_range;
-    }
-  }
+  const auto [times, out_of_range] = count_receipts(got, records.size());
   std::size_t duplicated = 0, reported_failed_but_received = 0, delivered_but_lost = 0;
   std::uint64_t example_failed = 0, example_lost = 0;
   for (std::size_t i = 0; i < records.size(); ++i) {
@@ -674,15 +695,7 @@ TEST_P(Conservation, AbruptKillsNeverDuplicateOrDeliverAFailure) {
   const auto o = check_completions(tally);
   settle(io, 200ms);
   const auto got = peer->received();
-  std::vector<int> times(records.size(), 0);
-  std::size_t out_of_range = 0;
-  for (const auto seq : got) {
-    if (seq < times.size()) {
-      ++times[seq];
-    } else {
-      ++out_of_range;
-    }
-  }
+  const auto [times, out_of_range] = count_receipts(got, records.size());
   std::size_t duplicated = 0, reported_failed_but_received = 0, lost = 0;
   std::uint64_t example_failed = 0;
   for (std::size_t i = 0; i < records.size(); ++i) {
