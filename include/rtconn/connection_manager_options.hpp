@@ -18,6 +18,12 @@ namespace rtconn {
 
 using namespace std::chrono_literals;
 
+/// What `async_send` does when a connection's write queue is full.
+enum class WriteQueueFullAction {
+  fail,  ///< complete at once with errc::write_queue_full
+  wait,  ///< hold the send, in order, until the queue has room (or the connection closes)
+};
+
 /// TLS settings of a manager: what it trusts and which certificate it presents.
 struct TlsOptions {
   /// Where certificates are looked up; empty means CertificateStore::default_directory().
@@ -81,6 +87,26 @@ struct ConnectionManagerOptions {
   /// Bytes a connection may hold queued for writing; beyond it `async_send` fails with
   /// errc::write_queue_full, so a slow reader cannot make memory grow without bound.
   std::size_t max_write_queue_bytes = 4 * 1024 * 1024;
+  /// Whether a send finding the queue full fails or waits its turn. Waiting sends still hold
+  /// their bytes: a sender that waits for each completion before sending again is what keeps
+  /// memory bounded then.
+  WriteQueueFullAction write_queue_full_action = WriteQueueFullAction::fail;
+
+  /// Incoming requests dispatched to the application and not yet answered, across the whole
+  /// manager (UCMA MessageThrottlingHighMark/LowMark): at the high mark new requests are
+  /// answered 503 without being dispatched, until answers bring the count down to the low mark.
+  /// INT_MAX switches it off; high must not be below low.
+  int message_throttling_high_mark = INT_MAX;
+  int message_throttling_low_mark = INT_MAX;
+
+  /// New incoming connections accepted per second by each listener (a token bucket holding one
+  /// second's worth); beyond it the rest wait in the kernel's backlog, so a connection storm
+  /// cannot take the event loops from established connections. 0 means no limit.
+  std::size_t max_accepts_per_second = 10000;
+
+  /// Time `stop()` and the destructor give connections to write the messages already accepted
+  /// for sending; what is still unwritten then fails with errc::shutdown. Zero closes at once.
+  std::chrono::milliseconds shutdown_timeout = 5s;
 
   /// TLS pools and listeners.
   TlsOptions tls;

@@ -34,6 +34,10 @@ struct ManagerCounters {
   std::uint64_t connections_refused_total_limit = 0;
   /// Incoming connections closed at accept: `max_incoming_connections_per_address` reached.
   std::uint64_t connections_refused_address_limit = 0;
+  /// Incoming requests answered 503 by message throttling.
+  std::uint64_t requests_refused_message_throttling = 0;
+  /// Times a listener paused accepting: `max_accepts_per_second` reached.
+  std::uint64_t accept_pauses = 0;
 };
 
 /// Called for each incoming request, on the strand of the connection it came in on (keep it
@@ -83,6 +87,16 @@ class RealTimeConnectionManager {
   /// Outstanding-message water marks; throws std::invalid_argument when high < low or either < 1.
   void set_connection_throttling_marks(int high_mark, int low_mark);
 
+  /// Manager-wide water marks of requests dispatched and not yet answered (UCMA
+  /// MessageThrottlingHighMark/LowMark); throws std::invalid_argument when high < low or either
+  /// < 1. INT_MAX for both switches message throttling off.
+  void set_message_throttling_marks(int high_mark, int low_mark);
+  int message_throttling_high_mark() const;
+  int message_throttling_low_mark() const;
+  /// Requests dispatched to the application and not yet answered (UCMA
+  /// CurrentMessageThrottlingCount).
+  int current_message_throttling_count() const;
+
   /// What the limits refused so far.
   ManagerCounters counters() const;
 
@@ -122,8 +136,13 @@ class RealTimeConnectionManager {
   /// Sets the handler for incoming requests (see `RequestHandler`); an empty one removes it.
   void set_request_handler(RequestHandler handler);
 
-  /// Stops the manager: stops listening, closes every connection (sends not yet written fail with
-  /// errc::shutdown) and removes every pool. Later sends fail with errc::shutdown. Idempotent.
+  /// Stops the manager: stops listening, lets every connection write what was already accepted
+  /// for sending, for up to `options().shutdown_timeout`, then closes it; what is still
+  /// unwritten by then (and sends waiting for a connection still being made) fails with
+  /// errc::shutdown. Pools are removed as their connections close. Later sends, and requests
+  /// awaiting a response, fail with errc::shutdown. Idempotent; does not block. The destructor
+  /// stops too, and when the manager runs its own event loop, waits for that drain (bounded by
+  /// the same time-out) before the loop ends.
   virtual void stop();
 
  protected:

@@ -28,6 +28,9 @@ void ConnectionManagerOptions::validate() const {
   require(connection_throttling_low_mark >= 1, "connection_throttling_low_mark", "must be >= 1");
   require(connection_throttling_high_mark >= connection_throttling_low_mark,
           "connection_throttling_high_mark", "must not be below the low mark");
+  require(message_throttling_low_mark >= 1, "message_throttling_low_mark", "must be >= 1");
+  require(message_throttling_high_mark >= message_throttling_low_mark,
+          "message_throttling_high_mark", "must not be below the low mark");
   require(max_incoming_connections > 0, "max_incoming_connections", "must be > 0");
   require(max_concurrent_tls_handshakes > 0, "max_concurrent_tls_handshakes", "must be > 0");
   require(message_completion_timeout.count() >= 0, "message_completion_timeout",
@@ -36,6 +39,7 @@ void ConnectionManagerOptions::validate() const {
   require(max_message_bytes >= max_header_bytes, "max_message_bytes",
           "must not be below max_header_bytes");
   require(max_write_queue_bytes > 0, "max_write_queue_bytes", "must be > 0");
+  require(shutdown_timeout.count() >= 0, "shutdown_timeout", "must not be negative");
 }
 
 }  // namespace rtconn

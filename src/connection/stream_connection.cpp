@@ -19,6 +19,7 @@ namespace {
 constexpr std::size_t initial_read_buffer = 4096;
 // Enough to coalesce a burst of small responses into one writev without a huge iovec.
 constexpr std::size_t max_gathered_writes = 64;
+constexpr std::string_view keep_alive_pong = "\r\n";
 
 IpEndpoint to_ip_endpoint(const asio::ip::tcp::endpoint& e) {
   return {e.address(), e.port()};
@@ -141,14 +142,20 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
       if (auto observer = observer_.lock()) held_ = !observer->on_ready(shared_from_this());
       if (!held_) read();
       write();
+      if (drain_requested_) transition(ConnectionState::draining, drain_reason_);
       return;
     }
     case ConnectionState::draining:
-      if (current == ConnectionState::connecting || (queue_.empty() && in_flight_ == 0)) {
-        return transition(ConnectionState::closed, reason);
+      if (current == ConnectionState::connecting && !queue_.empty()) {
+        // Sends already waiting for this connection are accepted ones: it drains once ready.
+        drain_requested_ = true;
+        drain_reason_ = reason;
+        return;
       }
+      if (current == ConnectionState::connecting) return transition(ConnectionState::closed, reason);
       drain_reason_ = reason;
       state_.store(ConnectionState::draining, std::memory_order_release);
+      if (queue_.empty() && in_flight_ == 0) finish_drain();
       return;
     case ConnectionState::closed: {
       {
@@ -194,6 +201,8 @@ void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
   reading_ = false;
   if (state() == ConnectionState::closed) return;
   if (ec) {
+    // After our half-close the peer's end of stream is the drain's end, not the peer's doing.
+    if (write_shut_) return transition(ConnectionState::closed, drain_reason_);
     ec = stream_->translate_error(ec);
     return transition(ConnectionState::closed,
                       ec == asio::error::eof ? make_error_code(errc::peer_closed) : ec);
@@ -219,6 +228,20 @@ void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
 }
 
 bool StreamConnection::process_input() {
+  // Keep-alives are counted once per batch: a flood of them must not take the lock per CRLF.
+  std::uint64_t keep_alives = 0;
+  const auto count_keep_alives = [&] {
+    if (keep_alives == 0) return;
+    std::lock_guard lock(status_mutex_);
+    counters_.keep_alives_received += keep_alives;
+    if (settings_.keep_alive_counts_as_activity) last_activity_ = settings_.clock->now();
+  };
+  const bool more = frame_input(keep_alives);
+  count_keep_alives();
+  return more;
+}
+
+bool StreamConnection::frame_input(std::uint64_t& keep_alives) {
   while (state() != ConnectionState::closed) {
     const std::string_view input(read_buffer_.data() + read_begin_, read_end_ - read_begin_);
     const auto frame = framer_.next(input);
@@ -237,14 +260,16 @@ bool StreamConnection::process_input() {
         handle_message(frame.bytes);
         break;
       case sip::FrameKind::keep_alive_ping:
-        enqueue("\r\n", {});
+        // One pong answers every ping that arrives before it is written: a peer pouring out
+        // CRLFs makes us write at most one small pong per write, not one per ping.
+        if (!pong_queued_) {
+          pong_queued_ = true;
+          enqueue(std::string(keep_alive_pong), {});
+        }
         [[fallthrough]];
-      case sip::FrameKind::keep_alive_pong: {
-        std::lock_guard lock(status_mutex_);
-        ++counters_.keep_alives_received;
-        if (settings_.keep_alive_counts_as_activity) last_activity_ = settings_.clock->now();
+      case sip::FrameKind::keep_alive_pong:
+        ++keep_alives;
         break;
-      }
       case sip::FrameKind::oversize:
         answer_header_section(frame.bytes, 413, "Request Entity Too Large");
         break;
@@ -305,6 +330,7 @@ void StreamConnection::answer(const SipMessage& request, int status, std::string
 }
 
 void StreamConnection::start_send(SipMessage message, detail::Completion<std::error_code> done) {
+  pending_sends_.fetch_add(1, std::memory_order_acq_rel);
   std::string bytes;
   message.serialize_to(bytes);
   asio::dispatch(strand_,
@@ -315,25 +341,37 @@ void StreamConnection::start_send(SipMessage message, detail::Completion<std::er
 
 void StreamConnection::enqueue(std::string bytes, detail::Completion<std::error_code> done) {
   const auto current = state();
-  if (current == ConnectionState::closed || current == ConnectionState::draining) {
+  if (current == ConnectionState::closed) {
     const auto reason = close_reason();
-    if (done) done(reason ? reason : make_error_code(errc::connection_closed));
-    return;
+    return complete_unqueued(std::move(done),
+                             reason ? reason : make_error_code(errc::connection_closed));
   }
+  if (current == ConnectionState::draining || drain_requested_) {
+    return complete_unqueued(std::move(done), drain_reason_);
+  }
+  bool admitted = false;
+  bool refused = false;
   {
     std::lock_guard lock(status_mutex_);
     // One message larger than the whole limit still goes out when nothing else is queued, or it
-    // could never be sent at all.
-    if (!queue_.empty() && queued_bytes_ + bytes.size() > settings_.max_write_queue_bytes) {
-      if (done) done(make_error_code(errc::write_queue_full));
-      return;
-    }
-    queued_bytes_ += bytes.size();
-    // The connection's own writes (pongs, 400/413) are no sender's pending sends.
-    if (done) ++pending_sends_;
+    // could never be sent at all. Nothing overtakes a waiting send.
+    admitted = waiting_ == 0 &&
+               (queue_.empty() || queued_bytes_ + bytes.size() <= settings_.max_write_queue_bytes);
+    // The connection's own writes (pongs, 400/413) never wait: the peer is not reading them.
+    refused = !admitted && !(done && settings_.wait_when_queue_full);
+    if (admitted) queued_bytes_ += bytes.size();
   }
+  if (refused) return complete_unqueued(std::move(done), make_error_code(errc::write_queue_full));
+  if (!admitted) ++waiting_;
   queue_.push_back({std::move(bytes), std::move(done)});
   write();
+}
+
+void StreamConnection::complete_unqueued(detail::Completion<std::error_code> done,
+                                         std::error_code reason) {
+  if (!done) return;  // the connection's own write
+  pending_sends_.fetch_sub(1, std::memory_order_acq_rel);
+  done(reason);
 }
 
 void StreamConnection::write() {
@@ -342,7 +380,9 @@ void StreamConnection::write() {
       (current != ConnectionState::ready && current != ConnectionState::draining)) {
     return;
   }
-  in_flight_ = std::min(queue_.size(), max_gathered_writes);
+  // admit_waiting keeps the head of a non-empty queue writable; this guards a write of nothing.
+  if (queue_.size() == waiting_) return;
+  in_flight_ = std::min(queue_.size() - waiting_, max_gathered_writes);
   gather_.clear();
   for (std::size_t i = 0; i < in_flight_; ++i) gather_.push_back(asio::buffer(queue_[i].bytes));
   stream_->async_write(gather_, [self = self()](std::error_code ec, std::size_t count) {
@@ -358,6 +398,7 @@ void StreamConnection::on_written(std::error_code ec, std::size_t count) {
   std::size_t bytes = 0;
   for (std::size_t i = 0; i < in_flight_; ++i) {
     bytes += queue_.front().bytes.size();
+    if (!queue_.front().done && queue_.front().bytes == keep_alive_pong) pong_queued_ = false;
     finished.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
@@ -380,13 +421,14 @@ void StreamConnection::on_written(std::error_code ec, std::size_t count) {
     ++messages;
     if (i < whole) ++written;
   }
+  pending_sends_.fetch_sub(messages, std::memory_order_acq_rel);
   {
     std::lock_guard lock(status_mutex_);
     queued_bytes_ -= bytes;
-    pending_sends_ -= messages;
     counters_.bytes_sent += count;
     counters_.messages_sent += written;
   }
+  if (!ec) admit_waiting();
   if (ec) ec = stream_->translate_error(ec);
   std::error_code result = ec;
   if (ec && state() == ConnectionState::closed) result = close_reason();
@@ -395,10 +437,31 @@ void StreamConnection::on_written(std::error_code ec, std::size_t count) {
     if (finished[i].done) finished[i].done(i < whole ? std::error_code{} : result);
   }
   if (ec) return transition(ConnectionState::closed, ec);
-  if (state() == ConnectionState::draining && queue_.empty()) {
-    return transition(ConnectionState::closed, drain_reason_);
-  }
+  if (state() == ConnectionState::draining && queue_.empty()) return finish_drain();
   write();
+}
+
+void StreamConnection::finish_drain() {
+  // Everything is written. Closing now, with the peer's unread answers in our receive buffer,
+  // would send a reset, and a reset can destroy what we just wrote before the peer reads it:
+  // half-close instead, and close when the peer ends its side (or the shutdown deadline).
+  std::error_code ignored;
+  stream_->socket().shutdown(asio::socket_base::shutdown_send, ignored);
+  write_shut_ = true;
+  if (!reading_) transition(ConnectionState::closed, drain_reason_);
+}
+
+void StreamConnection::admit_waiting() {
+  std::lock_guard lock(status_mutex_);
+  while (waiting_ > 0) {
+    const auto& next = queue_[queue_.size() - waiting_];
+    const bool nothing_writable = queue_.size() == waiting_;
+    if (!nothing_writable && queued_bytes_ + next.bytes.size() > settings_.max_write_queue_bytes) {
+      return;
+    }
+    queued_bytes_ += next.bytes.size();
+    --waiting_;
+  }
 }
 
 void StreamConnection::fail_queued(std::error_code reason) {
@@ -406,15 +469,19 @@ void StreamConnection::fail_queued(std::error_code reason) {
   std::size_t bytes = 0;
   std::size_t sends = 0;
   while (queue_.size() > in_flight_) {
-    bytes += queue_.back().bytes.size();
+    if (waiting_ > 0) {
+      --waiting_;  // never counted in queued_bytes_
+    } else {
+      bytes += queue_.back().bytes.size();
+    }
     sends += queue_.back().done ? 1 : 0;
     failed.push_back(std::move(queue_.back()));
     queue_.pop_back();
   }
+  pending_sends_.fetch_sub(sends, std::memory_order_acq_rel);
   {
     std::lock_guard lock(status_mutex_);
     queued_bytes_ -= bytes;
-    pending_sends_ -= sends;
   }
   // Oldest first, as they were sent.
   for (auto it = failed.rbegin(); it != failed.rend(); ++it) {
@@ -493,14 +560,11 @@ void StreamConnection::resume_reading() {
   });
 }
 
-std::shared_ptr<void> StreamConnection::open_transaction() {
+void StreamConnection::begin_transaction() {
   outstanding_.fetch_add(1, std::memory_order_acq_rel);
-  return std::shared_ptr<void>(nullptr, [weak = weak_from_this()](void*) {
-    if (auto self = weak.lock()) static_cast<StreamConnection&>(*self).close_transaction();
-  });
 }
 
-void StreamConnection::close_transaction() {
+void StreamConnection::end_transaction() {
   const int left = outstanding_.fetch_sub(1, std::memory_order_acq_rel) - 1;
   if (throttled_.load(std::memory_order_acquire) &&
       left <= throttling_low_.load(std::memory_order_relaxed)) {
@@ -581,7 +645,7 @@ ConnectionCounters StreamConnection::counters() const {
 
 std::size_t StreamConnection::pending_sends() const {
   std::lock_guard lock(status_mutex_);
-  return pending_sends_;
+  return pending_sends_.load(std::memory_order_acquire);
 }
 
 std::chrono::milliseconds StreamConnection::connection_timeout() const {

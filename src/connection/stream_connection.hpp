@@ -28,6 +28,7 @@ struct ConnectionSettings {
   std::chrono::milliseconds connect_timeout{0};             // outgoing only; 0: never
   std::chrono::milliseconds message_completion_timeout{0};  // 0: never
   std::size_t max_write_queue_bytes = 0;
+  bool wait_when_queue_full = false;  // hold sends that do not fit instead of failing them
   int throttling_high_mark = INT_MAX;
   int throttling_low_mark = INT_MAX;
   bool keep_alive_counts_as_activity = false;
@@ -70,8 +71,10 @@ class StreamConnection final : public RealTimeConnection {
   void drain(std::error_code reason);
   /// Starts reading a connection its observer held back in `on_ready`.
   void resume_reading();
-  /// Counts an incoming request as outstanding until the returned token is released.
-  std::shared_ptr<void> open_transaction();
+  /// Counts an incoming request as outstanding, until `end_transaction`.
+  void begin_transaction();
+  /// The request counted by `begin_transaction` was answered (or dropped); may resume reading.
+  void end_transaction();
 
   std::error_code close_reason() const override;
   /// The stream's own words for why TLS failed, if it did.
@@ -112,15 +115,23 @@ class StreamConnection final : public RealTimeConnection {
   void on_read(std::error_code ec, std::size_t bytes);
   // Frames and handles what the read buffer holds; false when the connection must stop reading.
   bool process_input();
+  // The framing loop of process_input; counts keep-alives into `keep_alives`.
+  bool frame_input(std::uint64_t& keep_alives);
   void handle_message(std::string_view bytes);
   // Answers a request the connection itself refuses (400, 413); responses and ACKs get nothing.
   void answer(const SipMessage& request, int status, std::string_view reason);
   void answer_header_section(std::string_view header_section, int status, std::string_view reason);
   void enqueue(std::string bytes, detail::Completion<std::error_code> done);
+  // Completes a send that never entered the queue (closed, or no room).
+  void complete_unqueued(detail::Completion<std::error_code> done, std::error_code reason);
   void write();
   void on_written(std::error_code ec, std::size_t count);
+  // Everything queued is written: half-close and wait for the peer to end its side.
+  void finish_drain();
+  // Moves waiting entries into the writable part of the queue while they fit.
+
+  void admit_waiting();
   void fail_queued(std::error_code reason);
-  void close_transaction();
   // Reads again after throttling, once the outstanding requests are down to the low mark.
   void unthrottle();
   void arm_timer();
@@ -141,10 +152,16 @@ class StreamConnection final : public RealTimeConnection {
   std::size_t read_end_ = 0;    // one past the last byte read
   std::deque<PendingWrite> queue_;
   std::size_t in_flight_ = 0;  // entries at the front of queue_ being written now
+  // Entries at the back of queue_ held until the bytes before them leave room (the wait
+  // action); they are not in queued_bytes_ and are not written yet.
+  std::size_t waiting_ = 0;
+  bool pong_queued_ = false;  // a keep-alive pong is queued and not written yet
   std::vector<asio::const_buffer> gather_;
   bool reading_ = false;
   bool held_ = false;  // the observer has not let it read yet
   std::error_code drain_reason_;
+  bool drain_requested_ = false;  // drain as soon as the connection is ready
+  bool write_shut_ = false;       // drained and half-closed: waiting for the peer's end
   bool valid_message_seen_ = false;
   Clock::time_point created_;
   Clock::time_point last_activity_;
@@ -160,8 +177,10 @@ class StreamConnection final : public RealTimeConnection {
   IpEndpoint remote_;
   ConnectionCounters counters_;
   std::size_t queued_bytes_ = 0;
-  std::size_t pending_sends_ = 0;  // queued entries with a sender's completion
 
+  // Sends accepted by start_send and not yet completed: counted before they reach the strand,
+  // so a stop() right after async_send sees them.
+  std::atomic<std::size_t> pending_sends_{0};
   std::atomic<std::chrono::milliseconds::rep> idle_timeout_ms_;
   std::atomic<int> outstanding_{0};
   std::atomic<int> throttling_high_;

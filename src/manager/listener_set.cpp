@@ -1,5 +1,7 @@
 #include "manager/listener_set.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/v6_only.hpp>
@@ -29,7 +31,10 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
         transport_(transport),
         strand_(asio::make_strand(core_->executor())),
         acceptor_(strand_),
-        retry_timer_(core_->clock()->make_timer(strand_)) {}
+        retry_timer_(core_->clock()->make_timer(strand_)),
+        accepts_per_second_(core_->option(&ConnectionManagerOptions::max_accepts_per_second)),
+        accept_tokens_(static_cast<double>(accepts_per_second_)),
+        tokens_counted_at_(core_->clock()->now()) {}
 
   std::error_code open(const IpEndpoint& endpoint) {
     const asio::ip::tcp::endpoint where(endpoint.address(), endpoint.port());
@@ -72,6 +77,13 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
  private:
   void accept() {
     if (closed_) return;
+    if (const auto wait = wait_for_accept_token(); wait > Clock::duration::zero()) {
+      core_->count_accept_pause();
+      retry_timer_->arm(wait, [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->accept();
+      });
+      return;
+    }
     auto strand = asio::make_strand(core_->executor());
     acceptor_.async_accept(strand, [self = shared_from_this(), strand](
                                        std::error_code ec, asio::ip::tcp::socket socket) {
@@ -98,13 +110,34 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
     core_->raise(core_, core_->events.listening_aborted, ListeningAbortedEventArgs{ec});
   }
 
+  // A token bucket holding one second's worth of accepts: takes a token and returns zero, or
+  // returns how long until one is due.
+  Clock::duration wait_for_accept_token() {
+    if (accepts_per_second_ == 0) return Clock::duration::zero();
+    const auto now = core_->clock()->now();
+    const double rate = static_cast<double>(accepts_per_second_);
+    const std::chrono::duration<double> elapsed = now - tokens_counted_at_;
+    accept_tokens_ = std::min(rate, accept_tokens_ + elapsed.count() * rate);
+    tokens_counted_at_ = now;
+    if (accept_tokens_ >= 1.0) {
+      accept_tokens_ -= 1.0;
+      return Clock::duration::zero();
+    }
+    const std::chrono::duration<double> until((1.0 - accept_tokens_) / rate);
+    return std::max(std::chrono::duration_cast<Clock::duration>(until), Clock::duration(1));
+  }
+
   const std::shared_ptr<ManagerCore> core_;
   const TransportType transport_;
   asio::strand<asio::any_io_executor> strand_;
   asio::ip::tcp::acceptor acceptor_;
   std::unique_ptr<Timer> retry_timer_;
   IpEndpoint address_;
-  bool closed_ = false;  // strand-only
+  const std::size_t accepts_per_second_;  // 0: no limit
+  // Strand-only.
+  double accept_tokens_;
+  Clock::time_point tokens_counted_at_;
+  bool closed_ = false;
 };
 
 ListenerSet::ListenerSet(std::shared_ptr<ManagerCore> core, TransportType transport)

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "rtconn/errors.hpp"
@@ -21,6 +23,12 @@ std::string machine_host_name() {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
   return name;
+}
+
+// One line per power of two: a flood is visible in the log without filling it.
+void count_and_log(std::atomic<std::uint64_t>& counter, std::string_view what) {
+  const auto count = counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  if ((count & (count - 1)) == 0) spdlog::warn("{} ({} so far)", what, count);
 }
 
 connection::StreamConnection& as_stream_connection(RealTimeConnection& connection) {
@@ -47,7 +55,9 @@ ManagerCore::ManagerCore(asio::any_io_executor executor, ConnectionManagerOption
       clock_(options.clock ? options.clock : make_steady_clock()),
       pending_(std::make_shared<PendingRequests>(executor_, clock_)),
       tls_(options.tls),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      message_high_mark_(options_.message_throttling_high_mark),
+      message_low_mark_(options_.message_throttling_low_mark) {
   options_.validate();
   if (options_.local_host_name.empty()) options_.local_host_name = machine_host_name();
 }
@@ -73,6 +83,8 @@ connection::ConnectionSettings ManagerCore::connection_settings(bool incoming) c
   settings.connect_timeout = options_.connect_timeout;
   settings.message_completion_timeout = options_.message_completion_timeout;
   settings.max_write_queue_bytes = options_.max_write_queue_bytes;
+  settings.wait_when_queue_full =
+      options_.write_queue_full_action == WriteQueueFullAction::wait;
   settings.throttling_high_mark = options_.connection_throttling_high_mark;
   settings.throttling_low_mark = options_.connection_throttling_low_mark;
   settings.keep_alive_counts_as_activity = options_.keep_alive_counts_as_activity;
@@ -225,29 +237,80 @@ void ManagerCore::release_handshake_slot(
 }
 
 bool ManagerCore::admit(const asio::ip::address& peer) {
-  // One line per power of two refusals: a flood is visible in the log without filling it.
-  const auto refuse = [&peer](std::atomic<std::uint64_t>& counter, const char* limit) {
-    const auto count = counter.fetch_add(1, std::memory_order_relaxed) + 1;
-    if ((count & (count - 1)) == 0) {
-      spdlog::warn("refused a connection from {}: {} reached ({} refused so far)", peer.to_string(),
-                   limit, count);
-    }
-    return false;
-  };
   if (incoming_.size() >= option(&ConnectionManagerOptions::max_incoming_connections)) {
-    return refuse(refused_total_limit_, "max_incoming_connections");
+    count_and_log(refused_total_limit_, "refused a connection from " + peer.to_string() +
+                                            ": max_incoming_connections reached");
+    return false;
   }
   const auto it = per_address_.find(peer);
   const auto per_address = option(&ConnectionManagerOptions::max_incoming_connections_per_address);
   if (per_address > 0 && it != per_address_.end() && it->second >= per_address) {
-    return refuse(refused_address_limit_, "max_incoming_connections_per_address");
+    count_and_log(refused_address_limit_, "refused a connection from " + peer.to_string() +
+                                              ": max_incoming_connections_per_address reached");
+    return false;
   }
   return true;
 }
 
+void ManagerCore::count_accept_pause() {
+  count_and_log(accept_pauses_, "paused accepting: max_accepts_per_second reached");
+}
+
+void ManagerCore::set_message_throttling_marks(int high_mark, int low_mark) {
+  update_options([=](auto& o) {
+    o.message_throttling_high_mark = high_mark;
+    o.message_throttling_low_mark = low_mark;
+  });
+  message_low_mark_.store(low_mark, std::memory_order_relaxed);
+  message_high_mark_.store(high_mark, std::memory_order_relaxed);
+  if (messages_waiting_.load(std::memory_order_acquire) <= low_mark) {
+    message_throttled_.store(false, std::memory_order_release);
+  }
+}
+
+bool ManagerCore::admit_message() {
+  if (message_throttled_.load(std::memory_order_acquire)) {
+    if (messages_waiting_.load(std::memory_order_acquire) >
+        message_low_mark_.load(std::memory_order_relaxed)) {
+      count_and_log(refused_message_throttling_, "answered a request 503: message throttling");
+      return false;
+    }
+    message_throttled_.store(false, std::memory_order_release);
+  }
+  const int before = messages_waiting_.fetch_add(1, std::memory_order_acq_rel);
+  if (before >= message_high_mark_.load(std::memory_order_relaxed)) {
+    messages_waiting_.fetch_sub(1, std::memory_order_acq_rel);
+    message_throttled_.store(true, std::memory_order_release);
+    count_and_log(refused_message_throttling_, "answered a request 503: message throttling");
+    return false;
+  }
+  return true;
+}
+
+void ManagerCore::end_message() {
+  const int left = messages_waiting_.fetch_sub(1, std::memory_order_acq_rel) - 1;
+  if (left <= message_low_mark_.load(std::memory_order_relaxed)) {
+    message_throttled_.store(false, std::memory_order_release);
+  }
+}
+
+std::shared_ptr<void> ManagerCore::open_transaction(
+    const std::shared_ptr<RealTimeConnection>& connection) {
+  as_stream_connection(*connection).begin_transaction();
+  // Weak references: an unanswered request the application keeps holds neither the connection
+  // nor the manager.
+  return std::shared_ptr<void>(
+      nullptr, [connection = std::weak_ptr(connection), core = weak_from_this()](void*) {
+        if (const auto c = connection.lock()) as_stream_connection(*c).end_transaction();
+        if (const auto self = core.lock()) self->end_message();
+      });
+}
+
 ManagerCounters ManagerCore::counters() const {
   return {refused_total_limit_.load(std::memory_order_relaxed),
-          refused_address_limit_.load(std::memory_order_relaxed)};
+          refused_address_limit_.load(std::memory_order_relaxed),
+          refused_message_throttling_.load(std::memory_order_relaxed),
+          accept_pauses_.load(std::memory_order_relaxed)};
 }
 
 std::vector<std::shared_ptr<RealTimeConnection>> ManagerCore::incoming() const {
@@ -262,22 +325,76 @@ std::vector<std::shared_ptr<RealTimeConnection>> ManagerCore::incoming() const {
 
 void ManagerCore::stop() {
   if (stopped_.exchange(true, std::memory_order_acq_rel)) return;
-  std::vector<std::shared_ptr<connection::StreamConnection>> incoming;
+  const auto reason = make_error_code(errc::shutdown);
+  const auto timeout = option(&ConnectionManagerOptions::shutdown_timeout);
+  std::vector<std::shared_ptr<connection::StreamConnection>> connections;
   std::vector<std::shared_ptr<ConnectionPool>> pools;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [key, entry] : incoming_) incoming.push_back(entry.connection);
+    connections = all_connections();
     for (const auto& [key, pool] : pools_) pools.push_back(pool);
   }
-  const auto reason = make_error_code(errc::shutdown);
-  for (const auto& connection : incoming) connection->close(reason);
-  for (const auto& pool : pools) {
-    for (const auto& connection : pool->connections()) {
-      as_stream_connection(*connection).close(reason);
-    }
-    remove_pool_if_empty(pool);
+  const bool drain = timeout.count() > 0 &&
+                     std::any_of(connections.begin(), connections.end(),
+                                 [](const auto& c) { return c->pending_sends() > 0; });
+  if (drain) {
+    // Set before any connection can close, so the cancel that follows the last close finds it.
+    // It holds the core until it fires: the connections still draining then are closed in time
+    // even when the manager object is gone.
+    asio::dispatch(event_strand_, [self = shared_from_this(), timeout, reason] {
+      self->shutdown_deadline_ = self->clock_->make_timer(self->event_strand_);
+      self->shutdown_deadline_->arm(timeout, [self, reason] { self->close_all(reason); });
+    });
   }
+  for (const auto& connection : connections) {
+    // Only a connection with something to write drains; the rest close at once.
+    if (drain && connection->pending_sends() > 0) {
+      connection->drain(reason);
+    } else {
+      connection->close(reason);
+    }
+  }
+  for (const auto& pool : pools) remove_pool_if_empty(pool);
   pending_->fail_all(reason);
+  std::lock_guard lock(mutex_);
+  notify_if_all_closed();
+}
+
+void ManagerCore::close_all(std::error_code reason) {
+  std::vector<std::shared_ptr<connection::StreamConnection>> connections;
+  {
+    std::lock_guard lock(mutex_);
+    connections = all_connections();
+  }
+  for (const auto& connection : connections) connection->close(reason);
+}
+
+void ManagerCore::wait_until_closed(std::chrono::milliseconds limit) {
+  std::unique_lock lock(mutex_);
+  all_closed_.wait_for(lock, limit, [this] { return all_closed(); });
+}
+
+std::vector<std::shared_ptr<connection::StreamConnection>> ManagerCore::all_connections() const {
+  std::vector<std::shared_ptr<connection::StreamConnection>> result;
+  for (const auto& [key, entry] : incoming_) result.push_back(entry.connection);
+  for (const auto& [key, pool] : pools_) {
+    for (const auto& connection : pool->connections()) {
+      result.push_back(std::static_pointer_cast<connection::StreamConnection>(connection));
+    }
+  }
+  return result;
+}
+
+bool ManagerCore::all_closed() const {
+  return stopped() && incoming_.empty() && pools_.empty();
+}
+
+void ManagerCore::notify_if_all_closed() {
+  if (!all_closed()) return;
+  all_closed_.notify_all();
+  asio::post(event_strand_, [self = shared_from_this()] {
+    if (self->shutdown_deadline_) self->shutdown_deadline_->cancel();
+  });
 }
 
 std::shared_ptr<RealTimeConnection> ManagerCore::open_connection(
@@ -352,10 +469,14 @@ void ManagerCore::authorize(const std::shared_ptr<connection::StreamConnection>&
 void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connection,
                              SipMessage message) {
   if (message.is_response()) return pending_->on_response(std::move(message));
-  // ACK opens no transaction: nothing answers it.
-  auto transaction =
-      message.method() == "ACK" ? nullptr : as_stream_connection(*connection).open_transaction();
-  IncomingRequest request(std::move(message), connection, std::move(transaction));
+  // ACK opens no transaction: nothing answers it, and nothing refuses it either.
+  const bool ack = message.method() == "ACK";
+  if (!ack && !admit_message()) {
+    IncomingRequest refused(std::move(message), connection, nullptr);
+    return refused.respond(503, "Service Unavailable");
+  }
+  IncomingRequest request(std::move(message), connection,
+                          ack ? nullptr : open_transaction(connection));
   bool taken = false;
   if (const auto handler = request_handler_.load(); handler && *handler) {
     try {
@@ -379,6 +500,7 @@ void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connectio
     if (it == incoming_.end()) return;
     const auto entry = std::move(it->second);
     incoming_.erase(it);
+    notify_if_all_closed();
     std::vector<std::shared_ptr<connection::StreamConnection>> start;
     if (entry.handshaking) release_handshake_slot(start);
     // Started under the lock here: each start only posts to that connection's own strand.
@@ -416,6 +538,7 @@ void ManagerCore::remove_pool_if_empty(const std::shared_ptr<ConnectionPool>& po
     if (it == pools_.end() || it->second != pool || !PoolControl::remove_if_empty(*pool)) return;
     pools_.erase(it);
     raise(shared_from_this(), events.pool_removed, ConnectionPoolEventArgs{pool});
+    notify_if_all_closed();
   }
   spdlog::debug("connection pool {} removed", pool->key().to_string());
 }

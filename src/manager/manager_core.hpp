@@ -3,6 +3,8 @@
 // handlers still refer to it, so none of them can touch freed memory during teardown.
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -93,7 +95,19 @@ class ManagerCore final : public PoolHost,
   }
 
   bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
+  /// Stops taking work and drains every connection (see RealTimeConnectionManager::stop).
   void stop();
+  /// Closes every connection still open with `reason` at once.
+  void close_all(std::error_code reason);
+  /// After stop(): blocks until every connection has closed, or `limit` (real time) passed.
+  void wait_until_closed(std::chrono::milliseconds limit);
+
+  void set_message_throttling_marks(int high_mark, int low_mark);
+  int messages_waiting() const noexcept {
+    return messages_waiting_.load(std::memory_order_acquire);
+  }
+  /// A listener paused accepting at its rate limit.
+  void count_accept_pause();
 
   // PoolHost
   std::shared_ptr<RealTimeConnection> open_connection(const std::shared_ptr<ConnectionPool>& pool,
@@ -127,6 +141,19 @@ class ManagerCore final : public PoolHost,
   /// Whether the connection limits leave room for one more from `peer`; counts and logs a
   /// refusal. Called with mutex_ held.
   bool admit(const asio::ip::address& peer);
+  /// Whether message throttling lets a new request through to the application; counts it in
+  /// messages_waiting_ when it does.
+  bool admit_message();
+  /// A request admit_message let through was answered (or dropped unanswered).
+  void end_message();
+  /// The token an IncomingRequest holds while its request is unanswered.
+  std::shared_ptr<void> open_transaction(const std::shared_ptr<RealTimeConnection>& connection);
+  /// Every connection of the stopped manager has closed. mutex_ held.
+  bool all_closed() const;
+  /// Wakes wait_until_closed and drops the shutdown deadline once all_closed(). mutex_ held.
+  void notify_if_all_closed();
+  /// Every connection, incoming and pooled. mutex_ held.
+  std::vector<std::shared_ptr<connection::StreamConnection>> all_connections() const;
 
   connection::ConnectionSettings connection_settings(bool incoming) const;
   /// IncomingConnectionAdded for a connection that may now carry messages.
@@ -158,8 +185,18 @@ class ManagerCore final : public PoolHost,
   std::unordered_map<asio::ip::address, std::size_t> per_address_;
   std::size_t handshakes_ = 0;  // incoming TLS handshakes in progress
   std::deque<std::weak_ptr<connection::StreamConnection>> waiting_for_handshake_;
+  std::condition_variable all_closed_;  // with mutex_
+  std::unique_ptr<Timer> shutdown_deadline_;  // event_strand_ only
   std::atomic<std::uint64_t> refused_total_limit_{0};
   std::atomic<std::uint64_t> refused_address_limit_{0};
+  std::atomic<std::uint64_t> refused_message_throttling_{0};
+  std::atomic<std::uint64_t> accept_pauses_{0};
+
+  // Message throttling: read for every incoming request, so atomics rather than options_.
+  std::atomic<int> messages_waiting_{0};
+  std::atomic<int> message_high_mark_;
+  std::atomic<int> message_low_mark_;
+  std::atomic<bool> message_throttled_{false};
 };
 
 }  // namespace rtconn::detail

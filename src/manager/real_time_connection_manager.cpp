@@ -27,6 +27,12 @@ RealTimeConnectionManager::RealTimeConnectionManager(asio::any_io_executor execu
 RealTimeConnectionManager::~RealTimeConnectionManager() {
   core_->events.clear_all();
   core_->stop();
+  // The loop's threads are what write the draining connections out; the wait is bounded by the
+  // shutdown time-out in real time, whatever clock the manager was given.
+  if (loop_) {
+    core_->wait_until_closed(core_->option(&ConnectionManagerOptions::shutdown_timeout));
+    core_->close_all(make_error_code(errc::shutdown));
+  }
 }
 
 asio::any_io_executor RealTimeConnectionManager::get_executor() const {
@@ -61,6 +67,22 @@ void RealTimeConnectionManager::set_connection_throttling_marks(int high_mark, i
     o.connection_throttling_high_mark = high_mark;
     o.connection_throttling_low_mark = low_mark;
   });
+}
+
+void RealTimeConnectionManager::set_message_throttling_marks(int high_mark, int low_mark) {
+  core_->set_message_throttling_marks(high_mark, low_mark);
+}
+
+int RealTimeConnectionManager::message_throttling_high_mark() const {
+  return core_->option(&ConnectionManagerOptions::message_throttling_high_mark);
+}
+
+int RealTimeConnectionManager::message_throttling_low_mark() const {
+  return core_->option(&ConnectionManagerOptions::message_throttling_low_mark);
+}
+
+int RealTimeConnectionManager::current_message_throttling_count() const {
+  return core_->messages_waiting();
 }
 
 ManagerCounters RealTimeConnectionManager::counters() const {

@@ -1,6 +1,9 @@
 // Limits a remote peer runs into: connections in total and per address, refused at accept
-// without harm to the admitted ones; and the time a sender has to finish a message it began.
+// without harm to the admitted ones; the accept rate; the time a sender has to finish a message
+// it began; and what a flood of keep-alives may cost.
 #include <gtest/gtest.h>
+
+#include <array>
 
 #include <asio/ip/tcp.hpp>
 
@@ -35,11 +38,12 @@ class LimitsTest : public ::testing::Test {
     return socket;
   }
 
+  // Reads past whatever the server sent before it closed.
   static bool closed_by_peer(asio::ip::tcp::socket& socket) {
-    char byte;
+    std::array<char, 64 * 1024> discard;
     std::error_code ec;
     socket.non_blocking(true);
-    socket.read_some(asio::buffer(&byte, 1), ec);
+    while (!ec) socket.read_some(asio::buffer(discard), ec);
     return ec == asio::error::eof || ec == asio::error::connection_reset;
   }
 
@@ -147,6 +151,69 @@ TEST_F(LimitsTest, FinishingTheMessageInTimeKeepsTheConnection) {
   test::settle(io_);
   EXPECT_FALSE(client.peer_closed());
   EXPECT_TRUE(reasons_.empty());
+}
+
+TEST_F(LimitsTest, AcceptsBeyondTheRateWaitInTheBacklogUntilTheirTurn) {
+  const auto clock = std::make_shared<ManualClock>();
+  ConnectionManagerOptions options;
+  options.clock = clock;
+  options.max_accepts_per_second = 4;  // a bucket of 4, refilled at one per 250 ms
+  start(options);
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 7; ++i) clients.push_back(std::make_unique<RawClient>(io_, endpoint_));
+  ASSERT_TRUE(run_until(io_, [&] { return added_count_ == 4; }));
+  test::settle(io_);
+  EXPECT_EQ(added_count_, 4);
+  EXPECT_GE(server_->counters().accept_pauses, 1u);
+
+  clock->advance(500ms);  // two more tokens
+  ASSERT_TRUE(run_until(io_, [&] { return added_count_ == 6; }));
+  test::settle(io_);
+  EXPECT_EQ(added_count_, 6);
+
+  clock->advance(1s);
+  ASSERT_TRUE(run_until(io_, [&] { return added_count_ == 7; }));
+  for (const auto& client : clients) EXPECT_FALSE(client->peer_closed()) << "waited, not refused";
+  EXPECT_TRUE(reasons_.empty());
+}
+
+TEST_F(LimitsTest, KeepAliveFloodCostsOnePongPerWriteAndCannotHoldTheConnection) {
+  const auto clock = std::make_shared<ManualClock>();
+  ConnectionManagerOptions options;
+  options.clock = clock;
+  options.new_incoming_connection_timeout = 10s;
+  start(options);
+  // The flooder never reads its pongs.
+  auto flooder = connect_from("127.0.0.1");
+  ASSERT_TRUE(run_until(io_, [&] { return added_count_ == 1; }));
+  const auto connection = server_->incoming_connections().front();
+
+  std::string pings;
+  for (int i = 0; i < 16 * 1024; ++i) pings += "\r\n\r\n";
+  constexpr std::uint64_t rounds = 64;  // 4 MiB, 1 Mi pings
+  for (std::uint64_t i = 1; i <= rounds; ++i) {
+    asio::write(*flooder, asio::buffer(pings));
+    ASSERT_TRUE(run_until(io_, [&] {
+      return connection->counters().keep_alives_received == i * 16 * 1024;
+    }));
+  }
+  const auto counters = connection->counters();
+  const std::uint64_t pings_sent = rounds * 16 * 1024;
+  EXPECT_LT(counters.bytes_sent * 50, pings_sent) << "more than one pong per 100 pings";
+  EXPECT_GT(counters.bytes_sent, 0u) << "pings must be answered";
+
+  // Others are served meanwhile, and the flood is no valid message: it cannot keep its
+  // connection past the new-connection time-out.
+  RawClient prompt(io_, endpoint_);
+  prompt.send(test::make_request("OPTIONS"));
+  ASSERT_TRUE(run_until(io_, [&] { return prompt.message_count() == 1; }));
+  clock->advance(11s);
+  ASSERT_TRUE(run_until(io_, [&] { return !reasons_.empty(); }));
+  test::settle(io_);
+  ASSERT_EQ(reasons_.size(), 1u);
+  EXPECT_EQ(reasons_.front(), errc::new_connection_timeout);
+  EXPECT_TRUE(closed_by_peer(*flooder));
+  EXPECT_FALSE(prompt.peer_closed());
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
+#include <thread>
 
 #include <asio/bind_executor.hpp>
 #include <asio/co_spawn.hpp>
@@ -13,6 +15,7 @@
 #include <asio/use_future.hpp>
 
 #include "loopback.hpp"
+#include "rtconn/manual_clock.hpp"
 
 namespace rtconn::test {
 namespace {
@@ -148,6 +151,8 @@ TEST_F(SendCompletion, FullWriteQueueRefusesTheSendOnce) {
   SilentPeer peer(io);
   ConnectionManagerOptions o;
   o.max_write_queue_bytes = 64 * 1024;
+  const auto clock = std::make_shared<ManualClock>();
+  o.clock = clock;
   make_client(o);
   const auto key = key_for(peer.endpoint());
 
@@ -173,16 +178,20 @@ TEST_F(SendCompletion, FullWriteQueueRefusesTheSendOnce) {
   EXPECT_EQ(connection->pending_sends(), 1u);
 
   client->stop();
+  settle(io);
+  clock->advance(o.shutdown_timeout);  // the stalled write cannot drain
   ASSERT_TRUE(run_until(io, [&] { return big->calls > 0; }));
   settle(io);
   EXPECT_EQ(big->calls, 1);
   EXPECT_EQ(big->ec, errc::shutdown);
 }
 
-TEST_F(SendCompletion, StopFailsInFlightAndQueuedSendsWithShutdown) {
+TEST_F(SendCompletion, StopFailsWhatTheShutdownDeadlineLeavesUnwritten) {
   SilentPeer peer(io);
   ConnectionManagerOptions o;
   o.max_write_queue_bytes = 64 * 1024 * 1024;  // room behind the stalled 16 MB
+  const auto clock = std::make_shared<ManualClock>();
+  o.clock = clock;
   make_client(o);
   const auto key = key_for(peer.endpoint());
   client->connection_pool(key)->set_maximum_number_of_connections(1);
@@ -196,8 +205,15 @@ TEST_F(SendCompletion, StopFailsInFlightAndQueuedSendsWithShutdown) {
   for (const auto& outcome : outcomes) EXPECT_EQ(outcome->calls, 0);
 
   client->stop();
+  settle(io);
+  for (const auto& outcome : outcomes) EXPECT_EQ(outcome->calls, 0) << "failed before the deadline";
+  EXPECT_EQ(connection->state(), ConnectionState::draining);
+  EXPECT_EQ(client->connection_pools().size(), 1u) << "a pool stays while its connection drains";
+
+  clock->advance(o.shutdown_timeout);
   ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
   settle(io);
+  EXPECT_TRUE(client->connection_pools().empty());
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(outcomes[i]->calls, 1) << i;
     EXPECT_EQ(outcomes[i]->ec, errc::shutdown) << i << ": " << outcomes[i]->ec.message();
@@ -206,17 +222,129 @@ TEST_F(SendCompletion, StopFailsInFlightAndQueuedSendsWithShutdown) {
   EXPECT_EQ(connection->close_reason(), errc::shutdown);
 }
 
-TEST_F(SendCompletion, StopFailsSendsWaitingForTheConnection) {
+TEST_F(SendCompletion, StopWritesWhatWasAlreadyAcceptedThenCloses) {
+  ASSERT_FALSE(send_and_wait(make_request("OPTIONS")));  // one connection is up; four more
+  // are made for the sends below (the pool's cap is 5): they drain too, once connected.
+  const auto outcomes = make_records(100);
+  for (const auto& o : outcomes) client->async_send(server_key(), make_request("MESSAGE"), record(o));
+  client->stop();
+  EXPECT_EQ(send_and_wait(make_request("OPTIONS")), errc::shutdown) << "nothing new after stop";
+  ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
+  for (const auto& o : outcomes) {
+    EXPECT_EQ(o->calls, 1);
+    EXPECT_FALSE(o->ec) << o->ec.message();
+  }
+  ASSERT_TRUE(run_until(io, [&] { return served.size() == 101; }));
+  ASSERT_TRUE(run_until(io, [&] { return client->connection_pools().empty(); }));
+}
+
+TEST_F(SendCompletion, DestroyingAManagerOnItsOwnLoopFirstWritesWhatItAccepted) {
+  std::atomic<int> received{0};
+  server->set_request_handler([&received](IncomingRequest& request) {
+    ++received;
+    request.respond(200);
+    return true;
+  });
+  auto guard = asio::make_work_guard(io);
+  std::thread server_thread([this] { io.run(); });
+  std::atomic<int> written{0};
+  std::atomic<int> failed{0};
+  constexpr int count = 200;
+  {
+    RealTimeClientConnectionManager own;  // runs its own event loop
+    own.async_send(server_key(), make_request("OPTIONS"), asio::use_future).get();
+    for (int i = 0; i < count; ++i) {
+      own.async_send(server_key(), make_request("MESSAGE"), [&](std::error_code ec) {
+        ++(ec ? failed : written);
+      });
+    }
+  }  // the destructor drains, then ends the loop: every completion has run by now
+  EXPECT_EQ(written.load(), count);
+  EXPECT_EQ(failed.load(), 0);
+  for (int i = 0; i < 500 && received.load() < count + 1; ++i) std::this_thread::sleep_for(10ms);
+  guard.reset();
+  io.stop();
+  server_thread.join();
+  EXPECT_EQ(received.load(), count + 1);
+}
+
+TEST_F(SendCompletion, WithTheWaitActionAFullQueueHoldsSendsUntilTheConnectionCloses) {
+  SilentPeer peer(io);
+  ConnectionManagerOptions o;
+  o.max_write_queue_bytes = 64 * 1024;
+  o.write_queue_full_action = WriteQueueFullAction::wait;
+  make_client(o);
+  const auto key = key_for(peer.endpoint());
+  client->connection_pool(key)->set_maximum_number_of_connections(1);
+  const auto outcomes = make_records(4);
+  client->async_send(key, huge_message(), record(outcomes[0]));
+  const auto connection = client->connection_pool(key)->connections().at(0);
+  ASSERT_TRUE(run_until(io, [&] { return connection->is_connected(); }));
+  for (int i = 1; i < 4; ++i) client->async_send(key, make_request("OPTIONS"), record(outcomes[i]));
+  settle(io);
+  for (const auto& outcome : outcomes) EXPECT_EQ(outcome->calls, 0) << "a send failed or finished";
+  EXPECT_EQ(connection->pending_sends(), 4u);
+
+  connection->disconnect();
+  ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
+  settle(io);
+  for (const auto& outcome : outcomes) {
+    EXPECT_EQ(outcome->calls, 1);
+    EXPECT_EQ(outcome->ec, errc::connection_closed) << outcome->ec.message();
+  }
+  EXPECT_EQ(connection->pending_sends(), 0u);
+}
+
+TEST_F(SendCompletion, WaitingSendsGoOutInOrderAsTheQueueEmpties) {
+  ConnectionManagerOptions o;
+  o.max_write_queue_bytes = 1;  // every message behind the first waits for it
+  o.write_queue_full_action = WriteQueueFullAction::wait;
+  make_client(o);
+  client->connection_pool(server_key())->set_maximum_number_of_connections(1);
+  ASSERT_FALSE(send_and_wait(make_request("OPTIONS")));
+  const auto outcomes = make_records(50);
+  std::vector<std::string> call_ids;
+  for (const auto& outcome : outcomes) {
+    auto message = make_request("MESSAGE");
+    call_ids.push_back(std::string(*message.header("Call-ID")));
+    client->async_send(server_key(), std::move(message), record(outcome));
+  }
+  ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes) && served.size() == 51; }));
+  for (const auto& outcome : outcomes) EXPECT_FALSE(outcome->ec) << outcome->ec.message();
+  for (std::size_t i = 0; i < call_ids.size(); ++i) {
+    EXPECT_EQ(*served[i + 1].header("Call-ID"), call_ids[i]) << i;
+  }
+}
+
+TEST_F(SendCompletion, StopDeliversSendsWaitingForTheConnection) {
   const auto outcomes = make_records(3);
   client->connection_pool(server_key())->set_maximum_number_of_connections(1);
   for (const auto& o : outcomes)
     client->async_send(server_key(), make_request("OPTIONS"), record(o));
   client->stop();  // before the io_context ever ran: the connection is still being made
   ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
-  settle(io);
   for (const auto& o : outcomes) {
     EXPECT_EQ(o->calls, 1);
-    EXPECT_EQ(o->ec, errc::shutdown) << o->ec.message();
+    EXPECT_FALSE(o->ec) << o->ec.message();
+  }
+  ASSERT_TRUE(run_until(io, [&] { return served.size() == 3; }));
+  ASSERT_TRUE(run_until(io, [&] { return client->connection_pools().empty(); }));
+}
+
+TEST_F(SendCompletion, StopWithoutShutdownTimeFailsSendsWaitingForTheConnection) {
+  ConnectionManagerOptions o;
+  o.shutdown_timeout = 0ms;
+  make_client(o);
+  const auto outcomes = make_records(3);
+  client->connection_pool(server_key())->set_maximum_number_of_connections(1);
+  for (const auto& outcome : outcomes)
+    client->async_send(server_key(), make_request("OPTIONS"), record(outcome));
+  client->stop();
+  ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
+  settle(io);
+  for (const auto& outcome : outcomes) {
+    EXPECT_EQ(outcome->calls, 1);
+    EXPECT_EQ(outcome->ec, errc::shutdown) << outcome->ec.message();
   }
   EXPECT_TRUE(served.empty());
   EXPECT_TRUE(client->connection_pools().empty());

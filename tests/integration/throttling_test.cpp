@@ -1,6 +1,7 @@
 // UCMA's connection throttling: a connection whose incoming requests the application has not
 // answered reaches the high water mark and stops reading; answers bring it to the low mark and
-// it reads again. Nothing is lost on the way.
+// it reads again. Nothing is lost on the way. And UCMA's message throttling, across the manager:
+// at its high mark new requests are answered 503 until answers bring the count to the low mark.
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -20,6 +21,10 @@ class Throttling : public ::testing::Test {
     ConnectionManagerOptions options;
     options.connection_throttling_high_mark = high;
     options.connection_throttling_low_mark = low;
+    start(options);
+  }
+
+  void start(const ConnectionManagerOptions& options) {
     server_ = std::make_unique<RealTimeServerTcpConnectionManager>(io_.get_executor(), options);
     // The application keeps every request and answers only when the test says so.
     server_->set_request_handler([this](IncomingRequest& request) {
@@ -42,6 +47,12 @@ class Throttling : public ::testing::Test {
     taken_.front().respond(200);
     taken_.pop_front();
     ++answered_;
+  }
+
+  std::vector<int> statuses() const {
+    std::vector<int> result;
+    for (const auto& response : client_->wire().messages) result.push_back(response.status_code());
+    return result;
   }
 
   asio::io_context io_;
@@ -111,6 +122,62 @@ TEST_F(Throttling, RaisingTheMarksOnALiveConnectionLetsItRead) {
   EXPECT_EQ(connection_->connection_throttling_low_mark(), 5);
   EXPECT_THROW(connection_->set_connection_throttling_marks(1, 2), std::invalid_argument);
   EXPECT_THROW(connection_->set_connection_throttling_marks(1, 0), std::invalid_argument);
+}
+
+TEST_F(Throttling, MessageThrottlingAnswers503AboveTheHighMarkUntilTheLowMark) {
+  ConnectionManagerOptions options;
+  options.message_throttling_high_mark = 3;
+  options.message_throttling_low_mark = 1;
+  start(options);
+  send_requests(5);
+  ASSERT_TRUE(run_until(io_, [&] { return client_->message_count() == 2; }));
+  test::settle(io_);
+  EXPECT_EQ(taken_.size(), 3u);
+  EXPECT_EQ(statuses(), (std::vector<int>{503, 503}));
+  EXPECT_EQ(server_->current_message_throttling_count(), 3);
+  EXPECT_EQ(server_->counters().requests_refused_message_throttling, 2u);
+  EXPECT_FALSE(connection_->is_connection_throttled()) << "the connection itself still reads";
+
+  answer_oldest();  // 2 waiting: above the low mark, still refusing
+  send_requests(1);
+  ASSERT_TRUE(run_until(io_, [&] { return client_->message_count() == 4; }));
+  EXPECT_EQ(statuses().back(), 503);
+  EXPECT_EQ(taken_.size(), 2u);
+
+  answer_oldest();  // 1 waiting: the low mark; requests reach the application again
+  send_requests(2);
+  ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 3; }));
+  test::settle(io_);
+  EXPECT_EQ(server_->current_message_throttling_count(), 3);
+  EXPECT_EQ(server_->counters().requests_refused_message_throttling, 3u);
+}
+
+TEST_F(Throttling, MessageThrottlingMarksCanChangeAndAreValidated) {
+  start(INT_MAX, INT_MAX);
+  EXPECT_EQ(server_->message_throttling_high_mark(), INT_MAX);
+  server_->set_message_throttling_marks(1, 1);
+  send_requests(3);
+  ASSERT_TRUE(run_until(io_, [&] { return client_->message_count() == 2; }));
+  EXPECT_EQ(taken_.size(), 1u);
+  server_->set_message_throttling_marks(10, 5);  // at or below the new low mark: open again
+  EXPECT_EQ(server_->message_throttling_high_mark(), 10);
+  EXPECT_EQ(server_->message_throttling_low_mark(), 5);
+  send_requests(1);
+  ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 2; }));
+  EXPECT_THROW(server_->set_message_throttling_marks(1, 2), std::invalid_argument);
+  EXPECT_THROW(server_->set_message_throttling_marks(0, 0), std::invalid_argument);
+  EXPECT_EQ(server_->message_throttling_high_mark(), 10);
+}
+
+TEST_F(Throttling, AcksPassMessageThrottling) {
+  ConnectionManagerOptions options;
+  options.message_throttling_high_mark = 1;
+  options.message_throttling_low_mark = 1;
+  start(options);
+  client_->send(test::make_request("INVITE").to_string() + test::make_request("ACK").to_string());
+  ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 2; }));
+  EXPECT_EQ(taken_.back().message().method(), "ACK");
+  EXPECT_EQ(server_->current_message_throttling_count(), 1) << "an ACK is no transaction";
 }
 
 }  // namespace
