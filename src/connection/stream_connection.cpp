@@ -1,8 +1,10 @@
 #include "connection/stream_connection.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -65,7 +67,6 @@ StreamConnection::StreamConnection(Passkey, std::uint64_t id, TransportType tran
       observer_(std::move(observer)),
       timer_(settings_.clock->make_timer(strand_)),
       framer_(settings_.framer),
-      read_buffer_(initial_read_buffer),
       created_(settings_.clock->now()),
       last_activity_(created_),
       idle_timeout_ms_(settings_.idle_timeout.count()),
@@ -136,7 +137,10 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
       if (!is_incoming_connection()) record_endpoints();
       {
         std::lock_guard lock(status_mutex_);
-        tls_session_ = stream_->tls_session();
+        // Held by pointer: a TCP connection, the many, pays 8 bytes for it, not 230.
+        if (auto session = stream_->tls_session()) {
+          tls_session_ = std::make_unique<TlsSessionInfo>(std::move(*session));
+        }
       }
       state_.store(ConnectionState::ready, std::memory_order_release);
       if (auto observer = observer_.lock()) held_ = !observer->on_ready(shared_from_this());
@@ -181,6 +185,14 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
 
 void StreamConnection::read() {
   if (reading_ || held_ || state() == ConnectionState::closed) return;
+  reading_ = true;
+  if (read_begin_ == read_end_ && stream_->reads_on_readiness()) {
+    // Nothing kept: wait without a buffer, so an idle connection holds none.
+    if (!read_buffer_.empty()) std::vector<char>().swap(read_buffer_);
+    read_begin_ = read_end_ = 0;
+    stream_->async_wait_readable([self = self()](std::error_code ec) { self->on_readable(ec); });
+    return;
+  }
   if (read_end_ == read_buffer_.size()) {
     if (read_begin_ > 0) {
       std::memmove(read_buffer_.data(), read_buffer_.data() + read_begin_, read_end_ - read_begin_);
@@ -188,13 +200,50 @@ void StreamConnection::read() {
       read_begin_ = 0;
     } else {
       // The framer refuses anything larger than its limits before the buffer could outgrow them.
-      read_buffer_.resize(read_buffer_.size() * 2);
+      read_buffer_.resize(std::max(initial_read_buffer, read_buffer_.size() * 2));
     }
   }
-  reading_ = true;
   stream_->async_read_some(
       asio::buffer(read_buffer_.data() + read_end_, read_buffer_.size() - read_end_),
       [self = self()](std::error_code ec, std::size_t bytes) { self->on_read(ec, bytes); });
+}
+
+void StreamConnection::on_readable(std::error_code ec) {
+  if (ec) return on_read(ec, 0);
+  // The bytes go to the thread's scratch buffer and are framed there; only a message left
+  // incomplete (or held back by throttling) is copied into a buffer of the connection's own.
+  // An application handler that runs an event loop of its own from inside a handler could come
+  // back here on this thread while the scratch is in use: that read gets a buffer of its own.
+  thread_local std::array<char, 64 * 1024> scratch;
+  thread_local bool scratch_in_use = false;
+  if (scratch_in_use) {
+    read_buffer_.resize(initial_read_buffer);
+    return stream_->async_read_some(
+        asio::buffer(read_buffer_),
+        [self = self()](std::error_code e, std::size_t bytes) { self->on_read(e, bytes); });
+  }
+  std::error_code read_error;
+  const auto bytes = stream_->read_available(asio::buffer(scratch), read_error);
+  if (read_error == asio::error::would_block) {
+    reading_ = false;
+    return read();
+  }
+  if (read_error) return on_read(read_error, 0);
+  scratch_in_use = true;
+  scratch_input_ = scratch.data();
+  on_read({}, bytes);
+  scratch_input_ = nullptr;
+  scratch_in_use = false;
+}
+
+void StreamConnection::keep_unconsumed_input() {
+  const auto left = read_end_ - read_begin_;
+  if (left > 0) {
+    read_buffer_.resize(std::max(initial_read_buffer, left * 2));
+    std::memcpy(read_buffer_.data(), scratch_input_ + read_begin_, left);
+  }
+  read_begin_ = 0;
+  read_end_ = left;
 }
 
 void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
@@ -212,7 +261,9 @@ void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
     std::lock_guard lock(status_mutex_);
     counters_.bytes_received += bytes;
   }
-  if (!process_input()) return;
+  const bool more = process_input();
+  if (scratch_input_) keep_unconsumed_input();
+  if (!more) return;
   // A message left half-read starts the slow-sender clock; one read ending mid-message per
   // message must not cost a timer re-arm, so only an earlier deadline re-arms.
   if (!framer_.inside_message()) {
@@ -243,7 +294,8 @@ bool StreamConnection::process_input() {
 
 bool StreamConnection::frame_input(std::uint64_t& keep_alives) {
   while (state() != ConnectionState::closed) {
-    const std::string_view input(read_buffer_.data() + read_begin_, read_end_ - read_begin_);
+    const char* data = scratch_input_ ? scratch_input_ : read_buffer_.data();
+    const std::string_view input(data + read_begin_, read_end_ - read_begin_);
     const auto frame = framer_.next(input);
     switch (frame.kind) {
       case sip::FrameKind::need_more:
@@ -392,17 +444,23 @@ void StreamConnection::write() {
 
 void StreamConnection::on_written(std::error_code ec, std::size_t count) {
   // Take the finished entries out before completing them: a completion may run inline on this
-  // strand and send again.
-  std::vector<PendingWrite> finished;
-  finished.reserve(in_flight_);
-  std::size_t bytes = 0;
-  for (std::size_t i = 0; i < in_flight_; ++i) {
-    bytes += queue_.front().bytes.size();
-    if (!queue_.front().done && queue_.front().bytes == keep_alive_pong) pong_queued_ = false;
-    finished.push_back(std::move(queue_.front()));
-    queue_.pop_front();
+  // strand and send again, or close the connection. One entry, the usual case, needs no vector.
+  PendingWrite single;
+  std::vector<PendingWrite> several;
+  std::span<PendingWrite> finished(&single, 1);
+  if (in_flight_ == 1) {
+    single = queue_.take_front();
+  } else {
+    several.reserve(in_flight_);
+    for (std::size_t i = 0; i < in_flight_; ++i) several.push_back(queue_.take_front());
+    finished = several;
   }
   in_flight_ = 0;
+  std::size_t bytes = 0;
+  for (const auto& entry : finished) {
+    bytes += entry.bytes.size();
+    if (!entry.done && entry.bytes == keep_alive_pong) pong_queued_ = false;
+  }
   // A write that failed (or was aborted by a close) part-way still put its first `count` bytes
   // into the socket: the messages they cover whole were written, and the peer may well read
   // them, so they complete as written; only the one cut short and those after it fail.
@@ -475,8 +533,7 @@ void StreamConnection::fail_queued(std::error_code reason) {
       bytes += queue_.back().bytes.size();
     }
     sends += queue_.back().done ? 1 : 0;
-    failed.push_back(std::move(queue_.back()));
-    queue_.pop_back();
+    failed.push_back(queue_.take_back());
   }
   pending_sends_.fetch_sub(sends, std::memory_order_acq_rel);
   {
@@ -635,7 +692,8 @@ IpEndpoint StreamConnection::remote_endpoint() const {
 
 std::optional<TlsSessionInfo> StreamConnection::tls_session() const {
   std::lock_guard lock(status_mutex_);
-  return tls_session_;
+  if (!tls_session_) return std::nullopt;
+  return *tls_session_;
 }
 
 ConnectionCounters StreamConnection::counters() const {

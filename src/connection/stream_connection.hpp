@@ -5,7 +5,6 @@
 #include <atomic>
 #include <chrono>
 #include <climits>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +13,7 @@
 #include <asio/strand.hpp>
 
 #include "connection/connection_observer.hpp"
+#include "connection/ring_queue.hpp"
 #include "rtconn/clock.hpp"
 #include "rtconn/real_time_connection.hpp"
 #include "sip/stream_framer.hpp"
@@ -113,6 +113,10 @@ class StreamConnection final : public RealTimeConnection {
   void on_connected(std::error_code ec);
   void read();
   void on_read(std::error_code ec, std::size_t bytes);
+  // Input is there (reads_on_readiness streams): reads it into the thread's scratch buffer.
+  void on_readable(std::error_code ec);
+  // Moves what framing left of the scratch input into read_buffer_.
+  void keep_unconsumed_input();
   // Frames and handles what the read buffer holds; false when the connection must stop reading.
   bool process_input();
   // The framing loop of process_input; counts keep-alives into `keep_alives`.
@@ -147,10 +151,11 @@ class StreamConnection final : public RealTimeConnection {
   sip::StreamFramer framer_;
 
   // Strand-only state.
-  std::vector<char> read_buffer_;
+  std::vector<char> read_buffer_;        // empty while a readiness stream waits with nothing kept
+  const char* scratch_input_ = nullptr;  // the thread's scratch buffer while input is framed there
   std::size_t read_begin_ = 0;  // first unconsumed byte
   std::size_t read_end_ = 0;    // one past the last byte read
-  std::deque<PendingWrite> queue_;
+  RingQueue<PendingWrite> queue_;
   std::size_t in_flight_ = 0;  // entries at the front of queue_ being written now
   // Entries at the back of queue_ held until the bytes before them leave room (the wait
   // action); they are not in queued_bytes_ and are not written yet.
@@ -172,7 +177,7 @@ class StreamConnection final : public RealTimeConnection {
   mutable std::mutex status_mutex_;  // guards everything below
   std::error_code close_reason_;
   std::string failure_detail_;
-  std::optional<TlsSessionInfo> tls_session_;
+  std::unique_ptr<TlsSessionInfo> tls_session_;
   IpEndpoint local_;
   IpEndpoint remote_;
   ConnectionCounters counters_;

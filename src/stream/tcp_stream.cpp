@@ -20,11 +20,22 @@ class TcpStream final : public ByteStream {
   void async_handshake(bool, Handler handler) override {
     std::error_code ignored;
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    socket_.non_blocking(true, ignored);  // read_available must never block
     asio::post(socket_.get_executor(), [handler = std::move(handler)] { handler({}); });
   }
 
   void async_read_some(asio::mutable_buffer buffer, IoHandler handler) override {
     socket_.async_read_some(buffer, std::move(handler));
+  }
+
+  bool reads_on_readiness() const noexcept override { return true; }
+
+  void async_wait_readable(Handler handler) override {
+    socket_.async_wait(asio::socket_base::wait_read, std::move(handler));
+  }
+
+  std::size_t read_available(asio::mutable_buffer buffer, std::error_code& ec) override {
+    return socket_.read_some(buffer, ec);
   }
 
   void async_write(std::span<const asio::const_buffer> buffers, IoHandler handler) override {
