@@ -37,35 +37,35 @@ bool has_required_request_headers(const SipMessage& request) {
 }  // namespace
 
 std::shared_ptr<StreamConnection> StreamConnection::make_incoming(
-    std::uint64_t id, TransportType transport, Strand strand,
+    std::uint64_t id, TransportType transport, Executor executor,
     std::unique_ptr<stream::ByteStream> stream, ConnectionSettings settings,
     std::weak_ptr<ConnectionObserver> observer) {
   return std::make_shared<StreamConnection>(
-      Passkey{}, id, transport, true, std::weak_ptr<ConnectionPool>{}, std::move(strand),
+      Passkey{}, id, transport, true, std::weak_ptr<ConnectionPool>{}, std::move(executor),
       std::move(stream), ConnectTarget{}, std::move(settings), std::move(observer));
 }
 
 std::shared_ptr<StreamConnection> StreamConnection::make_outgoing(
-    std::uint64_t id, TransportType transport, Strand strand,
+    std::uint64_t id, TransportType transport, Executor executor,
     std::unique_ptr<stream::ByteStream> stream, ConnectTarget target, ConnectionSettings settings,
     std::weak_ptr<ConnectionObserver> observer, std::weak_ptr<ConnectionPool> pool) {
   return std::make_shared<StreamConnection>(Passkey{}, id, transport, false, std::move(pool),
-                                            std::move(strand), std::move(stream), std::move(target),
+                                            std::move(executor), std::move(stream), std::move(target),
                                             std::move(settings), std::move(observer));
 }
 
 StreamConnection::StreamConnection(Passkey, std::uint64_t id, TransportType transport,
-                                   bool incoming, std::weak_ptr<ConnectionPool> pool, Strand strand,
+                                   bool incoming, std::weak_ptr<ConnectionPool> pool, Executor executor,
                                    std::unique_ptr<stream::ByteStream> stream, ConnectTarget target,
                                    ConnectionSettings settings,
                                    std::weak_ptr<ConnectionObserver> observer)
     : RealTimeConnection(id, transport, incoming, std::move(pool)),
-      strand_(std::move(strand)),
+      executor_(std::move(executor)),
       stream_(std::move(stream)),
       target_(std::move(target)),
       settings_(std::move(settings)),
       observer_(std::move(observer)),
-      timer_(settings_.clock->make_timer(strand_)),
+      timer_(settings_.clock->make_timer(executor_)),
       framer_(settings_.framer),
       created_(settings_.clock->now()),
       last_activity_(created_),
@@ -74,7 +74,7 @@ StreamConnection::StreamConnection(Passkey, std::uint64_t id, TransportType tran
       throttling_low_(settings_.throttling_low_mark) {}
 
 void StreamConnection::start() {
-  asio::dispatch(strand_, [self = self()] {
+  asio::dispatch(executor_, [self = self()] {
     if (self->state() != ConnectionState::connecting) return;
     self->arm_timer();
     if (self->is_incoming_connection()) {
@@ -103,7 +103,7 @@ void StreamConnection::connect() {
     });
     return;
   }
-  resolver_ = std::make_unique<asio::ip::tcp::resolver>(strand_);
+  resolver_ = std::make_unique<asio::ip::tcp::resolver>(executor_);
   resolver_->async_resolve(
       target_.host, std::to_string(target_.port),
       [self = self()](std::error_code ec, const asio::ip::tcp::resolver::results_type& results) {
@@ -385,7 +385,7 @@ void StreamConnection::start_send(SipMessage message, detail::Completion<std::er
   pending_sends_.fetch_add(1, std::memory_order_acq_rel);
   std::string bytes;
   message.serialize_to(bytes);
-  asio::dispatch(strand_,
+  asio::dispatch(executor_,
                  [self = self(), bytes = std::move(bytes), done = std::move(done)]() mutable {
                    self->enqueue(std::move(bytes), std::move(done));
                  });
@@ -601,17 +601,17 @@ void StreamConnection::on_timer() {
 }
 
 void StreamConnection::close(std::error_code reason) {
-  asio::dispatch(strand_,
+  asio::dispatch(executor_,
                  [self = self(), reason] { self->transition(ConnectionState::closed, reason); });
 }
 
 void StreamConnection::drain(std::error_code reason) {
-  asio::dispatch(strand_,
+  asio::dispatch(executor_,
                  [self = self(), reason] { self->transition(ConnectionState::draining, reason); });
 }
 
 void StreamConnection::resume_reading() {
-  asio::dispatch(strand_, [self = self()] {
+  asio::dispatch(executor_, [self = self()] {
     self->held_ = false;
     self->read();
   });
@@ -625,7 +625,7 @@ void StreamConnection::end_transaction() {
   const int left = outstanding_.fetch_sub(1, std::memory_order_acq_rel) - 1;
   if (throttled_.load(std::memory_order_acquire) &&
       left <= throttling_low_.load(std::memory_order_relaxed)) {
-    asio::dispatch(strand_, [self = self()] { self->unthrottle(); });
+    asio::dispatch(executor_, [self = self()] { self->unthrottle(); });
   }
 }
 
@@ -663,7 +663,7 @@ void StreamConnection::set_connection_throttling_marks(int high_mark, int low_ma
   }
   throttling_high_.store(high_mark, std::memory_order_relaxed);
   throttling_low_.store(low_mark, std::memory_order_relaxed);
-  asio::dispatch(strand_, [self = self()] { self->unthrottle(); });
+  asio::dispatch(executor_, [self = self()] { self->unthrottle(); });
 }
 
 void StreamConnection::disconnect() {
@@ -712,7 +712,7 @@ std::chrono::milliseconds StreamConnection::connection_timeout() const {
 
 void StreamConnection::set_connection_timeout(std::chrono::milliseconds timeout) {
   idle_timeout_ms_.store(timeout.count(), std::memory_order_relaxed);
-  asio::dispatch(strand_, [self = self()] { self->arm_timer(); });
+  asio::dispatch(executor_, [self = self()] { self->arm_timer(); });
 }
 
 }  // namespace rtconn::connection

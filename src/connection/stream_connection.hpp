@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <asio/any_io_executor.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/strand.hpp>
 
 #include "connection/connection_observer.hpp"
 #include "connection/ring_queue.hpp"
@@ -45,21 +45,22 @@ class StreamConnection final : public RealTimeConnection {
   struct Passkey {};
 
  public:
-  using Strand = asio::strand<asio::any_io_executor>;
+  /// Where the connection's handlers run, one at a time: a strand, or a loop with one thread.
+  using Executor = asio::any_io_executor;
 
   /// A connection the peer opened; `stream`'s socket is connected and bound to `strand`.
   static std::shared_ptr<StreamConnection> make_incoming(
-      std::uint64_t id, TransportType transport, Strand strand,
+      std::uint64_t id, TransportType transport, Executor executor,
       std::unique_ptr<stream::ByteStream> stream, ConnectionSettings settings,
       std::weak_ptr<ConnectionObserver> observer);
   /// A connection to `target`, made when `start` is called; sends wait until it is ready.
   static std::shared_ptr<StreamConnection> make_outgoing(
-      std::uint64_t id, TransportType transport, Strand strand,
+      std::uint64_t id, TransportType transport, Executor executor,
       std::unique_ptr<stream::ByteStream> stream, ConnectTarget target, ConnectionSettings settings,
       std::weak_ptr<ConnectionObserver> observer, std::weak_ptr<ConnectionPool> pool);
 
   StreamConnection(Passkey, std::uint64_t id, TransportType transport, bool incoming,
-                   std::weak_ptr<ConnectionPool> pool, Strand strand,
+                   std::weak_ptr<ConnectionPool> pool, Executor executor,
                    std::unique_ptr<stream::ByteStream> stream, ConnectTarget target,
                    ConnectionSettings settings, std::weak_ptr<ConnectionObserver> observer);
 
@@ -93,7 +94,7 @@ class StreamConnection final : public RealTimeConnection {
   void set_connection_throttling_marks(int high_mark, int low_mark) override;
   void disconnect() override;
   void start_send(SipMessage message, detail::Completion<std::error_code> done) override;
-  asio::any_io_executor completion_executor() const override { return strand_; }
+  asio::any_io_executor completion_executor() const override { return executor_; }
 
  private:
   struct PendingWrite {
@@ -141,7 +142,7 @@ class StreamConnection final : public RealTimeConnection {
   void arm_timer();
   void on_timer();
 
-  Strand strand_;
+  Executor executor_;  // one handler at a time: "the strand" in the comments below
   std::unique_ptr<stream::ByteStream> stream_;
   const ConnectTarget target_;
   const ConnectionSettings settings_;  // idle_timeout_ms_ overrides settings_.idle_timeout

@@ -5,22 +5,28 @@
 
 namespace rtconn::detail {
 
-OwnedEventLoop::OwnedEventLoop(std::size_t threads)
-    : io_(static_cast<int>(threads)), work_(asio::make_work_guard(io_)) {
-  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+OwnedEventLoop::OwnedEventLoop(std::size_t loops) {
+  for (std::size_t i = 0; i < loops; ++i) loops_.push_back(std::make_unique<Loop>());
+  for (auto& loop : loops_) threads_.emplace_back([&io = loop->io] { io.run(); });
 }
 
 OwnedEventLoop::~OwnedEventLoop() {
-  work_.reset();
+  for (auto& loop : loops_) loop->work.reset();
   // Closing connections completes their pending sends; give that a moment, but never hang a
   // destructor on a peer or a handler that does not let go.
   auto finished = std::async(std::launch::async, [this] {
     for (auto& thread : threads_) thread.join();
   });
   if (finished.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
-    io_.stop();
+    for (auto& loop : loops_) loop->io.stop();
     finished.wait();
   }
+}
+
+std::vector<asio::any_io_executor> OwnedEventLoop::executors() {
+  std::vector<asio::any_io_executor> result;
+  for (auto& loop : loops_) result.push_back(loop->io.get_executor());
+  return result;
 }
 
 }  // namespace rtconn::detail

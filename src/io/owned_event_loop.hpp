@@ -1,6 +1,8 @@
 #pragma once
-// The event loop a manager runs on when the application gives it no executor.
+// The event loops a manager runs on when the application gives it no executor: one io_context
+// per thread, so a connection pinned to one runs on one thread and needs no strand.
 
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -12,18 +14,24 @@ namespace rtconn::detail {
 
 class OwnedEventLoop {
  public:
-  /// Runs the loop on `threads` threads.
-  explicit OwnedEventLoop(std::size_t threads);
-  /// Lets work already started finish (bounded), then stops the loop and joins its thread.
+  /// Runs `loops` loops, each on a thread of its own.
+  explicit OwnedEventLoop(std::size_t loops);
+  /// Lets work already started finish (bounded), then stops the loops and joins their threads.
   ~OwnedEventLoop();
   OwnedEventLoop(const OwnedEventLoop&) = delete;
   OwnedEventLoop& operator=(const OwnedEventLoop&) = delete;
 
-  asio::any_io_executor executor() { return io_.get_executor(); }
+  /// The first loop's: for the manager's own work (events, listeners, request matching).
+  asio::any_io_executor executor() { return executors().front(); }
+  /// Every loop's, to pin connections to.
+  std::vector<asio::any_io_executor> executors();
 
  private:
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  struct Loop {
+    asio::io_context io{1};
+    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  };
+  std::vector<std::unique_ptr<Loop>> loops_;
   std::vector<std::thread> threads_;
 };
 

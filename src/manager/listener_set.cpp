@@ -84,18 +84,17 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
       });
       return;
     }
-    auto strand = asio::make_strand(core_->executor());
-    acceptor_.async_accept(strand, [self = shared_from_this(), strand](
-                                       std::error_code ec, asio::ip::tcp::socket socket) {
-      self->on_accept(ec, std::move(socket), strand);
-    });
+    acceptor_.async_accept(core_->connection_executor(),
+                           [self = shared_from_this()](std::error_code ec,
+                                                       asio::ip::tcp::socket socket) {
+                             self->on_accept(ec, std::move(socket));
+                           });
   }
 
-  void on_accept(std::error_code ec, asio::ip::tcp::socket socket,
-                 connection::StreamConnection::Strand strand) {
+  void on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
     if (closed_) return;
     if (!ec) {
-      core_->adopt_incoming(std::move(socket), std::move(strand), transport_);
+      core_->adopt_incoming(std::move(socket), transport_);
       return accept();
     }
     if (is_transient_accept_error(ec)) {

@@ -49,8 +49,10 @@ void ManagerEvents::clear_all() {
   EventAccess<ConnectionAuthorization>::clear(authorization_requested);
 }
 
-ManagerCore::ManagerCore(asio::any_io_executor executor, ConnectionManagerOptions options)
+ManagerCore::ManagerCore(asio::any_io_executor executor, std::vector<asio::any_io_executor> loops,
+                         ConnectionManagerOptions options)
     : executor_(std::move(executor)),
+      loops_(std::move(loops)),
       event_strand_(asio::make_strand(executor_)),
       clock_(options.clock ? options.clock : make_steady_clock()),
       pending_(std::make_shared<PendingRequests>(executor_, clock_)),
@@ -184,15 +186,23 @@ std::unique_ptr<stream::ByteStream> ManagerCore::make_stream(asio::ip::tcp::sock
   return stream::make_tls_stream(std::move(socket), std::move(context), server_name);
 }
 
-void ManagerCore::adopt_incoming(asio::ip::tcp::socket socket,
-                                 connection::StreamConnection::Strand strand,
-                                 TransportType transport) {
+asio::any_io_executor ManagerCore::connection_executor() {
+  // An application's executor may run on many threads: a strand keeps a connection's handlers
+  // one at a time. A loop of our own has one thread, which does that for free (no strand state,
+  // no lock per handler).
+  if (loops_.empty()) return asio::make_strand(executor_);
+  return loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
+}
+
+void ManagerCore::adopt_incoming(asio::ip::tcp::socket socket, TransportType transport) {
   std::error_code ec;
   const auto peer = socket.remote_endpoint(ec).address();
+  // The listener accepted the socket onto the executor the connection is to run on.
+  const auto socket_executor = socket.get_executor();
   auto stream = make_stream(std::move(socket), transport, true, {}, ec);
   if (!stream) return;  // the socket closed with it
   auto connection = connection::StreamConnection::make_incoming(
-      next_connection_id(), transport, std::move(strand), std::move(stream),
+      next_connection_id(), transport, socket_executor, std::move(stream),
       connection_settings(true), weak_from_this());
   std::vector<std::shared_ptr<connection::StreamConnection>> start;
   {
@@ -403,13 +413,13 @@ std::shared_ptr<RealTimeConnection> ManagerCore::open_connection(
     ec = make_error_code(errc::shutdown);
     return nullptr;
   }
-  auto strand = asio::make_strand(executor_);
+  auto executor = connection_executor();
   const auto& key = pool->key();
-  auto stream = make_stream(asio::ip::tcp::socket(strand), key.transport, false,
+  auto stream = make_stream(asio::ip::tcp::socket(executor), key.transport, false,
                             key.tls_server_name.empty() ? key.host : key.tls_server_name, ec);
   if (!stream) return nullptr;
   return connection::StreamConnection::make_outgoing(
-      next_connection_id(), key.transport, strand, std::move(stream), {key.host, key.port},
+      next_connection_id(), key.transport, executor, std::move(stream), {key.host, key.port},
       connection_settings(false), weak_from_this(), pool);
 }
 

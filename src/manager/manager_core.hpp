@@ -45,11 +45,16 @@ class ManagerCore final : public PoolHost,
                           public connection::ConnectionObserver,
                           public std::enable_shared_from_this<ManagerCore> {
  public:
-  ManagerCore(asio::any_io_executor executor, ConnectionManagerOptions options);
+  /// `loops`: single-threaded loops to pin connections to; empty runs each connection on a
+  /// strand of `executor` instead.
+  ManagerCore(asio::any_io_executor executor, std::vector<asio::any_io_executor> loops,
+              ConnectionManagerOptions options);
 
   ManagerEvents events;
 
   const asio::any_io_executor& executor() const noexcept { return executor_; }
+  /// Where the next connection runs: the next loop in turn, or a new strand.
+  asio::any_io_executor connection_executor();
   const std::shared_ptr<Clock>& clock() const noexcept { return clock_; }
   TlsContexts& tls() noexcept { return tls_; }
   ConnectionManagerOptions options() const;
@@ -81,8 +86,7 @@ class ManagerCore final : public PoolHost,
   void set_request_handler(RequestHandler handler);
 
   /// Takes over a socket a listener accepted; `strand` is the one the socket is bound to.
-  void adopt_incoming(asio::ip::tcp::socket socket, connection::StreamConnection::Strand strand,
-                      TransportType transport);
+  void adopt_incoming(asio::ip::tcp::socket socket, TransportType transport);
   std::vector<std::shared_ptr<RealTimeConnection>> incoming() const;
   ManagerCounters counters() const;
 
@@ -167,6 +171,8 @@ class ManagerCore final : public PoolHost,
   void remove_pool_if_empty(const std::shared_ptr<ConnectionPool>& pool);
 
   const asio::any_io_executor executor_;
+  const std::vector<asio::any_io_executor> loops_;
+  std::atomic<std::size_t> next_loop_{0};
   asio::strand<asio::any_io_executor> event_strand_;
   const std::shared_ptr<Clock> clock_;
   const std::shared_ptr<PendingRequests> pending_;
