@@ -38,7 +38,7 @@ bool has_required_request_headers(const SipMessage& request) {
 
 std::shared_ptr<StreamConnection> StreamConnection::make_incoming(
     std::uint64_t id, TransportType transport, Executor executor,
-    std::unique_ptr<stream::ByteStream> stream, ConnectionSettings settings,
+    std::unique_ptr<stream::ByteStream> stream, std::shared_ptr<const ConnectionSettings> settings,
     std::weak_ptr<ConnectionObserver> observer) {
   return std::make_shared<StreamConnection>(
       Passkey{}, id, transport, true, std::weak_ptr<ConnectionPool>{}, std::move(executor),
@@ -47,31 +47,33 @@ std::shared_ptr<StreamConnection> StreamConnection::make_incoming(
 
 std::shared_ptr<StreamConnection> StreamConnection::make_outgoing(
     std::uint64_t id, TransportType transport, Executor executor,
-    std::unique_ptr<stream::ByteStream> stream, ConnectTarget target, ConnectionSettings settings,
-    std::weak_ptr<ConnectionObserver> observer, std::weak_ptr<ConnectionPool> pool) {
-  return std::make_shared<StreamConnection>(Passkey{}, id, transport, false, std::move(pool),
-                                            std::move(executor), std::move(stream), std::move(target),
-                                            std::move(settings), std::move(observer));
+    std::unique_ptr<stream::ByteStream> stream, ConnectTarget target,
+    std::shared_ptr<const ConnectionSettings> settings, std::weak_ptr<ConnectionObserver> observer,
+    std::weak_ptr<ConnectionPool> pool) {
+  return std::make_shared<StreamConnection>(
+      Passkey{}, id, transport, false, std::move(pool), std::move(executor), std::move(stream),
+      std::move(target), std::move(settings), std::move(observer));
 }
 
 StreamConnection::StreamConnection(Passkey, std::uint64_t id, TransportType transport,
-                                   bool incoming, std::weak_ptr<ConnectionPool> pool, Executor executor,
-                                   std::unique_ptr<stream::ByteStream> stream, ConnectTarget target,
-                                   ConnectionSettings settings,
+                                   bool incoming, std::weak_ptr<ConnectionPool> pool,
+                                   Executor executor, std::unique_ptr<stream::ByteStream> stream,
+                                   ConnectTarget target,
+                                   std::shared_ptr<const ConnectionSettings> settings,
                                    std::weak_ptr<ConnectionObserver> observer)
     : RealTimeConnection(id, transport, incoming, std::move(pool)),
       executor_(std::move(executor)),
       stream_(std::move(stream)),
-      target_(std::move(target)),
+      target_(incoming ? nullptr : std::make_unique<const ConnectTarget>(std::move(target))),
       settings_(std::move(settings)),
       observer_(std::move(observer)),
-      timer_(settings_.clock->make_timer(executor_)),
-      framer_(settings_.framer),
-      created_(settings_.clock->now()),
+      timer_(settings_->clock->make_timer(executor_)),
+      framer_(settings_->framer),
+      created_(settings_->clock->now()),
       last_activity_(created_),
-      idle_timeout_ms_(settings_.idle_timeout.count()),
-      throttling_high_(settings_.throttling_high_mark),
-      throttling_low_(settings_.throttling_low_mark) {}
+      idle_timeout_ms_(settings_->idle_timeout.count()),
+      throttling_high_(settings_->throttling_high_mark),
+      throttling_low_(settings_->throttling_low_mark) {}
 
 void StreamConnection::start() {
   asio::dispatch(executor_, [self = self()] {
@@ -95,9 +97,9 @@ void StreamConnection::record_endpoints() {
 
 void StreamConnection::connect() {
   std::error_code not_literal;
-  const auto address = asio::ip::make_address(target_.host, not_literal);
+  const auto address = asio::ip::make_address(target_->host, not_literal);
   if (!not_literal) {
-    stream_->socket().async_connect({address, target_.port}, [self = self()](std::error_code ec) {
+    stream_->socket().async_connect({address, target_->port}, [self = self()](std::error_code ec) {
       if (ec) return self->on_connected(ec);
       self->stream_->async_handshake(true, [self](std::error_code e) { self->on_connected(e); });
     });
@@ -105,7 +107,7 @@ void StreamConnection::connect() {
   }
   resolver_ = std::make_unique<asio::ip::tcp::resolver>(executor_);
   resolver_->async_resolve(
-      target_.host, std::to_string(target_.port),
+      target_->host, std::to_string(target_->port),
       [self = self()](std::error_code ec, const asio::ip::tcp::resolver::results_type& results) {
         if (ec || self->state() != ConnectionState::connecting) return self->on_connected(ec);
         asio::async_connect(self->stream_->socket(), results,
@@ -120,7 +122,7 @@ void StreamConnection::connect() {
 void StreamConnection::on_connected(std::error_code ec) {
   if (state() != ConnectionState::connecting) return;  // closed meanwhile (time-out, shutdown)
   if (ec) {
-    spdlog::debug("connection {}: cannot connect to {}:{}: {}", id(), target_.host, target_.port,
+    spdlog::debug("connection {}: cannot connect to {}:{}: {}", id(), target_->host, target_->port,
                   ec.message());
     return transition(ConnectionState::closed, ec);
   }
@@ -156,7 +158,8 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
         drain_reason_ = reason;
         return;
       }
-      if (current == ConnectionState::connecting) return transition(ConnectionState::closed, reason);
+      if (current == ConnectionState::connecting)
+        return transition(ConnectionState::closed, reason);
       drain_reason_ = reason;
       state_.store(ConnectionState::draining, std::memory_order_release);
       if (queue_.empty() && in_flight_ == 0) finish_drain();
@@ -269,9 +272,9 @@ void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
   if (!framer_.inside_message()) {
     partial_since_.reset();
   } else if (!partial_since_) {
-    partial_since_ = settings_.clock->now();
-    if (settings_.message_completion_timeout.count() > 0 &&
-        *partial_since_ + settings_.message_completion_timeout < armed_for_) {
+    partial_since_ = settings_->clock->now();
+    if (settings_->message_completion_timeout.count() > 0 &&
+        *partial_since_ + settings_->message_completion_timeout < armed_for_) {
       arm_timer();
     }
   }
@@ -285,7 +288,7 @@ bool StreamConnection::process_input() {
     if (keep_alives == 0) return;
     std::lock_guard lock(status_mutex_);
     counters_.keep_alives_received += keep_alives;
-    if (settings_.keep_alive_counts_as_activity) last_activity_ = settings_.clock->now();
+    if (settings_->keep_alive_counts_as_activity) last_activity_ = settings_->clock->now();
   };
   const bool more = frame_input(keep_alives);
   count_keep_alives();
@@ -352,7 +355,7 @@ void StreamConnection::handle_message(std::string_view bytes) {
     return;
   }
   valid_message_seen_ = true;
-  last_activity_ = settings_.clock->now();
+  last_activity_ = settings_->clock->now();
   {
     std::lock_guard lock(status_mutex_);
     ++counters_.messages_received;
@@ -408,9 +411,9 @@ void StreamConnection::enqueue(std::string bytes, detail::Completion<std::error_
     // One message larger than the whole limit still goes out when nothing else is queued, or it
     // could never be sent at all. Nothing overtakes a waiting send.
     admitted = waiting_ == 0 &&
-               (queue_.empty() || queued_bytes_ + bytes.size() <= settings_.max_write_queue_bytes);
+               (queue_.empty() || queued_bytes_ + bytes.size() <= settings_->max_write_queue_bytes);
     // The connection's own writes (pongs, 400/413) never wait: the peer is not reading them.
-    refused = !admitted && !(done && settings_.wait_when_queue_full);
+    refused = !admitted && !(done && settings_->wait_when_queue_full);
     if (admitted) queued_bytes_ += bytes.size();
   }
   if (refused) return complete_unqueued(std::move(done), make_error_code(errc::write_queue_full));
@@ -490,7 +493,7 @@ void StreamConnection::on_written(std::error_code ec, std::size_t count) {
   if (ec) ec = stream_->translate_error(ec);
   std::error_code result = ec;
   if (ec && state() == ConnectionState::closed) result = close_reason();
-  if (written > 0) last_activity_ = settings_.clock->now();
+  if (written > 0) last_activity_ = settings_->clock->now();
   for (std::size_t i = 0; i < finished.size(); ++i) {
     if (finished[i].done) finished[i].done(i < whole ? std::error_code{} : result);
   }
@@ -514,7 +517,7 @@ void StreamConnection::admit_waiting() {
   while (waiting_ > 0) {
     const auto& next = queue_[queue_.size() - waiting_];
     const bool nothing_writable = queue_.size() == waiting_;
-    if (!nothing_writable && queued_bytes_ + next.bytes.size() > settings_.max_write_queue_bytes) {
+    if (!nothing_writable && queued_bytes_ + next.bytes.size() > settings_->max_write_queue_bytes) {
       return;
     }
     queued_bytes_ += next.bytes.size();
@@ -554,21 +557,21 @@ void StreamConnection::arm_timer() {
     if (!deadline || t < *deadline) deadline = t;
   };
   if (current == ConnectionState::connecting && !is_incoming_connection() &&
-      settings_.connect_timeout.count() > 0) {
-    consider(created_ + settings_.connect_timeout);
+      settings_->connect_timeout.count() > 0) {
+    consider(created_ + settings_->connect_timeout);
   }
   if (is_incoming_connection() && !valid_message_seen_ &&
-      settings_.new_connection_timeout.count() > 0) {
-    consider(created_ + settings_.new_connection_timeout);
+      settings_->new_connection_timeout.count() > 0) {
+    consider(created_ + settings_->new_connection_timeout);
   }
   const std::chrono::milliseconds idle(idle_timeout_ms_.load(std::memory_order_relaxed));
   if (idle.count() > 0) consider(last_activity_ + idle);
-  if (partial_since_ && settings_.message_completion_timeout.count() > 0) {
-    consider(*partial_since_ + settings_.message_completion_timeout);
+  if (partial_since_ && settings_->message_completion_timeout.count() > 0) {
+    consider(*partial_since_ + settings_->message_completion_timeout);
   }
   armed_for_ = deadline.value_or(Clock::time_point::max());
   if (!deadline) return timer_->cancel();
-  const auto wait = std::max(*deadline - settings_.clock->now(), Clock::duration::zero());
+  const auto wait = std::max(*deadline - settings_->clock->now(), Clock::duration::zero());
   timer_->arm(wait, [weak = weak_from_this()] {
     if (auto self = weak.lock()) static_cast<StreamConnection&>(*self).on_timer();
   });
@@ -577,24 +580,24 @@ void StreamConnection::arm_timer() {
 void StreamConnection::on_timer() {
   const auto current = state();
   if (current == ConnectionState::closed) return;
-  const auto now = settings_.clock->now();
+  const auto now = settings_->clock->now();
   const std::chrono::milliseconds idle(idle_timeout_ms_.load(std::memory_order_relaxed));
   if (current == ConnectionState::connecting && !is_incoming_connection() &&
-      settings_.connect_timeout.count() > 0 && now >= created_ + settings_.connect_timeout) {
+      settings_->connect_timeout.count() > 0 && now >= created_ + settings_->connect_timeout) {
     return transition(ConnectionState::closed, make_error_code(errc::connect_timeout));
   }
   if (is_incoming_connection() && !valid_message_seen_ &&
-      settings_.new_connection_timeout.count() > 0 &&
-      now >= created_ + settings_.new_connection_timeout) {
+      settings_->new_connection_timeout.count() > 0 &&
+      now >= created_ + settings_->new_connection_timeout) {
     return transition(ConnectionState::closed, make_error_code(errc::new_connection_timeout));
   }
   if (idle.count() > 0 && now >= last_activity_ + idle) {
     return transition(ConnectionState::closed, make_error_code(errc::idle_timeout));
   }
-  if (partial_since_ && settings_.message_completion_timeout.count() > 0 &&
-      now >= *partial_since_ + settings_.message_completion_timeout) {
+  if (partial_since_ && settings_->message_completion_timeout.count() > 0 &&
+      now >= *partial_since_ + settings_->message_completion_timeout) {
     spdlog::warn("connection {}: closing, a message took longer than {} ms to arrive", id(),
-                 settings_.message_completion_timeout.count());
+                 settings_->message_completion_timeout.count());
     return transition(ConnectionState::closed, make_error_code(errc::message_timeout));
   }
   arm_timer();

@@ -51,18 +51,21 @@ class StreamConnection final : public RealTimeConnection {
   /// A connection the peer opened; `stream`'s socket is connected and bound to `strand`.
   static std::shared_ptr<StreamConnection> make_incoming(
       std::uint64_t id, TransportType transport, Executor executor,
-      std::unique_ptr<stream::ByteStream> stream, ConnectionSettings settings,
+      std::unique_ptr<stream::ByteStream> stream,
+      std::shared_ptr<const ConnectionSettings> settings,
       std::weak_ptr<ConnectionObserver> observer);
   /// A connection to `target`, made when `start` is called; sends wait until it is ready.
   static std::shared_ptr<StreamConnection> make_outgoing(
       std::uint64_t id, TransportType transport, Executor executor,
-      std::unique_ptr<stream::ByteStream> stream, ConnectTarget target, ConnectionSettings settings,
+      std::unique_ptr<stream::ByteStream> stream, ConnectTarget target,
+      std::shared_ptr<const ConnectionSettings> settings,
       std::weak_ptr<ConnectionObserver> observer, std::weak_ptr<ConnectionPool> pool);
 
   StreamConnection(Passkey, std::uint64_t id, TransportType transport, bool incoming,
                    std::weak_ptr<ConnectionPool> pool, Executor executor,
                    std::unique_ptr<stream::ByteStream> stream, ConnectTarget target,
-                   ConnectionSettings settings, std::weak_ptr<ConnectionObserver> observer);
+                   std::shared_ptr<const ConnectionSettings> settings,
+                   std::weak_ptr<ConnectionObserver> observer);
 
   /// Begins connecting (outgoing) or reading (incoming).
   void start();
@@ -144,8 +147,10 @@ class StreamConnection final : public RealTimeConnection {
 
   Executor executor_;  // one handler at a time: "the strand" in the comments below
   std::unique_ptr<stream::ByteStream> stream_;
-  const ConnectTarget target_;
-  const ConnectionSettings settings_;  // idle_timeout_ms_ overrides settings_.idle_timeout
+  // Outgoing only; by pointer, as the settings, shared by every connection made under them, so
+  // the many incoming connections pay 16 bytes for both.
+  const std::unique_ptr<const ConnectTarget> target_;
+  const std::shared_ptr<const ConnectionSettings> settings_;  // idle_timeout_ms_ overrides idle
   const std::weak_ptr<ConnectionObserver> observer_;
   std::unique_ptr<Timer> timer_;
   std::unique_ptr<asio::ip::tcp::resolver> resolver_;

@@ -62,6 +62,7 @@ ManagerCore::ManagerCore(asio::any_io_executor executor, std::vector<asio::any_i
       message_low_mark_(options_.message_throttling_low_mark) {
   options_.validate();
   if (options_.local_host_name.empty()) options_.local_host_name = machine_host_name();
+  make_connection_settings();
 }
 
 ConnectionManagerOptions ManagerCore::options() const {
@@ -74,8 +75,20 @@ std::string ManagerCore::via_host() const {
   return options_.local_host_name;
 }
 
-connection::ConnectionSettings ManagerCore::connection_settings(bool incoming) const {
+std::shared_ptr<const connection::ConnectionSettings> ManagerCore::connection_settings(
+    bool incoming) const {
   std::lock_guard lock(options_mutex_);
+  return incoming ? incoming_settings_ : outgoing_settings_;
+}
+
+void ManagerCore::make_connection_settings() {
+  incoming_settings_ = std::make_shared<const connection::ConnectionSettings>(
+      settings_from_options(true));
+  outgoing_settings_ = std::make_shared<const connection::ConnectionSettings>(
+      settings_from_options(false));
+}
+
+connection::ConnectionSettings ManagerCore::settings_from_options(bool incoming) const {
   connection::ConnectionSettings settings;
   settings.framer = {options_.max_header_bytes, options_.max_message_bytes};
   settings.idle_timeout = incoming ? options_.default_incoming_connection_timeout

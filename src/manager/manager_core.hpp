@@ -72,6 +72,7 @@ class ManagerCore final : public PoolHost,
     change(updated);
     updated.validate();
     options_ = std::move(updated);
+    make_connection_settings();
   }
   std::string via_host() const;
 
@@ -159,7 +160,11 @@ class ManagerCore final : public PoolHost,
   /// Every connection, incoming and pooled. mutex_ held.
   std::vector<std::shared_ptr<connection::StreamConnection>> all_connections() const;
 
-  connection::ConnectionSettings connection_settings(bool incoming) const;
+  /// The settings new connections are made with, shared by all of them.
+  std::shared_ptr<const connection::ConnectionSettings> connection_settings(bool incoming) const;
+  /// Rebuilds the shared settings from options_. options_mutex_ held.
+  void make_connection_settings();
+  connection::ConnectionSettings settings_from_options(bool incoming) const;
   /// IncomingConnectionAdded for a connection that may now carry messages.
   void announce(const std::shared_ptr<RealTimeConnection>& connection);
   /// Asks the application (ConnectionAuthorizationRequested), then admits or closes.
@@ -180,6 +185,8 @@ class ManagerCore final : public PoolHost,
 
   mutable std::mutex options_mutex_;  // guards options_
   ConnectionManagerOptions options_;
+  std::shared_ptr<const connection::ConnectionSettings> incoming_settings_;
+  std::shared_ptr<const connection::ConnectionSettings> outgoing_settings_;
 
   // Read for every incoming request, so it is swapped atomically rather than locked.
   std::atomic<std::shared_ptr<const RequestHandler>> request_handler_;

@@ -39,7 +39,9 @@ class ByteStream {
   /// (OpenSSL may hold decrypted bytes the socket no longer shows).
   virtual bool reads_on_readiness() const noexcept { return false; }
   /// Completes when input is there to read. Only where reads_on_readiness().
-  virtual void async_wait_readable(Handler handler) { handler(asio::error::operation_not_supported); }
+  virtual void async_wait_readable(Handler handler) {
+    handler(asio::error::operation_not_supported);
+  }
   /// Reads what is there now, without waiting: asio::error::would_block when nothing is.
   virtual std::size_t read_available(asio::mutable_buffer, std::error_code& ec) {
     ec = asio::error::operation_not_supported;

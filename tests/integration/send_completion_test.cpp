@@ -226,7 +226,8 @@ TEST_F(SendCompletion, StopWritesWhatWasAlreadyAcceptedThenCloses) {
   ASSERT_FALSE(send_and_wait(make_request("OPTIONS")));  // one connection is up; four more
   // are made for the sends below (the pool's cap is 5): they drain too, once connected.
   const auto outcomes = make_records(100);
-  for (const auto& o : outcomes) client->async_send(server_key(), make_request("MESSAGE"), record(o));
+  for (const auto& o : outcomes)
+    client->async_send(server_key(), make_request("MESSAGE"), record(o));
   client->stop();
   EXPECT_EQ(send_and_wait(make_request("OPTIONS")), errc::shutdown) << "nothing new after stop";
   ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
