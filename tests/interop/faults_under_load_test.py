@@ -9,12 +9,13 @@ connection (-t t1) at 500 calls/s. While it runs, from Python and openssl:
 TCP port
   * reset mid-message: half an OPTIONS (its body promised by Content-Length), then RST
     (SO_LINGER 0) -> serve removes that connection for "Connection reset by peer";
-  * half-open: one connection sending nothing and one sending half a message, both held for the
-    whole fault phase -> serve keeps them (its time-outs are 60 s for a silent new connection and
-    30 s to finish a message; serve has no option to shorten them, so only "not closed early and
-    not disturbing others" is checked);
-  * slow-loris: 20 connections trickling an OPTIONS one byte every 40 ms (~13 s each, inside the
-    30 s completion limit) -> each is answered 200 once its last byte arrives;
+  * half-open: one connection sending nothing, and one sending a whole OPTIONS then half of
+    another, both held and never closed by us -> serve (started with --new-connection-timeout and
+    --message-timeout of HALF_OPEN_TIMEOUT_S) keeps them while the other faults run, then closes
+    them itself: the silent one for "no valid message arrived on a new connection in time", the
+    other for "a message was not finished in time";
+  * slow-loris: 20 connections trickling an OPTIONS one byte every 40 ms (~13 s each, inside
+    the same limits) -> each is answered 200 once its last byte arrives;
   * oversize: an OPTIONS with a 300 KB body and a correct Content-Length (over serve's 256 KiB
     limit), then a normal OPTIONS on the same connection -> 413, then 200, connection kept;
   * malformed: a bad start line with a valid Content-Length, then a normal OPTIONS -> the bad one
@@ -53,6 +54,9 @@ import tls_support as tls
 CALLS = 15_000
 RATE = 500
 SLOW_LORIS = 20
+# serve's new-connection and message-completion time-outs here: past the slow-loris messages
+# (~13 s), inside SIPp's load (30 s).
+HALF_OPEN_TIMEOUT_S = 18
 TRICKLE_S = 0.04
 LINGER_ZERO = struct.pack("ii", 1, 0)
 
@@ -367,7 +371,9 @@ def body(arguments):
 
         serve, listening = support.start_serve_transports(
             group, arguments.rtconn, tmp, tcp=["127.0.0.1:0"], tls=["127.0.0.1:0"],
-            mtls=["127.0.0.1:0"], extra=["--store", store])
+            mtls=["127.0.0.1:0"],
+            extra=["--store", store, "--new-connection-timeout", str(HALF_OPEN_TIMEOUT_S),
+                   "--message-timeout", str(HALF_OPEN_TIMEOUT_S), "--shutdown-timeout", "2"])
         [(_, tcp_port)] = listening["tcp"]
         [(_, tls_port)] = listening["tls"]
         [(_, mtls_port)] = listening["mtls"]
@@ -394,6 +400,10 @@ def body(arguments):
         faults = Faults(serve, (tcp_port, tls_port, mtls_port), tmp, dev)
         silent = socket.create_connection(("127.0.0.1", tcp_port), timeout=5)
         half = socket.create_connection(("127.0.0.1", tcp_port), timeout=5)
+        whole, whole_id = sip_request()
+        half.sendall(whole)
+        support.check(read_responses(half, 1)[0] == [(200, whole_id)],
+                      "half-open: the whole OPTIONS before the half one was not answered")
         half.sendall(sip_request(body=b"h" * 100)[0][:150])
         half_open_since = time.monotonic()
         loris_answers, loris_errors, stop = [], [], threading.Event()
@@ -427,16 +437,28 @@ def body(arguments):
         faults.closed_on_purpose.update(a[3] for a in loris_answers)
         results.append(f"slow-loris x{SLOW_LORIS} ({TRICKLE_S * 1000:.0f} ms a byte): all 200")
 
-        # The half-open connections: kept (their time-outs are 30 s / 60 s away) and harmless.
+        # The half-open connections: kept through the faults, then closed by serve's time-outs.
         held_s = time.monotonic() - half_open_since
-        if held_s < 29:
-            support.check(still_open(silent) and still_open(half),
-                          f"serve closed a half-open connection after {held_s:.1f} s, before "
-                          f"its time-outs (silent open: {still_open(silent)}, half message "
-                          f"open: {still_open(half)})")
-            results.append(f"half-open x2: kept for {held_s:.1f} s, nobody else disturbed")
-        else:
-            results.append(f"half-open x2: held {held_s:.1f} s (past the 30 s limit, not checked)")
+        support.check(held_s < HALF_OPEN_TIMEOUT_S - 1,
+                      f"the faults took {held_s:.1f} s: too long to see the half-open "
+                      f"connections kept before their {HALF_OPEN_TIMEOUT_S} s time-outs")
+        support.check(still_open(silent) and still_open(half),
+                      f"serve closed a half-open connection after {held_s:.1f} s, before its "
+                      f"time-outs (silent open: {still_open(silent)}, half message open: "
+                      f"{still_open(half)})")
+        expected = ((silent, "no valid message arrived on a new connection in time"),
+                    (half, "a message was not finished in time"))
+        for sock, reason in expected:
+            faults.closed_on_purpose.add(address(sock))
+            removed = wait_removed(serve, address(sock),
+                                   deadline_s=HALF_OPEN_TIMEOUT_S + 5 - held_s)
+            support.check(removed is not None and removed[2] == reason,
+                          f"half-open {address(sock)}: serve's removal {removed!r}, expected "
+                          f"one for {reason!r}")
+            support.check(not still_open(sock), f"half-open {address(sock)}: still open after "
+                                                 f"serve logged its removal")
+        results.append(f"half-open x2: kept through the faults ({held_s:.1f} s), then closed by "
+                       f"serve's {HALF_OPEN_TIMEOUT_S} s time-outs, each for its own reason")
 
         support.check(sipp.process.running(), f"SIPp finished before the faults did "
                                       f"({time.monotonic() - load_started:.1f} s): the faults "

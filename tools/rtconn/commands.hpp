@@ -21,10 +21,12 @@ struct ServeArguments {
   CertificateArguments certificate;
   bool quiet = false;    // no line per connection event
   unsigned threads = 1;  // event-loop threads of each manager
-  // Time-outs in seconds; unset keeps the library's defaults (15 min, 1 min, 30 s), 0 disables.
+  // Time-outs in seconds; unset keeps the library's defaults (15 min, 1 min, 30 s, 5 s); 0
+  // disables (closes at once, for the shutdown time-out).
   std::optional<double> idle_timeout;
   std::optional<double> new_connection_timeout;
   std::optional<double> message_timeout;
+  std::optional<double> shutdown_timeout;  // time to write what was accepted on SIGTERM
 };
 int serve(const ServeArguments& arguments);
 

@@ -67,6 +67,10 @@ int main(int argc, char** argv) {
       ->add_option("--message-timeout", serve.message_timeout,
                    "Seconds a peer has to finish a message it began (default 30)")
       ->check(CLI::NonNegativeNumber);
+  serve_cmd
+      ->add_option("--shutdown-timeout", serve.shutdown_timeout,
+                   "Seconds to write what was accepted before exiting on a signal (default 5)")
+      ->check(CLI::NonNegativeNumber);
 
   rtconn::cli::PingArguments ping;
   auto* ping_cmd = app.add_subcommand("ping", "Send OPTIONS and print the responses");

@@ -82,6 +82,7 @@ int serve(const ServeArguments& arguments) {
   apply(arguments.idle_timeout, options.default_incoming_connection_timeout);
   apply(arguments.new_connection_timeout, options.new_incoming_connection_timeout);
   apply(arguments.message_timeout, options.message_completion_timeout);
+  apply(arguments.shutdown_timeout, options.shutdown_timeout);
   std::vector<Listener> listeners;
   if (!tcp.empty()) {
     listeners.push_back({std::make_unique<RealTimeServerTcpConnectionManager>(options), "tcp", {}});
