@@ -122,8 +122,10 @@ void StreamConnection::connect() {
 void StreamConnection::on_connected(std::error_code ec) {
   if (state() != ConnectionState::connecting) return;  // closed meanwhile (time-out, shutdown)
   if (ec) {
-    spdlog::debug("connection {}: cannot connect to {}:{}: {}", id(), target_->host, target_->port,
-                  ec.message());
+    if (target_) {  // incoming connections fail their handshake here too
+      spdlog::debug("connection {}: cannot connect to {}:{}: {}", id(), target_->host,
+                    target_->port, ec.message());
+    }
     return transition(ConnectionState::closed, ec);
   }
   transition(ConnectionState::ready);
