@@ -136,13 +136,15 @@ class RealTimeConnectionManager {
   /// Sets the handler for incoming requests (see `RequestHandler`); an empty one removes it.
   void set_request_handler(RequestHandler handler);
 
-  /// Stops the manager: stops listening, lets every connection write what was already accepted
-  /// for sending, for up to `options().shutdown_timeout`, then closes it; what is still
-  /// unwritten by then (and sends waiting for a connection still being made) fails with
-  /// errc::shutdown. Pools are removed as their connections close. Later sends, and requests
-  /// awaiting a response, fail with errc::shutdown. Idempotent; does not block. The destructor
-  /// stops too, and when the manager runs its own event loop, waits for that drain (bounded by
-  /// the same time-out) before the loop ends.
+  /// Stops the manager, gracefully: stops listening and drains every connection. A draining
+  /// connection takes no new request, writes what was accepted for sending (a connection still
+  /// being made does so once made) and the answers to the requests the application holds, then
+  /// ends its side and closes when the peer ends its own. `options().shutdown_timeout` bounds
+  /// it: whatever is unwritten then fails with errc::shutdown (zero: close at once). Pools are
+  /// removed as their connections close. New sends through the manager, and requests awaiting a
+  /// response, fail with errc::shutdown at once. Idempotent; does not block. The destructor stops
+  /// too, and when the manager runs its own event loops, waits for that drain (bounded by the
+  /// same time-out) before they end.
   virtual void stop();
 
  protected:

@@ -164,8 +164,7 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
         return transition(ConnectionState::closed, reason);
       drain_reason_ = reason;
       state_.store(ConnectionState::draining, std::memory_order_release);
-      if (queue_.empty() && in_flight_ == 0) finish_drain();
-      return;
+      return finish_drain_when_done();
     case ConnectionState::closed: {
       {
         std::lock_guard lock(status_mutex_);
@@ -191,49 +190,47 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
 void StreamConnection::read() {
   if (reading_ || held_ || state() == ConnectionState::closed) return;
   reading_ = true;
-  if (read_begin_ == read_end_ && stream_->reads_on_readiness()) {
-    // Nothing kept: wait without a buffer, so an idle connection holds none.
-    if (!read_buffer_.empty()) std::vector<char>().swap(read_buffer_);
+  // Nothing kept: wait without a buffer, so an idle connection holds none.
+  if (read_begin_ == read_end_ && !read_buffer_.empty()) {
+    std::vector<char>().swap(read_buffer_);
     read_begin_ = read_end_ = 0;
-    stream_->async_wait_readable([self = self()](std::error_code ec) { self->on_readable(ec); });
-    return;
   }
-  if (read_end_ == read_buffer_.size()) {
-    if (read_begin_ > 0) {
-      std::memmove(read_buffer_.data(), read_buffer_.data() + read_begin_, read_end_ - read_begin_);
-      read_end_ -= read_begin_;
-      read_begin_ = 0;
-    } else {
-      // The framer refuses anything larger than its limits before the buffer could outgrow them.
-      read_buffer_.resize(std::max(initial_read_buffer, read_buffer_.size() * 2));
-    }
+  stream_->async_wait_readable([self = self()](std::error_code ec) { self->on_readable(ec); });
+}
+
+void StreamConnection::make_room_to_read() {
+  if (read_end_ < read_buffer_.size()) return;
+  if (read_begin_ > 0) {
+    std::memmove(read_buffer_.data(), read_buffer_.data() + read_begin_, read_end_ - read_begin_);
+    read_end_ -= read_begin_;
+    read_begin_ = 0;
+  } else {
+    // The framer refuses anything larger than its limits before the buffer could outgrow them.
+    read_buffer_.resize(std::max(initial_read_buffer, read_buffer_.size() * 2));
   }
-  stream_->async_read_some(
-      asio::buffer(read_buffer_.data() + read_end_, read_buffer_.size() - read_end_),
-      [self = self()](std::error_code ec, std::size_t bytes) { self->on_read(ec, bytes); });
 }
 
 void StreamConnection::on_readable(std::error_code ec) {
   if (ec) return on_read(ec, 0);
   // The bytes go to the thread's scratch buffer and are framed there; only a message left
-  // incomplete (or held back by throttling) is copied into a buffer of the connection's own.
-  // An application handler that runs an event loop of its own from inside a handler could come
-  // back here on this thread while the scratch is in use: that read gets a buffer of its own.
+  // incomplete (or held back by throttling) is copied into a buffer of the connection's own,
+  // and the rest of such a message is read straight into that. A handler that runs an event
+  // loop of its own could bring another connection here on this thread while the scratch is in
+  // use: that one reads into a buffer of its own too.
   thread_local std::array<char, 64 * 1024> scratch;
   thread_local bool scratch_in_use = false;
-  if (scratch_in_use) {
-    read_buffer_.resize(initial_read_buffer);
-    return stream_->async_read_some(
-        asio::buffer(read_buffer_),
-        [self = self()](std::error_code e, std::size_t bytes) { self->on_read(e, bytes); });
-  }
+  const bool into_scratch = read_begin_ == read_end_ && !scratch_in_use;
+  if (!into_scratch) make_room_to_read();
+  const auto destination =
+      into_scratch ? asio::buffer(scratch)
+                   : asio::buffer(read_buffer_.data() + read_end_, read_buffer_.size() - read_end_);
   std::error_code read_error;
-  const auto bytes = stream_->read_available(asio::buffer(scratch), read_error);
+  const auto bytes = stream_->read_available(destination, read_error);
   if (read_error == asio::error::would_block) {
     reading_ = false;
     return read();
   }
-  if (read_error) return on_read(read_error, 0);
+  if (read_error || !into_scratch) return on_read(read_error, bytes);
   scratch_in_use = true;
   scratch_input_ = scratch.data();
   on_read({}, bytes);
@@ -307,22 +304,25 @@ bool StreamConnection::frame_input(std::uint64_t& keep_alives) {
         if (read_begin_ == read_end_) read_begin_ = read_end_ = 0;
         return true;
       case sip::FrameKind::message:
-        if (outstanding_.load(std::memory_order_acquire) >=
+        if (outstanding_.load(std::memory_order_seq_cst) >=
             throttling_high_.load(std::memory_order_relaxed)) {
-          // The message stays in the buffer until answers bring the count down.
-          throttled_.store(true, std::memory_order_release);
-          held_ = true;
-          return false;
+          // The message stays in the buffer until answers bring the count down. The flag is
+          // set before the count is looked at again: an answer on another thread in between
+          // either sees the flag (and resumes us) or is seen here.
+          throttled_.store(true, std::memory_order_seq_cst);
+          if (outstanding_.load(std::memory_order_seq_cst) >
+              throttling_low_.load(std::memory_order_relaxed)) {
+            held_ = true;
+            return false;
+          }
+          throttled_.store(false, std::memory_order_seq_cst);
         }
         handle_message(frame.bytes);
         break;
       case sip::FrameKind::keep_alive_ping:
         // One pong answers every ping that arrives before it is written: a peer pouring out
         // CRLFs makes us write at most one small pong per write, not one per ping.
-        if (!pong_queued_) {
-          pong_queued_ = true;
-          enqueue(std::string(keep_alive_pong), {});
-        }
+        if (!pong_queued_) pong_queued_ = enqueue(std::string(keep_alive_pong), {});
         [[fallthrough]];
       case sip::FrameKind::keep_alive_pong:
         ++keep_alives;
@@ -345,6 +345,8 @@ bool StreamConnection::frame_input(std::uint64_t& keep_alives) {
 }
 
 void StreamConnection::handle_message(std::string_view bytes) {
+  // Draining, the connection reads only to see the peer's end: nothing new is taken on.
+  if (state() == ConnectionState::draining) return;
   std::error_code ec;
   auto message = SipMessage::parse(bytes, ec);
   if (!ec && message.is_request() && !has_required_request_headers(message)) {
@@ -387,7 +389,7 @@ void StreamConnection::answer(const SipMessage& request, int status, std::string
 }
 
 void StreamConnection::start_send(SipMessage message, detail::Completion<std::error_code> done) {
-  pending_sends_.fetch_add(1, std::memory_order_acq_rel);
+  if (done) pending_sends_.fetch_add(1, std::memory_order_acq_rel);
   std::string bytes;
   message.serialize_to(bytes);
   asio::dispatch(executor_,
@@ -396,15 +398,18 @@ void StreamConnection::start_send(SipMessage message, detail::Completion<std::er
                  });
 }
 
-void StreamConnection::enqueue(std::string bytes, detail::Completion<std::error_code> done) {
+bool StreamConnection::enqueue(std::string bytes, detail::Completion<std::error_code> done) {
   const auto current = state();
   if (current == ConnectionState::closed) {
     const auto reason = close_reason();
-    return complete_unqueued(std::move(done),
-                             reason ? reason : make_error_code(errc::connection_closed));
+    complete_unqueued(std::move(done), reason ? reason : make_error_code(errc::connection_closed));
+    return false;
   }
-  if (current == ConnectionState::draining || drain_requested_) {
-    return complete_unqueued(std::move(done), drain_reason_);
+  // A draining connection still writes (the answers to requests the application holds);
+  // only once it has ended its side is there no way out.
+  if (write_shut_) {
+    complete_unqueued(std::move(done), drain_reason_);
+    return false;
   }
   bool admitted = false;
   bool refused = false;
@@ -418,10 +423,17 @@ void StreamConnection::enqueue(std::string bytes, detail::Completion<std::error_
     refused = !admitted && !(done && settings_->wait_when_queue_full);
     if (admitted) queued_bytes_ += bytes.size();
   }
-  if (refused) return complete_unqueued(std::move(done), make_error_code(errc::write_queue_full));
+  if (refused) {
+    complete_unqueued(std::move(done), make_error_code(errc::write_queue_full));
+    return false;
+  }
   if (!admitted) ++waiting_;
+  // The queue moves its entries when it grows, some while they are being written: bytes kept
+  // inside a string object (the small-string buffer: a pong) would move under the write.
+  if (bytes.capacity() < sizeof(std::string)) bytes.reserve(sizeof(std::string));
   queue_.push_back({std::move(bytes), std::move(done)});
   write();
+  return true;
 }
 
 void StreamConnection::complete_unqueued(detail::Completion<std::error_code> done,
@@ -500,16 +512,24 @@ void StreamConnection::on_written(std::error_code ec, std::size_t count) {
     if (finished[i].done) finished[i].done(i < whole ? std::error_code{} : result);
   }
   if (ec) return transition(ConnectionState::closed, ec);
-  if (state() == ConnectionState::draining && queue_.empty()) return finish_drain();
+  finish_drain_when_done();
   write();
+}
+
+void StreamConnection::finish_drain_when_done() {
+  // Done when everything queued is written and every request the application took is answered.
+  if (state() != ConnectionState::draining || write_shut_ || !queue_.empty() || in_flight_ > 0 ||
+      outstanding_.load(std::memory_order_seq_cst) > 0) {
+    return;
+  }
+  finish_drain();
 }
 
 void StreamConnection::finish_drain() {
   // Everything is written. Closing now, with the peer's unread answers in our receive buffer,
   // would send a reset, and a reset can destroy what we just wrote before the peer reads it:
   // half-close instead, and close when the peer ends its side (or the shutdown deadline).
-  std::error_code ignored;
-  stream_->socket().shutdown(asio::socket_base::shutdown_send, ignored);
+  stream_->shutdown_send();
   write_shut_ = true;
   if (!reading_) transition(ConnectionState::closed, drain_reason_);
 }
@@ -571,6 +591,7 @@ void StreamConnection::arm_timer() {
   if (partial_since_ && settings_->message_completion_timeout.count() > 0) {
     consider(*partial_since_ + settings_->message_completion_timeout);
   }
+  if (drain_deadline_) consider(*drain_deadline_);
   armed_for_ = deadline.value_or(Clock::time_point::max());
   if (!deadline) return timer_->cancel();
   const auto wait = std::max(*deadline - settings_->clock->now(), Clock::duration::zero());
@@ -596,6 +617,9 @@ void StreamConnection::on_timer() {
   if (idle.count() > 0 && now >= last_activity_ + idle) {
     return transition(ConnectionState::closed, make_error_code(errc::idle_timeout));
   }
+  if (drain_deadline_ && now >= *drain_deadline_) {
+    return transition(ConnectionState::closed, drain_reason_);
+  }
   if (partial_since_ && settings_->message_completion_timeout.count() > 0 &&
       now >= *partial_since_ + settings_->message_completion_timeout) {
     spdlog::warn("connection {}: closing, a message took longer than {} ms to arrive", id(),
@@ -610,9 +634,13 @@ void StreamConnection::close(std::error_code reason) {
                  [self = self(), reason] { self->transition(ConnectionState::closed, reason); });
 }
 
-void StreamConnection::drain(std::error_code reason) {
-  asio::dispatch(executor_,
-                 [self = self(), reason] { self->transition(ConnectionState::draining, reason); });
+void StreamConnection::drain(std::error_code reason, std::chrono::milliseconds deadline) {
+  asio::dispatch(executor_, [self = self(), reason, deadline] {
+    if (self->state() == ConnectionState::closed) return;
+    self->drain_deadline_ = self->settings_->clock->now() + deadline;
+    self->transition(ConnectionState::draining, reason);
+    self->arm_timer();
+  });
 }
 
 void StreamConnection::resume_reading() {
@@ -627,10 +655,13 @@ void StreamConnection::begin_transaction() {
 }
 
 void StreamConnection::end_transaction() {
-  const int left = outstanding_.fetch_sub(1, std::memory_order_acq_rel) - 1;
-  if (throttled_.load(std::memory_order_acquire) &&
+  const int left = outstanding_.fetch_sub(1, std::memory_order_seq_cst) - 1;
+  if (throttled_.load(std::memory_order_seq_cst) &&
       left <= throttling_low_.load(std::memory_order_relaxed)) {
     asio::dispatch(executor_, [self = self()] { self->unthrottle(); });
+  }
+  if (left == 0 && state() == ConnectionState::draining) {
+    asio::dispatch(executor_, [self = self()] { self->finish_drain_when_done(); });
   }
 }
 

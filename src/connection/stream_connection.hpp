@@ -48,7 +48,7 @@ class StreamConnection final : public RealTimeConnection {
   /// Where the connection's handlers run, one at a time: a strand, or a loop with one thread.
   using Executor = asio::any_io_executor;
 
-  /// A connection the peer opened; `stream`'s socket is connected and bound to `strand`.
+  /// A connection the peer opened; `stream`'s socket is connected and bound to `executor`.
   static std::shared_ptr<StreamConnection> make_incoming(
       std::uint64_t id, TransportType transport, Executor executor,
       std::unique_ptr<stream::ByteStream> stream,
@@ -71,8 +71,10 @@ class StreamConnection final : public RealTimeConnection {
   void start();
   /// Closes with `reason` (e.g. errc::shutdown): queued sends fail with it.
   void close(std::error_code reason);
-  /// Stops taking sends, writes what is queued, then closes with `reason`.
-  void drain(std::error_code reason);
+  /// Takes no new requests, writes what is queued and the answers to the requests the
+  /// application holds, ends its side and closes when the peer ends its own, with `reason`;
+  /// closes with `reason` at `deadline` from now whatever is left.
+  void drain(std::error_code reason, std::chrono::milliseconds deadline);
   /// Starts reading a connection its observer held back in `on_ready`.
   void resume_reading();
   /// Counts an incoming request as outstanding, until `end_transaction`.
@@ -117,7 +119,9 @@ class StreamConnection final : public RealTimeConnection {
   void on_connected(std::error_code ec);
   void read();
   void on_read(std::error_code ec, std::size_t bytes);
-  // Input is there (reads_on_readiness streams): reads it into the thread's scratch buffer.
+  // Grows or compacts read_buffer_ so a read has room after read_end_.
+  void make_room_to_read();
+  // Input may be there: reads it, into the thread's scratch buffer when nothing is kept.
   void on_readable(std::error_code ec);
   // Moves what framing left of the scratch input into read_buffer_.
   void keep_unconsumed_input();
@@ -129,15 +133,17 @@ class StreamConnection final : public RealTimeConnection {
   // Answers a request the connection itself refuses (400, 413); responses and ACKs get nothing.
   void answer(const SipMessage& request, int status, std::string_view reason);
   void answer_header_section(std::string_view header_section, int status, std::string_view reason);
-  void enqueue(std::string bytes, detail::Completion<std::error_code> done);
+  // False when it did not take the bytes (then `done` has completed with why).
+  bool enqueue(std::string bytes, detail::Completion<std::error_code> done);
   // Completes a send that never entered the queue (closed, or no room).
   void complete_unqueued(detail::Completion<std::error_code> done, std::error_code reason);
   void write();
   void on_written(std::error_code ec, std::size_t count);
-  // Everything queued is written: half-close and wait for the peer to end its side.
+  // Draining and nothing left to write or answer: finish_drain.
+  void finish_drain_when_done();
+  // Half-closes and waits for the peer to end its side.
   void finish_drain();
   // Moves waiting entries into the writable part of the queue while they fit.
-
   void admit_waiting();
   void fail_queued(std::error_code reason);
   // Reads again after throttling, once the outstanding requests are down to the low mark.
@@ -172,6 +178,7 @@ class StreamConnection final : public RealTimeConnection {
   bool held_ = false;  // the observer has not let it read yet
   std::error_code drain_reason_;
   bool drain_requested_ = false;  // drain as soon as the connection is ready
+  std::optional<Clock::time_point> drain_deadline_;
   bool write_shut_ = false;       // drained and half-closed: waiting for the peer's end
   bool valid_message_seen_ = false;
   Clock::time_point created_;

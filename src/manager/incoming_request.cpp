@@ -21,7 +21,6 @@ SipMessage IncomingRequest::make_response(int status_code, std::string_view reas
 
 void IncomingRequest::respond(int status_code, std::string_view reason_phrase) {
   if (request_.method() == "ACK") return;
-  if (status_code >= 200) transaction_.reset();
   connection_->async_send(make_response(status_code, reason_phrase),
                           [id = connection_->id(), status_code](std::error_code ec) {
                             if (ec) {
@@ -29,6 +28,9 @@ void IncomingRequest::respond(int status_code, std::string_view reason_phrase) {
                                            status_code, ec.message());
                             }
                           });
+  // After the send is on its way: a draining connection ends once its last transaction does,
+  // and must find this answer queued by then.
+  if (status_code >= 200) transaction_.reset();
 }
 
 }  // namespace rtconn

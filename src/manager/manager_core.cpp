@@ -284,37 +284,36 @@ void ManagerCore::set_message_throttling_marks(int high_mark, int low_mark) {
     o.message_throttling_high_mark = high_mark;
     o.message_throttling_low_mark = low_mark;
   });
-  message_low_mark_.store(low_mark, std::memory_order_relaxed);
-  message_high_mark_.store(high_mark, std::memory_order_relaxed);
-  if (messages_waiting_.load(std::memory_order_acquire) <= low_mark) {
-    message_throttled_.store(false, std::memory_order_release);
-  }
+  std::lock_guard lock(message_throttling_mutex_);
+  message_high_mark_ = high_mark;
+  message_low_mark_ = low_mark;
+  if (messages_waiting_ <= low_mark) message_throttled_ = false;
+}
+
+int ManagerCore::messages_waiting() const {
+  std::lock_guard lock(message_throttling_mutex_);
+  return messages_waiting_;
 }
 
 bool ManagerCore::admit_message() {
-  if (message_throttled_.load(std::memory_order_acquire)) {
-    if (messages_waiting_.load(std::memory_order_acquire) >
-        message_low_mark_.load(std::memory_order_relaxed)) {
-      count_and_log(refused_message_throttling_, "answered a request 503: message throttling");
-      return false;
+  {
+    // One lock for count and state: the band between the marks is hysteresis, and an answer
+    // racing a new request must not lose it.
+    std::lock_guard lock(message_throttling_mutex_);
+    if (messages_waiting_ <= message_low_mark_) message_throttled_ = false;
+    if (messages_waiting_ >= message_high_mark_) message_throttled_ = true;
+    if (!message_throttled_) {
+      ++messages_waiting_;
+      return true;
     }
-    message_throttled_.store(false, std::memory_order_release);
   }
-  const int before = messages_waiting_.fetch_add(1, std::memory_order_acq_rel);
-  if (before >= message_high_mark_.load(std::memory_order_relaxed)) {
-    messages_waiting_.fetch_sub(1, std::memory_order_acq_rel);
-    message_throttled_.store(true, std::memory_order_release);
-    count_and_log(refused_message_throttling_, "answered a request 503: message throttling");
-    return false;
-  }
-  return true;
+  count_and_log(refused_message_throttling_, "answered a request 503: message throttling");
+  return false;
 }
 
 void ManagerCore::end_message() {
-  const int left = messages_waiting_.fetch_sub(1, std::memory_order_acq_rel) - 1;
-  if (left <= message_low_mark_.load(std::memory_order_relaxed)) {
-    message_throttled_.store(false, std::memory_order_release);
-  }
+  std::lock_guard lock(message_throttling_mutex_);
+  if (--messages_waiting_ <= message_low_mark_) message_throttled_ = false;
 }
 
 std::shared_ptr<void> ManagerCore::open_transaction(
@@ -357,22 +356,11 @@ void ManagerCore::stop() {
     connections = all_connections();
     for (const auto& [key, pool] : pools_) pools.push_back(pool);
   }
-  const bool drain = timeout.count() > 0 &&
-                     std::any_of(connections.begin(), connections.end(),
-                                 [](const auto& c) { return c->pending_sends() > 0; });
-  if (drain) {
-    // Set before any connection can close, so the cancel that follows the last close finds it.
-    // It holds the core until it fires: the connections still draining then are closed in time
-    // even when the manager object is gone.
-    asio::dispatch(event_strand_, [self = shared_from_this(), timeout, reason] {
-      self->shutdown_deadline_ = self->clock_->make_timer(self->event_strand_);
-      self->shutdown_deadline_->arm(timeout, [self, reason] { self->close_all(reason); });
-    });
-  }
   for (const auto& connection : connections) {
-    // Only a connection with something to write drains; the rest close at once.
-    if (drain && connection->pending_sends() > 0) {
-      connection->drain(reason);
+    // Each connection keeps its own deadline (its timer, on the clock seam): nothing here has to
+    // outlive the manager to enforce it.
+    if (timeout.count() > 0) {
+      connection->drain(reason, timeout);
     } else {
       connection->close(reason);
     }
@@ -413,11 +401,7 @@ bool ManagerCore::all_closed() const {
 }
 
 void ManagerCore::notify_if_all_closed() {
-  if (!all_closed()) return;
-  all_closed_.notify_all();
-  asio::post(event_strand_, [self = shared_from_this()] {
-    if (self->shutdown_deadline_) self->shutdown_deadline_->cancel();
-  });
+  if (all_closed()) all_closed_.notify_all();
 }
 
 std::shared_ptr<RealTimeConnection> ManagerCore::open_connection(
@@ -492,11 +476,11 @@ void ManagerCore::authorize(const std::shared_ptr<connection::StreamConnection>&
 void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connection,
                              SipMessage message) {
   if (message.is_response()) return pending_->on_response(std::move(message));
-  // ACK opens no transaction: nothing answers it, and nothing refuses it either.
+  // ACK opens no transaction: nothing answers it. Neither it nor a CANCEL (which belongs to a
+  // request already taken) is refused by message throttling.
   const bool ack = message.method() == "ACK";
-  if (!ack && !admit_message()) {
-    IncomingRequest refused(std::move(message), connection, nullptr);
-    return refused.respond(503, "Service Unavailable");
+  if (!ack && message.method() != "CANCEL" && !admit_message()) {
+    return refuse_overloaded(message, connection);
   }
   IncomingRequest request(std::move(message), connection,
                           ack ? nullptr : open_transaction(connection));
@@ -511,6 +495,15 @@ void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connecti
   // A handler that declined but moved the request away left nothing to answer.
   if (taken || !request.connection()) return;
   request.respond(request.message().has_to_tag() ? 481 : 500);
+}
+
+void ManagerCore::refuse_overloaded(const SipMessage& request,
+                                    const std::shared_ptr<RealTimeConnection>& connection) {
+  // Straight to the connection, no completion: under overload a log line per refusal that
+  // cannot be written (a full queue) would only add to it.
+  connection->start_send(SipMessage::response_to(request, 503, "Service Unavailable",
+                                                  request.has_to_tag() ? "" : sip::make_tag()),
+                         Completion<std::error_code>{});
 }
 
 void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connection,

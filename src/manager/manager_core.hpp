@@ -86,7 +86,7 @@ class ManagerCore final : public PoolHost,
                Completion<std::error_code, SipMessage> done);
   void set_request_handler(RequestHandler handler);
 
-  /// Takes over a socket a listener accepted; `strand` is the one the socket is bound to.
+  /// Takes over a socket a listener accepted onto a connection_executor().
   void adopt_incoming(asio::ip::tcp::socket socket, TransportType transport);
   std::vector<std::shared_ptr<RealTimeConnection>> incoming() const;
   ManagerCounters counters() const;
@@ -108,9 +108,7 @@ class ManagerCore final : public PoolHost,
   void wait_until_closed(std::chrono::milliseconds limit);
 
   void set_message_throttling_marks(int high_mark, int low_mark);
-  int messages_waiting() const noexcept {
-    return messages_waiting_.load(std::memory_order_acquire);
-  }
+  int messages_waiting() const;
   /// A listener paused accepting at its rate limit.
   void count_accept_pause();
 
@@ -151,11 +149,14 @@ class ManagerCore final : public PoolHost,
   bool admit_message();
   /// A request admit_message let through was answered (or dropped unanswered).
   void end_message();
+  /// Answers 503 for message throttling, on `connection`, without a transaction.
+  void refuse_overloaded(const SipMessage& request,
+                         const std::shared_ptr<RealTimeConnection>& connection);
   /// The token an IncomingRequest holds while its request is unanswered.
   std::shared_ptr<void> open_transaction(const std::shared_ptr<RealTimeConnection>& connection);
   /// Every connection of the stopped manager has closed. mutex_ held.
   bool all_closed() const;
-  /// Wakes wait_until_closed and drops the shutdown deadline once all_closed(). mutex_ held.
+  /// Wakes wait_until_closed once all_closed(). mutex_ held.
   void notify_if_all_closed();
   /// Every connection, incoming and pooled. mutex_ held.
   std::vector<std::shared_ptr<connection::StreamConnection>> all_connections() const;
@@ -199,17 +200,17 @@ class ManagerCore final : public PoolHost,
   std::size_t handshakes_ = 0;  // incoming TLS handshakes in progress
   std::deque<std::weak_ptr<connection::StreamConnection>> waiting_for_handshake_;
   std::condition_variable all_closed_;  // with mutex_
-  std::unique_ptr<Timer> shutdown_deadline_;  // event_strand_ only
   std::atomic<std::uint64_t> refused_total_limit_{0};
   std::atomic<std::uint64_t> refused_address_limit_{0};
   std::atomic<std::uint64_t> refused_message_throttling_{0};
   std::atomic<std::uint64_t> accept_pauses_{0};
 
-  // Message throttling: read for every incoming request, so atomics rather than options_.
-  std::atomic<int> messages_waiting_{0};
-  std::atomic<int> message_high_mark_;
-  std::atomic<int> message_low_mark_;
-  std::atomic<bool> message_throttled_{false};
+  // Message throttling: read for every incoming request, so not from options_.
+  mutable std::mutex message_throttling_mutex_;  // guards the four below
+  int messages_waiting_ = 0;
+  int message_high_mark_;
+  int message_low_mark_;
+  bool message_throttled_ = false;
 };
 
 }  // namespace rtconn::detail

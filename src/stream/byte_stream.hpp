@@ -33,22 +33,17 @@ class ByteStream {
   virtual asio::ip::tcp::socket& socket() noexcept = 0;
   /// Runs after the TCP connection exists: the TLS handshake, or nothing for TCP.
   virtual void async_handshake(bool as_client, Handler handler) = 0;
-  virtual void async_read_some(asio::mutable_buffer buffer, IoHandler handler) = 0;
-  /// Whether the stream can wait for input without a buffer (async_wait_readable, then
-  /// read_available): an idle connection then holds no read buffer. Plain TCP can; TLS cannot
-  /// (OpenSSL may hold decrypted bytes the socket no longer shows).
-  virtual bool reads_on_readiness() const noexcept { return false; }
-  /// Completes when input is there to read. Only where reads_on_readiness().
-  virtual void async_wait_readable(Handler handler) {
-    handler(asio::error::operation_not_supported);
-  }
-  /// Reads what is there now, without waiting: asio::error::would_block when nothing is.
-  virtual std::size_t read_available(asio::mutable_buffer, std::error_code& ec) {
-    ec = asio::error::operation_not_supported;
-    return 0;
-  }
+  /// Completes when there may be input to read (the socket is readable, or the stream holds
+  /// bytes already). Reads wait this way, with no buffer, so an idle connection holds none.
+  virtual void async_wait_readable(Handler handler) = 0;
+  /// Reads what is there now without waiting: asio::error::would_block when nothing is (a
+  /// readiness that brought only part of a TLS record, say).
+  virtual std::size_t read_available(asio::mutable_buffer buffer, std::error_code& ec) = 0;
   /// Writes every byte of `buffers` (one gathered write where the transport allows).
   virtual void async_write(std::span<const asio::const_buffer> buffers, IoHandler handler) = 0;
+  /// Ends our side of the stream once what was written is out (TLS: after a close_notify);
+  /// reading goes on until the peer ends its side.
+  virtual void shutdown_send() noexcept = 0;
   /// Closes at once; pending operations complete with operation_aborted.
   virtual void close() noexcept = 0;
   /// The lower layer's own words for the last handshake failure (OpenSSL's reason), if any.

@@ -24,12 +24,6 @@ class TcpStream final : public ByteStream {
     asio::post(socket_.get_executor(), [handler = std::move(handler)] { handler({}); });
   }
 
-  void async_read_some(asio::mutable_buffer buffer, IoHandler handler) override {
-    socket_.async_read_some(buffer, std::move(handler));
-  }
-
-  bool reads_on_readiness() const noexcept override { return true; }
-
   void async_wait_readable(Handler handler) override {
     socket_.async_wait(asio::socket_base::wait_read, std::move(handler));
   }
@@ -40,6 +34,11 @@ class TcpStream final : public ByteStream {
 
   void async_write(std::span<const asio::const_buffer> buffers, IoHandler handler) override {
     asio::async_write(socket_, buffers, std::move(handler));
+  }
+
+  void shutdown_send() noexcept override {
+    std::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   }
 
   void close() noexcept override {

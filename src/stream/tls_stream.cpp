@@ -1,6 +1,19 @@
+// TLS on OpenSSL directly, through a BIO that reads from the bytes the socket just gave and
+// writes into one output string. asio::ssl::stream keeps four 17 KiB buffers per connection (its
+// engine's two and a BIO pair's two) for life: ~70 KB an idle TLS connection. Here an idle
+// connection holds its SSL object and nothing else; decrypted input goes straight into the
+// connection's scratch buffer, and OpenSSL releases its record buffers between records
+// (SSL_MODE_RELEASE_BUFFERS on the context).
+
+#include <array>
+#include <cstring>
+#include <memory>
+
 #include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <asio/post.hpp>
+#include <asio/ssl/context.hpp>
 #include <asio/ssl/error.hpp>
-#include <asio/ssl/stream.hpp>
 #include <asio/write.hpp>
 
 #include "rtconn/tls_failure.hpp"
@@ -18,62 +31,129 @@ bool is_ip_literal(const std::string& host) {
   return !ec;
 }
 
-class TlsStream final : public ByteStream {
+// Output kept between writes up to this size; larger strings are given back.
+constexpr std::size_t kept_output_capacity = 2048;
+
+// The state a TLS connection's pending operations share; they hold it, so it outlives the
+// ByteStream that owns it for as long as one of them is in flight.
+class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
  public:
-  TlsStream(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> context,
+  TlsEngine(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> context,
             std::string expected_host)
-      : context_(std::move(context)),
-        stream_(std::move(socket), *context_),
+      : socket_(std::move(socket)),
+        context_(std::move(context)),
+        ssl_(SSL_new(context_->native_handle())),
         expected_host_(std::move(expected_host)) {
-    std::error_code ignored;
-    stream_.next_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
+    if (!ssl_) throw std::bad_alloc();
+    BIO* bio = BIO_new(bio_method());
+    if (!bio) throw std::bad_alloc();
+    BIO_set_data(bio, this);
+    BIO_set_init(bio, 1);
+    SSL_set_bio(ssl_.get(), bio, bio);  // one BIO both ways; the SSL owns it
   }
 
-  asio::ip::tcp::socket& socket() noexcept override { return stream_.next_layer(); }
+  asio::ip::tcp::socket& socket() noexcept { return socket_; }
 
-  void async_handshake(bool as_client, Handler handler) override {
-    SSL* ssl = stream_.native_handle();
+  void handshake(bool as_client, ByteStream::Handler handler) {
+    SSL* ssl = ssl_.get();
+    as_client_ = as_client;
     if (as_client) {
+      SSL_set_connect_state(ssl);
       if (!expected_host_.empty() && !is_ip_literal(expected_host_)) {
         SSL_set_tlsext_host_name(ssl, expected_host_.c_str());
       }
       std::error_code ignored;
-      session_peer_ = expected_host_ + "|" +
-                      socket().remote_endpoint(ignored).address().to_string() + ":" +
-                      std::to_string(socket().remote_endpoint(ignored).port());
+      const auto peer = socket_.remote_endpoint(ignored);
+      session_peer_ = expected_host_ + "|" + peer.address().to_string() + ":" +
+                      std::to_string(peer.port());
       tls::offer_cached_session(ssl, &session_peer_);
+    } else {
+      SSL_set_accept_state(ssl);
     }
-    stream_.async_handshake(
-        as_client ? asio::ssl::stream_base::client : asio::ssl::stream_base::server,
-        [this, as_client, handler = std::move(handler)](std::error_code ec) {
-          handler(classify_handshake(ec, as_client));
-        });
+    handshake_done_ = std::move(handler);
+    step_handshake();
   }
 
-  void async_read_some(asio::mutable_buffer buffer, IoHandler handler) override {
-    stream_.async_read_some(buffer, std::move(handler));
+  void wait_readable(ByteStream::Handler handler) {
+    // Input SSL has not seen, or decrypted bytes not yet handed out: no need to ask the socket.
+    if (!leftover_.empty() || SSL_pending(ssl_.get()) > 0 || deferred_error_) {
+      return asio::post(socket_.get_executor(), [handler = std::move(handler)] { handler({}); });
+    }
+    socket_.async_wait(asio::socket_base::wait_read, std::move(handler));
   }
 
-  void async_write(std::span<const asio::const_buffer> buffers, IoHandler handler) override {
-    // The TLS stream writes one buffer per record; joining them makes one record and one
-    // syscall for a whole batch.
-    if (buffers.size() == 1) return asio::async_write(stream_, buffers, std::move(handler));
-    joined_.clear();
+  std::size_t read_available(asio::mutable_buffer buffer, std::error_code& ec) {
+    if (deferred_error_) {
+      ec = std::exchange(deferred_error_, {});
+      return 0;
+    }
+    auto* data = static_cast<char*>(buffer.data());
+    std::size_t total = 0;
+    std::error_code stop;
+    while (total < buffer.size()) {
+      ERR_clear_error();
+      std::size_t got = 0;
+      const int result = SSL_read_ex(ssl_.get(), data + total, buffer.size() - total, &got);
+      if (result == 1) {
+        total += got;
+        continue;
+      }
+      const int error = SSL_get_error(ssl_.get(), result);
+      if (error == SSL_ERROR_WANT_READ && fill_input(stop)) continue;
+      if (error == SSL_ERROR_ZERO_RETURN) {
+        stop = asio::error::eof;
+      } else if (error != SSL_ERROR_WANT_READ) {
+        stop = error_of(error);
+      }
+      break;
+    }
+    keep_input();
+    flush();  // whatever reading made OpenSSL say (a KeyUpdate answer, an alert)
+    // Bytes read before an error are handed out first; the error comes with the next read.
+    if (total == 0) {
+      ec = stop;
+    } else if (stop && stop != asio::error::would_block) {
+      deferred_error_ = stop;
+    }
+    return total;
+  }
+
+  void write(std::span<const asio::const_buffer> buffers, ByteStream::IoHandler handler) {
+    std::size_t total = 0;
     for (const auto& buffer : buffers) {
-      joined_.append(static_cast<const char*>(buffer.data()), buffer.size());
+      if (buffer.size() == 0) continue;
+      ERR_clear_error();
+      std::size_t written = 0;
+      const int result = SSL_write_ex(ssl_.get(), buffer.data(), buffer.size(), &written);
+      if (result != 1) {
+        const auto ec = error_of(SSL_get_error(ssl_.get(), result));
+        return asio::post(socket_.get_executor(),
+                          [handler = std::move(handler), ec] { handler(ec, 0); });
+      }
+      total += written;
     }
-    asio::async_write(stream_, asio::buffer(joined_), std::move(handler));
+    write_done_ = std::move(handler);
+    write_size_ = total;
+    flush();
   }
 
-  void close() noexcept override {
+  void shutdown_send() noexcept {
+    ERR_clear_error();
+    SSL_shutdown(ssl_.get());  // queues our close_notify; the peer's is read like any record
+    shut_after_flush_ = true;
+    flush();
+    if (!flushing_) shut_socket();
+  }
+
+  void close() noexcept {
     std::error_code ignored;
-    stream_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    stream_.next_layer().close(ignored);
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
   }
 
-  std::string failure_detail() const override { return failure_detail_; }
+  const std::string& failure_detail() const noexcept { return failure_detail_; }
 
-  std::error_code translate_error(std::error_code ec) override {
+  std::error_code translate_error(std::error_code ec) {
     if (ec == asio::ssl::error::stream_truncated) return asio::error::eof;
     if (ec.category() != asio::error::get_ssl_category()) return ec;
     // The peer refused us after the handshake had finished on our side (with TLS 1.3 a mutual-
@@ -86,8 +166,8 @@ class TlsStream final : public ByteStream {
     return make_error_code(TlsFailureReason::TlsNegotiationFailure);
   }
 
-  std::optional<TlsSessionInfo> tls_session() const override {
-    SSL* ssl = const_cast<TlsStream*>(this)->stream_.native_handle();
+  std::optional<TlsSessionInfo> session() const {
+    SSL* ssl = ssl_.get();
     TlsSessionInfo info;
     info.protocol = SSL_get_version(ssl);
     info.cipher = SSL_get_cipher_name(ssl);
@@ -100,10 +180,158 @@ class TlsStream final : public ByteStream {
   }
 
  private:
-  std::error_code classify_handshake(std::error_code ec, bool as_client) {
-    SSL* ssl = stream_.native_handle();
+  struct SslFree {
+    void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
+  };
+
+  static TlsEngine& of(BIO* bio) { return *static_cast<TlsEngine*>(BIO_get_data(bio)); }
+
+  // The BIO: reads take from the input in hand and ask for a retry when there is none; writes
+  // always succeed, into the output string.
+  static const BIO_METHOD* bio_method() {
+    static const BIO_METHOD* method = [] {
+      BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "rtconn socket");
+      BIO_meth_set_read(m, [](BIO* bio, char* out, int size) -> int {
+        auto& self = of(bio);
+        BIO_clear_retry_flags(bio);
+        if (self.in_size_ == 0) {
+          BIO_set_retry_read(bio);
+          return -1;
+        }
+        const auto n = std::min(self.in_size_, static_cast<std::size_t>(size));
+        std::memcpy(out, self.in_, n);
+        self.in_ += n;
+        self.in_size_ -= n;
+        return static_cast<int>(n);
+      });
+      BIO_meth_set_write(m, [](BIO* bio, const char* in, int size) -> int {
+        of(bio).output_.append(in, static_cast<std::size_t>(size));
+        return size;
+      });
+      BIO_meth_set_ctrl(m, [](BIO*, int command, long, void*) -> long {
+        return command == BIO_CTRL_FLUSH ? 1 : 0;
+      });
+      return m;
+    }();
+    return method;
+  }
+
+  // Puts input in hand for OpenSSL: what it left last time, else what the socket holds now.
+  // False with `ec` (would_block, eof, a socket error) when there is none.
+  bool fill_input(std::error_code& ec) {
+    if (in_size_ > 0) return true;
+    keep_input();  // drops what OpenSSL took of the leftover
+    if (!leftover_.empty()) {
+      in_ = leftover_.data();
+      in_size_ = leftover_.size();
+      in_leftover_ = true;
+      return true;
+    }
+    // Raw records are read here and decrypted into the caller's buffer: no per-connection copy.
+    thread_local std::array<char, 32 * 1024> raw;
+    const auto n = socket_.read_some(asio::buffer(raw), ec);
+    if (ec) return false;
+    in_ = raw.data();
+    in_size_ = n;
+    in_leftover_ = false;
+    return true;
+  }
+
+  // After OpenSSL calls: keeps the input it did not take (it reads record by record).
+  void keep_input() {
+    if (in_leftover_) {
+      leftover_.erase(0, leftover_.size() - in_size_);
+      if (leftover_.empty()) std::string().swap(leftover_);
+    } else if (in_size_ > 0) {
+      leftover_.assign(in_, in_size_);
+    }
+    in_ = nullptr;
+    in_size_ = 0;
+    in_leftover_ = false;
+  }
+
+  std::error_code error_of(int ssl_error) {
+    if (ssl_error == SSL_ERROR_SSL) {
+      const auto code = ERR_get_error();
+      ERR_clear_error();
+      return {static_cast<int>(code), asio::error::get_ssl_category()};
+    }
+    return asio::ssl::error::stream_truncated;
+  }
+
+  void step_handshake() {
+    for (;;) {
+      ERR_clear_error();
+      const int result = SSL_do_handshake(ssl_.get());
+      const int error = result == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
+      std::error_code ec;
+      if (error == SSL_ERROR_WANT_READ && fill_input(ec)) continue;
+      keep_input();
+      if (error == SSL_ERROR_NONE) {
+        flush();  // our last flight; what the application writes next goes out behind it
+        return finish_handshake({});
+      }
+      if (error == SSL_ERROR_WANT_READ && ec == asio::error::would_block) {
+        flush();
+        socket_.async_wait(asio::socket_base::wait_read,
+                           [self = shared_from_this()](std::error_code e) {
+                             if (e) return self->fail_handshake(e);
+                             self->step_handshake();
+                           });
+        return;
+      }
+      return fail_handshake(error == SSL_ERROR_WANT_READ ? ec : error_of(error));
+    }
+  }
+
+  // The alert OpenSSL queued goes out before the failure is reported (and the caller closes).
+  void fail_handshake(std::error_code ec) {
+    handshake_error_ = ec;
+    handshake_failed_ = true;
+    flush();
+    if (!flushing_) finish_handshake(ec);
+  }
+
+  void finish_handshake(std::error_code ec) {
+    if (!handshake_done_) return;
+    ec = classify_handshake(ec);
+    asio::post(socket_.get_executor(), [handler = std::move(handshake_done_), ec] { handler(ec); });
+    handshake_done_ = nullptr;
+  }
+
+  void flush() {
+    if (flushing_ || output_.empty()) return;
+    flushing_ = true;
+    sending_.swap(output_);
+    asio::async_write(socket_, asio::buffer(sending_),
+                      [self = shared_from_this()](std::error_code ec, std::size_t) {
+                        self->on_flushed(ec);
+                      });
+  }
+
+  void on_flushed(std::error_code ec) {
+    flushing_ = false;
+    sending_.clear();
+    if (sending_.capacity() > kept_output_capacity) std::string().swap(sending_);
+    if (!ec && !output_.empty()) return flush();  // more was said meanwhile
+    if (shut_after_flush_) shut_socket();
+    if (write_done_) {
+      auto done = std::move(write_done_);
+      write_done_ = nullptr;
+      done(ec, ec ? 0 : write_size_);
+    }
+    if (handshake_failed_) finish_handshake(handshake_error_);
+  }
+
+  void shut_socket() noexcept {
+    std::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  }
+
+  std::error_code classify_handshake(std::error_code ec) {
+    SSL* ssl = ssl_.get();
     if (!ec) {
-      if (!as_client || expected_host_.empty()) return {};
+      if (!as_client_ || expected_host_.empty()) return {};
       X509* peer = SSL_get0_peer_certificate(ssl);
       if (peer && tls::certificate_names_host(peer, expected_host_)) return {};
       failure_detail_ = "the server's certificate does not name " + expected_host_;
@@ -129,12 +357,74 @@ class TlsStream final : public ByteStream {
     return make_error_code(TlsFailureReason::TlsNegotiationFailure);
   }
 
-  std::shared_ptr<asio::ssl::context> context_;  // outlives stream_, which refers to it
-  asio::ssl::stream<asio::ip::tcp::socket> stream_;
+  asio::ip::tcp::socket socket_;
+  std::shared_ptr<asio::ssl::context> context_;  // outlives ssl_, made from it
+  std::unique_ptr<SSL, SslFree> ssl_;
   const std::string expected_host_;
-  std::string joined_;
-  std::string failure_detail_;
   std::string session_peer_;  // the session cache's name for the server; outlives the SSL
+  std::string failure_detail_;
+  bool as_client_ = false;
+
+  // Input in hand while OpenSSL runs (the thread's raw buffer, or leftover_), and what it did
+  // not take: allocated only while a record is cut off at a read's end.
+  const char* in_ = nullptr;
+  std::size_t in_size_ = 0;
+  bool in_leftover_ = false;
+  std::string leftover_;
+  std::error_code deferred_error_;  // met after bytes already read: reported next time
+
+  // Output: what OpenSSL wrote (output_) and what is on its way to the socket (sending_).
+  std::string output_;
+  std::string sending_;
+  bool flushing_ = false;
+  bool shut_after_flush_ = false;  // shutdown_send: end the TCP stream once output is out
+  ByteStream::IoHandler write_done_;  // the caller's write, complete once all is flushed
+  std::size_t write_size_ = 0;
+  ByteStream::Handler handshake_done_;
+  std::error_code handshake_error_;
+  bool handshake_failed_ = false;
+};
+
+class TlsStream final : public ByteStream {
+ public:
+  TlsStream(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> context,
+            std::string expected_host)
+      : engine_(std::make_shared<TlsEngine>(std::move(socket), std::move(context),
+                                            std::move(expected_host))) {
+    std::error_code ignored;
+    engine_->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  }
+  // Ends what is in flight, so the engine (and the handlers it holds) is let go.
+  ~TlsStream() override { engine_->close(); }
+
+  asio::ip::tcp::socket& socket() noexcept override { return engine_->socket(); }
+
+  void async_handshake(bool as_client, Handler handler) override {
+    std::error_code ignored;
+    socket().non_blocking(true, ignored);  // the engine reads without waiting
+    socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+    engine_->handshake(as_client, std::move(handler));
+  }
+
+  void async_wait_readable(Handler handler) override { engine_->wait_readable(std::move(handler)); }
+  std::size_t read_available(asio::mutable_buffer buffer, std::error_code& ec) override {
+    return engine_->read_available(buffer, ec);
+  }
+
+  void async_write(std::span<const asio::const_buffer> buffers, IoHandler handler) override {
+    engine_->write(buffers, std::move(handler));
+  }
+
+  void shutdown_send() noexcept override { engine_->shutdown_send(); }
+  void close() noexcept override { engine_->close(); }
+  std::string failure_detail() const override { return engine_->failure_detail(); }
+  std::error_code translate_error(std::error_code ec) override {
+    return engine_->translate_error(ec);
+  }
+  std::optional<TlsSessionInfo> tls_session() const override { return engine_->session(); }
+
+ private:
+  std::shared_ptr<TlsEngine> engine_;
 };
 
 }  // namespace

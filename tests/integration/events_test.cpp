@@ -108,7 +108,11 @@ TEST_F(Events, IncomingRemovedWithShutdownOnStopForEveryConnection) {
   ASSERT_TRUE(run_until(io, [&] { return server->incoming_connections().size() == 2; }));
   const auto connections = server->incoming_connections();
   server->stop();
+  // The server ends its side and waits for ours (the shutdown drain), as a real peer does.
   ASSERT_TRUE(run_until(io, [&] { return first.peer_closed() && second.peer_closed(); }));
+  first.close();
+  second.close();
+  ASSERT_TRUE(run_until(io, [&] { return server->incoming_connections().empty(); }));
   drain(io);
   for (const auto& c : connections) {
     const auto added =

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include <asio/bind_executor.hpp>
@@ -267,6 +268,32 @@ TEST_F(SendCompletion, DestroyingAManagerOnItsOwnLoopFirstWritesWhatItAccepted) 
   io.stop();
   server_thread.join();
   EXPECT_EQ(received.load(), count + 1);
+}
+
+TEST_F(SendCompletion, StopStillWritesTheAnswersToRequestsTheApplicationHolds) {
+  std::optional<IncomingRequest> kept;
+  server->set_request_handler([&](IncomingRequest& request) {
+    kept.emplace(std::move(request));
+    return true;
+  });
+  RawClient peer(io, server_address());
+  peer.send(make_request("OPTIONS"));
+  ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));
+  const auto connection = server->incoming_connections().at(0);
+
+  server->stop();
+  peer.send(make_request("OPTIONS"));  // arrives while draining: not taken on
+  settle(io);
+  EXPECT_FALSE(peer.peer_closed()) << "closed with a request still unanswered";
+  EXPECT_EQ(connection->state(), ConnectionState::draining);
+
+  kept->respond(200);
+  ASSERT_TRUE(run_until(io, [&] { return peer.peer_closed(); }));
+  ASSERT_EQ(peer.message_count(), 1u) << "the answer comes before the end, nothing after it";
+  EXPECT_EQ(peer.wire().messages[0].status_code(), 200);
+  peer.close();  // the peer ends its side too: the drain is over
+  ASSERT_TRUE(run_until(io, [&] { return connection->state() == ConnectionState::closed; }));
+  EXPECT_EQ(connection->close_reason(), errc::shutdown);
 }
 
 TEST_F(SendCompletion, WithTheWaitActionAFullQueueHoldsSendsUntilTheConnectionCloses) {

@@ -169,6 +169,19 @@ TEST_F(Throttling, MessageThrottlingMarksCanChangeAndAreValidated) {
   EXPECT_EQ(server_->message_throttling_high_mark(), 10);
 }
 
+TEST_F(Throttling, CancelsPassMessageThrottling) {
+  ConnectionManagerOptions options;
+  options.message_throttling_high_mark = 1;
+  options.message_throttling_low_mark = 1;
+  start(options);
+  send_requests(1);
+  ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 1; }));
+  client_->send(test::make_request("CANCEL"));  // it belongs to a request already taken
+  ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 2; }));
+  EXPECT_EQ(taken_.back().message().method(), "CANCEL");
+  EXPECT_EQ(server_->counters().requests_refused_message_throttling, 0u);
+}
+
 TEST_F(Throttling, AcksPassMessageThrottling) {
   ConnectionManagerOptions options;
   options.message_throttling_high_mark = 1;
