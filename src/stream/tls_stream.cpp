@@ -31,8 +31,9 @@ bool is_ip_literal(const std::string& host) {
   return !ec;
 }
 
-// Output kept between writes up to this size; larger strings are given back.
-constexpr std::size_t kept_output_capacity = 2048;
+// Output kept between writes up to this size (a response or two); larger strings, such as the
+// certificate flight of a handshake, are given back.
+constexpr std::size_t kept_output_capacity = 1024;
 
 // The state a TLS connection's pending operations share; they hold it, so it outlives the
 // ByteStream that owns it for as long as one of them is in flight.

@@ -30,16 +30,33 @@ struct ServeArguments {
 };
 int serve(const ServeArguments& arguments);
 
-struct PingArguments {
+/// What `ping` and `bench` are pointed at, and how their client manager is set up.
+struct ClientArguments {
   std::string uri;
-  int count = 4;
-  int connections = 1;
+  int connections = 1;  // the pool's cap
   int timeout_ms = 5000;
-  bool quiet = false;  // summary only
   CertificateArguments certificate;
   std::vector<std::string> ca_files;
 };
+
+struct PingArguments {
+  ClientArguments client;
+  int count = 4;
+  bool quiet = false;  // summary only
+};
 int ping(const PingArguments& arguments);
+
+/// `rtconn bench`: OPTIONS at a fixed rate or flat out, with a progress line a second and rate
+/// and latency percentiles at the end.
+struct BenchArguments {
+  ClientArguments client;
+  double rate = 0;        // requests per second; 0: flat out
+  double seconds = 10;    // how long to send
+  int window = 0;         // flat out: requests in flight at once; 0: 4 per connection
+  unsigned threads = 0;   // event loops; 0: one per core
+  bool quiet = false;     // no progress lines
+};
+int bench(const BenchArguments& arguments);
 
 /// `rtconn cert create`: the development CA, server and client certificates.
 int cert_create(const CertificateArguments& arguments);

@@ -42,6 +42,18 @@ int main(int argc, char** argv) {
                         "Issuer of the certificate to present");
     command->add_option("--cert-serial", certificate.serial, "Its serial number, hex");
   };
+  const auto add_client_options = [&add_certificate_options](
+                                      CLI::App* command, rtconn::cli::ClientArguments& client) {
+    command->add_option("uri", client.uri, "sip:host:port;transport=tcp, or sips:...")
+        ->required();
+    command->add_option("--connections", client.connections, "Connections to spread them over")
+        ->check(CLI::PositiveNumber);
+    command->add_option("--timeout", client.timeout_ms, "Milliseconds to wait for each response")
+        ->check(CLI::PositiveNumber);
+    add_certificate_options(command, client.certificate);
+    command->add_option("--ca", client.ca_files, "PEM file of CAs to trust besides the system's")
+        ->check(CLI::ExistingFile);
+  };
 
   rtconn::cli::ServeArguments serve;
   auto* serve_cmd = app.add_subcommand("serve", "Listen and answer OPTIONS and MESSAGE with 200");
@@ -74,16 +86,24 @@ int main(int argc, char** argv) {
 
   rtconn::cli::PingArguments ping;
   auto* ping_cmd = app.add_subcommand("ping", "Send OPTIONS and print the responses");
-  ping_cmd->add_option("uri", ping.uri, "sip:host:port;transport=tcp")->required();
+  add_client_options(ping_cmd, ping.client);
   ping_cmd->add_option("--count,-c", ping.count, "Requests to send")->check(CLI::PositiveNumber);
-  ping_cmd->add_option("--connections", ping.connections, "Connections to spread them over")
-      ->check(CLI::PositiveNumber);
-  ping_cmd->add_option("--timeout", ping.timeout_ms, "Milliseconds to wait for each response")
-      ->check(CLI::PositiveNumber);
   ping_cmd->add_flag("--quiet,-q", ping.quiet, "Print the summary only");
-  add_certificate_options(ping_cmd, ping.certificate);
-  ping_cmd->add_option("--ca", ping.ca_files, "PEM file of CAs to trust besides the system's")
-      ->check(CLI::ExistingFile);
+
+  rtconn::cli::BenchArguments bench;
+  auto* bench_cmd = app.add_subcommand(
+      "bench", "Load a SIP server with OPTIONS; print the rate and latency percentiles");
+  add_client_options(bench_cmd, bench.client);
+  bench_cmd->add_option("--rate,-r", bench.rate, "Requests per second (default: flat out)")
+      ->check(CLI::NonNegativeNumber);
+  bench_cmd->add_option("--seconds,-s", bench.seconds, "How long to send (default 10)")
+      ->check(CLI::PositiveNumber);
+  bench_cmd->add_option("--window", bench.window,
+                        "Flat out: requests in flight at once (default 4 per connection)")
+      ->check(CLI::PositiveNumber);
+  bench_cmd->add_option("--threads", bench.threads, "Event loops (default: one per core)")
+      ->check(CLI::PositiveNumber);
+  bench_cmd->add_flag("--quiet,-q", bench.quiet, "No progress line each second");
 
   rtconn::cli::CertificateArguments cert;
   auto* cert_cmd = app.add_subcommand("cert", "Manage the certificate store");
@@ -102,6 +122,7 @@ int main(int argc, char** argv) {
   try {
     if (*serve_cmd) return rtconn::cli::serve(serve);
     if (*ping_cmd) return rtconn::cli::ping(ping);
+    if (*bench_cmd) return rtconn::cli::bench(bench);
     if (*cert_create) return rtconn::cli::cert_create(cert);
     if (*cert_list) return rtconn::cli::cert_list(cert);
     return rtconn::cli::demo();

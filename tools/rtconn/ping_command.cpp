@@ -1,17 +1,14 @@
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
 #include <mutex>
-#include <numeric>
 
 #include <fmt/format.h>
 
-#include "certificate_arguments.hpp"
-#include "commands.hpp"
+#include "client_arguments.hpp"
+#include "latency_samples.hpp"
 #include "options_request.hpp"
 #include "rtconn/real_time_client_connection_manager.hpp"
-#include "rtconn/sip_uri.hpp"
 
 namespace rtconn::cli {
 namespace {
@@ -26,23 +23,15 @@ class PingRun {
       : manager_(manager), key_(std::move(key)), arguments_(arguments) {}
 
   void run() {
-    for (int i = 0; i < arguments_.connections; ++i) next();
+    for (int i = 0; i < arguments_.client.connections; ++i) next();
     finished_.get_future().wait();
   }
 
   int summarize() const {
     std::lock_guard lock(mutex_);
-    fmt::print("--- {} ping: {} sent, {} answered 2xx, {} failed ---\n", arguments_.uri,
+    fmt::print("--- {} ping: {} sent, {} answered 2xx, {} failed ---\n", arguments_.client.uri,
                arguments_.count, rtts_.size(), failed_);
-    if (!rtts_.empty()) {
-      auto sorted = rtts_;
-      std::sort(sorted.begin(), sorted.end());
-      const double sum = std::accumulate(sorted.begin(), sorted.end(), 0.0);
-      // Nearest rank: the smallest sample with at least 99% of them at or below it.
-      const auto p99 = sorted[(sorted.size() * 99 + 99) / 100 - 1];
-      fmt::print("rtt min/avg/p99/max = {:.3f}/{:.3f}/{:.3f}/{:.3f} ms\n", sorted.front(),
-                 sum / sorted.size(), p99, sorted.back());
-    }
+    if (!rtts_.empty()) fmt::print("{}\n", rtts_.summary());
     return failed_ == 0 ? 0 : 1;
   }
 
@@ -50,12 +39,12 @@ class PingRun {
   void next() {
     const int sequence = started_.fetch_add(1) + 1;
     if (sequence > arguments_.count) {
-      if (++idle_workers_ == arguments_.connections) finished_.set_value();
+      if (++idle_workers_ == arguments_.client.connections) finished_.set_value();
       return;
     }
     const auto start = Clock::now();
     manager_.async_request(
-        key_, make_options_request(arguments_.uri, manager_.local_host_name(), sequence),
+        key_, make_options_request(arguments_.client.uri, manager_.local_host_name(), sequence),
         [this, sequence, start](std::error_code ec, SipMessage response) {
           record(sequence, ec, response, Clock::now() - start);
           next();
@@ -68,7 +57,7 @@ class PingRun {
     std::lock_guard lock(mutex_);
     const bool ok = !ec && response.status_code() >= 200 && response.status_code() < 300;
     if (ok) {
-      rtts_.push_back(ms);
+      rtts_.add(ms);
     } else {
       ++failed_;
     }
@@ -88,26 +77,16 @@ class PingRun {
   std::atomic<int> idle_workers_{0};
   std::promise<void> finished_;
   mutable std::mutex mutex_;  // guards rtts_, failed_ and stdout
-  std::vector<double> rtts_;
+  LatencySamples rtts_;
   int failed_ = 0;
 };
 
 }  // namespace
 
 int ping(const PingArguments& arguments) {
-  const auto uri = SipUri::parse(arguments.uri);
-  if (!uri) throw std::invalid_argument("not a SIP URI: " + arguments.uri);
-  const auto key = PoolKey::from_uri(*uri);
-  if (!key) throw std::invalid_argument("no TCP or TLS transport for " + arguments.uri);
-
-  ConnectionManagerOptions options;
-  options.default_maximum_number_of_connections_per_pool = arguments.connections;
-  options.request_timeout = std::chrono::milliseconds(arguments.timeout_ms);
-  options.tls.certificate_store = store_of(arguments.certificate).directory();
-  options.tls.certificate = certificate_of(arguments.certificate);
-  options.tls.trusted_ca_files.assign(arguments.ca_files.begin(), arguments.ca_files.end());
-  RealTimeClientConnectionManager manager(options);
-  PingRun run(manager, *key, arguments);
+  const auto key = target_of(arguments.client);
+  RealTimeClientConnectionManager manager(client_options(arguments.client));
+  PingRun run(manager, key, arguments);
   run.run();
   return run.summarize();
 }

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""`rtconn bench`, the load generator, against `rtconn serve` over TCP and TLS.
+
+Checks:
+  * `bench sip:127.0.0.1:PORT;transport=tcp --rate 2000 --seconds 2 --connections 10` exits 0,
+    its summary counts every request sent as answered 2xx and none failed, it printed a progress
+    line a second, and serve saw exactly 10 connections;
+  * `bench sips:localhost:PORT --seconds 2 --connections 50` (flat out, TLS, development
+    certificates) exits 0 with every request answered and serve saw exactly 50 TLS connections;
+  * `bench` at a port nothing listens on exits non-zero and says why its requests failed.
+Counts, not speeds: how fast the machine is decides the rate, not this test.
+"""
+
+import re
+import signal
+import tempfile
+
+import interop_support as support
+import tls_support as tls
+
+SUMMARY_RE = (r"^--- (?P<uri>\S+) bench: (?P<sent>\d+) sent, (?P<ok>\d+) answered 2xx, "
+              r"(?P<failed>\d+) failed in [\d.]+ s: \d+ answered/s ---$")
+
+
+def bench(arguments, tmp, uri, *extra):
+    code, out, err = support.run([arguments.rtconn, "bench", uri, *extra], tmp, deadline_s=60,
+                                 name="rtconn bench")
+    matches = list(re.finditer(SUMMARY_RE, out, re.MULTILINE))
+    support.check(len(matches) == 1, f"bench {uri}: expected one summary line; "
+                                     f"{support.tail_of(out + err)!r}")
+    found = {k: int(v) for k, v in matches[0].groupdict().items() if k != "uri"}
+    return code, out, err, found
+
+
+def connections_seen(serve, expected):
+    events = support.wait_for(
+        lambda: (lambda a_r: a_r if a_r[0] >= expected else None)(
+            support.count_connection_events(serve.stderr_text())), deadline_s=10.0)
+    return (events or support.count_connection_events(serve.stderr_text()))[0]
+
+
+def body(arguments):
+    results = []
+    with tempfile.TemporaryDirectory(prefix="rtconn-bench-") as tmp, \
+            support.ProcessGroup() as group:
+        store = f"{tmp}/store"
+        tls.isolate_cert_store(store)
+        tls.create_dev_store(arguments.rtconn, store, tmp)
+        serve, listening = support.start_serve_transports(
+            group, arguments.rtconn, tmp, tcp=["127.0.0.1:0"], tls=["127.0.0.1:0"],
+            extra=["--store", store])
+        [(_, tcp_port)] = listening["tcp"]
+        [(_, tls_port)] = listening["tls"]
+
+        uri = f"sip:127.0.0.1:{tcp_port};transport=tcp"
+        code, out, err, summary = bench(arguments, tmp, uri, "--rate", "2000", "--seconds", "2",
+                                        "--connections", "10")
+        progress = re.findall(r"^\s*[\d.]+ s: \d+ sent, ", out, re.MULTILINE)
+        support.check(code == 0 and summary["sent"] > 0 and summary["ok"] == summary["sent"]
+                      and summary["failed"] == 0,
+                      f"bench {uri} --rate 2000: exit {code}, {summary}; "
+                      f"{support.tail_of(out + err)!r}")
+        support.check(len(progress) >= 1, f"bench printed no progress line: {out.strip()!r}")
+        seen = connections_seen(serve, 10)
+        support.check(seen == 10, f"serve saw {seen} connections for --connections 10")
+        results.append(f"tcp --rate 2000: {summary['ok']}/{summary['sent']} over {seen} "
+                       f"connections, {len(progress)} progress lines")
+
+        uri = f"sips:localhost:{tls_port}"
+        code, out, err, summary = bench(arguments, tmp, uri, "--seconds", "2",
+                                        "--connections", "50", "-q", "--store", store)
+        support.check(code == 0 and summary["sent"] > 0 and summary["ok"] == summary["sent"]
+                      and summary["failed"] == 0,
+                      f"bench {uri} flat out: exit {code}, {summary}; "
+                      f"{support.tail_of(out + err)!r}")
+        seen = connections_seen(serve, 60) - 10
+        support.check(seen == 50, f"serve saw {seen} TLS connections for --connections 50")
+        results.append(f"tls flat out: {summary['ok']}/{summary['sent']} over {seen} connections")
+
+        refused = support.closed_port()
+        uri = f"sip:127.0.0.1:{refused};transport=tcp"
+        code, out, err, summary = bench(arguments, tmp, uri, "--seconds", "0.2", "-q")
+        support.check(code != 0 and summary["ok"] == 0 and summary["failed"] == summary["sent"],
+                      f"bench to a closed port: exit {code}, {summary}")
+        support.check("first failure: " in out, f"bench gave no reason: {out.strip()!r}")
+        results.append(f"closed port: exit {code}, {summary['failed']} failed")
+
+        support.stop_serve(serve, signal.SIGTERM, deadline_s=5.0)
+    return "; ".join(results)
+
+
+if __name__ == "__main__":
+    args = support.parse_args(__doc__)
+    support.run_test("bench", lambda: body(args))

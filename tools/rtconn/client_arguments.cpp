@@ -1,0 +1,28 @@
+#include "client_arguments.hpp"
+
+#include <stdexcept>
+
+#include "certificate_arguments.hpp"
+#include "rtconn/sip_uri.hpp"
+
+namespace rtconn::cli {
+
+PoolKey target_of(const ClientArguments& arguments) {
+  const auto uri = SipUri::parse(arguments.uri);
+  if (!uri) throw std::invalid_argument("not a SIP URI: " + arguments.uri);
+  const auto key = PoolKey::from_uri(*uri);
+  if (!key) throw std::invalid_argument("no TCP or TLS transport for " + arguments.uri);
+  return *key;
+}
+
+ConnectionManagerOptions client_options(const ClientArguments& arguments) {
+  ConnectionManagerOptions options;
+  options.default_maximum_number_of_connections_per_pool = arguments.connections;
+  options.request_timeout = std::chrono::milliseconds(arguments.timeout_ms);
+  options.tls.certificate_store = store_of(arguments.certificate).directory();
+  options.tls.certificate = certificate_of(arguments.certificate);
+  options.tls.trusted_ca_files.assign(arguments.ca_files.begin(), arguments.ca_files.end());
+  return options;
+}
+
+}  // namespace rtconn::cli
