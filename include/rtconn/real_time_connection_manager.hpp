@@ -38,6 +38,9 @@ struct ManagerCounters {
   std::uint64_t requests_refused_message_throttling = 0;
   /// Times a listener paused accepting: `max_accepts_per_second` reached.
   std::uint64_t accept_pauses = 0;
+  /// Incoming TLS connections that waited for a handshake slot:
+  /// `max_concurrent_tls_handshakes` reached.
+  std::uint64_t tls_handshakes_queued = 0;
 };
 
 /// Called for each incoming request, on the strand of the connection it came in on (keep it

@@ -244,6 +244,8 @@ void ManagerCore::start_or_queue(
   }
   // Unstarted, it arms no timer and reads nothing: it costs its socket until a slot frees.
   waiting_for_handshake_.push_back(entry.connection);
+  count_and_log(handshakes_queued_,
+                "a TLS connection waits for a handshake slot: max_concurrent_tls_handshakes reached");
 }
 
 void ManagerCore::release_handshake_slot(
@@ -332,7 +334,8 @@ ManagerCounters ManagerCore::counters() const {
   return {refused_total_limit_.load(std::memory_order_relaxed),
           refused_address_limit_.load(std::memory_order_relaxed),
           refused_message_throttling_.load(std::memory_order_relaxed),
-          accept_pauses_.load(std::memory_order_relaxed)};
+          accept_pauses_.load(std::memory_order_relaxed),
+          handshakes_queued_.load(std::memory_order_relaxed)};
 }
 
 std::vector<std::shared_ptr<RealTimeConnection>> ManagerCore::incoming() const {

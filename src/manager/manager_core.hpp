@@ -204,6 +204,7 @@ class ManagerCore final : public PoolHost,
   std::atomic<std::uint64_t> refused_address_limit_{0};
   std::atomic<std::uint64_t> refused_message_throttling_{0};
   std::atomic<std::uint64_t> accept_pauses_{0};
+  std::atomic<std::uint64_t> handshakes_queued_{0};
 
   // Message throttling: read for every incoming request, so not from options_.
   mutable std::mutex message_throttling_mutex_;  // guards the four below

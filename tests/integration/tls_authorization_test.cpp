@@ -159,6 +159,7 @@ TEST_F(TlsTest, HandshakesBeyondTheCapWaitForASlot) {
                                make_request("OPTIONS", "sip:localhost"));
   settle(io_, std::chrono::milliseconds(200));
   EXPECT_FALSE(outcome->done()) << "handshake went ahead beyond the cap";
+  EXPECT_EQ(server->counters().tls_handshakes_queued, 1u);
   silent.reset();  // its handshake fails, freeing the slot for the waiting client
   ASSERT_TRUE(run_until(io_, [&] { return outcome->done(); }));
   ASSERT_FALSE(outcome->ec) << outcome->ec.message();
