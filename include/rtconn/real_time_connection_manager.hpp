@@ -57,7 +57,9 @@ using RequestHandler = std::function<bool(IncomingRequest&)>;
 /// connection's "added" always before its "removed").
 /// Thread safety: every member may be called from any thread.
 /// Lifetime: destroying the manager stops it (see `stop`); handlers are no longer called after
-/// the destructor returns, except one already running on another thread.
+/// the destructor returns, except one already running on another thread. A manager running its
+/// own event loops must not be destroyed from a handler running on them (the destructor waits
+/// for those loops to finish); call `stop()` there and destroy it elsewhere.
 class RealTimeConnectionManager {
  private:
   std::unique_ptr<detail::OwnedEventLoop> loop_;  // first member: destroyed last

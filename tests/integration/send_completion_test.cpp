@@ -29,6 +29,34 @@ class SendCompletion : public Loopback {
     make_client();
   }
 
+  // Each completed exactly once, with `expected` (success when empty).
+  static void expect_each_completed_once(const std::vector<CompletionRecordPtr>& outcomes,
+                                         std::error_code expected = {}) {
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      EXPECT_EQ(outcomes[i]->calls, 1) << i;
+      EXPECT_EQ(outcomes[i]->ec, expected) << i << ": " << outcomes[i]->ec.message();
+    }
+  }
+
+  struct Stalled {
+    std::vector<CompletionRecordPtr> outcomes;  // the stalled message's first
+    std::shared_ptr<RealTimeConnection> connection;
+  };
+  // Over one connection to `peer`, which never reads: a 16 MB message that stalls in the
+  // socket, then `behind` OPTIONS queued after it.
+  Stalled stall_behind_huge_message(const SilentPeer& peer, int behind) {
+    const auto key = key_for(peer.endpoint());
+    client->connection_pool(key)->set_maximum_number_of_connections(1);
+    Stalled stalled{make_records(1 + behind), nullptr};
+    client->async_send(key, huge_message(), record(stalled.outcomes[0]));
+    stalled.connection = client->connection_pool(key)->connections().at(0);
+    EXPECT_TRUE(run_until(io, [&] { return stalled.connection->is_connected(); }));
+    for (int i = 1; i <= behind; ++i) {
+      client->async_send(key, make_request("OPTIONS"), record(stalled.outcomes[i]));
+    }
+    return stalled;
+  }
+
   // A message large enough to stall on a peer that does not read (see SilentPeer).
   static SipMessage huge_message() {
     auto m = make_request("MESSAGE");
@@ -194,13 +222,9 @@ TEST_F(SendCompletion, StopFailsWhatTheShutdownDeadlineLeavesUnwritten) {
   const auto clock = std::make_shared<ManualClock>();
   o.clock = clock;
   make_client(o);
-  const auto key = key_for(peer.endpoint());
-  client->connection_pool(key)->set_maximum_number_of_connections(1);
-  const auto outcomes = make_records(4);
-  client->async_send(key, huge_message(), record(outcomes[0]));
-  const auto connection = client->connection_pool(key)->connections().at(0);
-  ASSERT_TRUE(run_until(io, [&] { return connection->is_connected(); }));
-  for (int i = 1; i < 4; ++i) client->async_send(key, make_request("OPTIONS"), record(outcomes[i]));
+  const auto stalled = stall_behind_huge_message(peer, 3);
+  const auto& outcomes = stalled.outcomes;
+  const auto& connection = stalled.connection;
   ASSERT_TRUE(run_until(io, [&] { return connection->pending_sends() == 4; }))
       << connection->pending_sends();
   for (const auto& outcome : outcomes) EXPECT_EQ(outcome->calls, 0);
@@ -215,10 +239,7 @@ TEST_F(SendCompletion, StopFailsWhatTheShutdownDeadlineLeavesUnwritten) {
   ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
   settle(io);
   EXPECT_TRUE(client->connection_pools().empty());
-  for (int i = 0; i < 4; ++i) {
-    EXPECT_EQ(outcomes[i]->calls, 1) << i;
-    EXPECT_EQ(outcomes[i]->ec, errc::shutdown) << i << ": " << outcomes[i]->ec.message();
-  }
+  expect_each_completed_once(outcomes, errc::shutdown);
   EXPECT_EQ(connection->state(), ConnectionState::closed);
   EXPECT_EQ(connection->close_reason(), errc::shutdown);
 }
@@ -232,10 +253,7 @@ TEST_F(SendCompletion, StopWritesWhatWasAlreadyAcceptedThenCloses) {
   client->stop();
   EXPECT_EQ(send_and_wait(make_request("OPTIONS")), errc::shutdown) << "nothing new after stop";
   ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
-  for (const auto& o : outcomes) {
-    EXPECT_EQ(o->calls, 1);
-    EXPECT_FALSE(o->ec) << o->ec.message();
-  }
+  expect_each_completed_once(outcomes);
   ASSERT_TRUE(run_until(io, [&] { return served.size() == 101; }));
   ASSERT_TRUE(run_until(io, [&] { return client->connection_pools().empty(); }));
 }
@@ -302,13 +320,9 @@ TEST_F(SendCompletion, WithTheWaitActionAFullQueueHoldsSendsUntilTheConnectionCl
   o.max_write_queue_bytes = 64 * 1024;
   o.write_queue_full_action = WriteQueueFullAction::wait;
   make_client(o);
-  const auto key = key_for(peer.endpoint());
-  client->connection_pool(key)->set_maximum_number_of_connections(1);
-  const auto outcomes = make_records(4);
-  client->async_send(key, huge_message(), record(outcomes[0]));
-  const auto connection = client->connection_pool(key)->connections().at(0);
-  ASSERT_TRUE(run_until(io, [&] { return connection->is_connected(); }));
-  for (int i = 1; i < 4; ++i) client->async_send(key, make_request("OPTIONS"), record(outcomes[i]));
+  const auto stalled = stall_behind_huge_message(peer, 3);
+  const auto& outcomes = stalled.outcomes;
+  const auto& connection = stalled.connection;
   settle(io);
   for (const auto& outcome : outcomes) EXPECT_EQ(outcome->calls, 0) << "a send failed or finished";
   EXPECT_EQ(connection->pending_sends(), 4u);
@@ -316,10 +330,7 @@ TEST_F(SendCompletion, WithTheWaitActionAFullQueueHoldsSendsUntilTheConnectionCl
   connection->disconnect();
   ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
   settle(io);
-  for (const auto& outcome : outcomes) {
-    EXPECT_EQ(outcome->calls, 1);
-    EXPECT_EQ(outcome->ec, errc::connection_closed) << outcome->ec.message();
-  }
+  expect_each_completed_once(outcomes, errc::connection_closed);
   EXPECT_EQ(connection->pending_sends(), 0u);
 }
 
@@ -351,10 +362,7 @@ TEST_F(SendCompletion, StopDeliversSendsWaitingForTheConnection) {
     client->async_send(server_key(), make_request("OPTIONS"), record(o));
   client->stop();  // before the io_context ever ran: the connection is still being made
   ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
-  for (const auto& o : outcomes) {
-    EXPECT_EQ(o->calls, 1);
-    EXPECT_FALSE(o->ec) << o->ec.message();
-  }
+  expect_each_completed_once(outcomes);
   ASSERT_TRUE(run_until(io, [&] { return served.size() == 3; }));
   ASSERT_TRUE(run_until(io, [&] { return client->connection_pools().empty(); }));
 }
@@ -370,10 +378,7 @@ TEST_F(SendCompletion, StopWithoutShutdownTimeFailsSendsWaitingForTheConnection)
   client->stop();
   ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
   settle(io);
-  for (const auto& outcome : outcomes) {
-    EXPECT_EQ(outcome->calls, 1);
-    EXPECT_EQ(outcome->ec, errc::shutdown) << outcome->ec.message();
-  }
+  expect_each_completed_once(outcomes, errc::shutdown);
   EXPECT_TRUE(served.empty());
   EXPECT_TRUE(client->connection_pools().empty());
 }
@@ -408,21 +413,15 @@ TEST_F(SendCompletion, DisconnectFailsQueuedSendsWithConnectionClosed) {
   ConnectionManagerOptions o;
   o.max_write_queue_bytes = 64 * 1024 * 1024;
   make_client(o);
-  const auto key = key_for(peer.endpoint());
-  client->connection_pool(key)->set_maximum_number_of_connections(1);
-  const auto outcomes = make_records(2);
-  client->async_send(key, huge_message(), record(outcomes[0]));
-  client->async_send(key, make_request("OPTIONS"), record(outcomes[1]));
-  const auto connection = client->connection_pool(key)->connections().at(0);
+  const auto stalled = stall_behind_huge_message(peer, 1);
+  const auto& outcomes = stalled.outcomes;
+  const auto& connection = stalled.connection;
   ASSERT_TRUE(run_until(io, [&] { return connection->pending_sends() == 2; }))
       << connection->pending_sends();
   connection->disconnect();
   ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
   settle(io);
-  for (const auto& r : outcomes) {
-    EXPECT_EQ(r->calls, 1);
-    EXPECT_EQ(r->ec, errc::connection_closed) << r->ec.message();
-  }
+  expect_each_completed_once(outcomes, errc::connection_closed);
   connection->disconnect();  // no-op once closed
   // A send on the closed connection fails at once, once.
   const auto late = make_record();

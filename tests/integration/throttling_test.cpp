@@ -24,6 +24,13 @@ class Throttling : public ::testing::Test {
     start(options);
   }
 
+  void start_with_message_throttling(int high, int low) {
+    ConnectionManagerOptions options;
+    options.message_throttling_high_mark = high;
+    options.message_throttling_low_mark = low;
+    start(options);
+  }
+
   void start(const ConnectionManagerOptions& options) {
     server_ = std::make_unique<RealTimeServerTcpConnectionManager>(io_.get_executor(), options);
     // The application keeps every request and answers only when the test says so.
@@ -125,10 +132,7 @@ TEST_F(Throttling, RaisingTheMarksOnALiveConnectionLetsItRead) {
 }
 
 TEST_F(Throttling, MessageThrottlingAnswers503AboveTheHighMarkUntilTheLowMark) {
-  ConnectionManagerOptions options;
-  options.message_throttling_high_mark = 3;
-  options.message_throttling_low_mark = 1;
-  start(options);
+  start_with_message_throttling(3, 1);
   send_requests(5);
   ASSERT_TRUE(run_until(io_, [&] { return client_->message_count() == 2; }));
   test::settle(io_);
@@ -170,10 +174,7 @@ TEST_F(Throttling, MessageThrottlingMarksCanChangeAndAreValidated) {
 }
 
 TEST_F(Throttling, CancelsPassMessageThrottling) {
-  ConnectionManagerOptions options;
-  options.message_throttling_high_mark = 1;
-  options.message_throttling_low_mark = 1;
-  start(options);
+  start_with_message_throttling(1, 1);
   send_requests(1);
   ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 1; }));
   client_->send(test::make_request("CANCEL"));  // it belongs to a request already taken
@@ -183,10 +184,7 @@ TEST_F(Throttling, CancelsPassMessageThrottling) {
 }
 
 TEST_F(Throttling, AcksPassMessageThrottling) {
-  ConnectionManagerOptions options;
-  options.message_throttling_high_mark = 1;
-  options.message_throttling_low_mark = 1;
-  start(options);
+  start_with_message_throttling(1, 1);
   client_->send(test::make_request("INVITE").to_string() + test::make_request("ACK").to_string());
   ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 2; }));
   EXPECT_EQ(taken_.back().message().method(), "ACK");
