@@ -264,7 +264,7 @@ void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
     counters_.bytes_received += bytes;
   }
   const bool more = process_input();
-  if (scratch_input_) keep_unconsumed_input();
+  if (scratch_input_ && state() != ConnectionState::closed) keep_unconsumed_input();
   if (!more) return;
   // A message left half-read starts the slow-sender clock; one read ending mid-message per
   // message must not cost a timer re-arm, so only an earlier deadline re-arms.

@@ -297,14 +297,14 @@ int ManagerCore::messages_waiting() const {
   return messages_waiting_;
 }
 
-bool ManagerCore::admit_message() {
+bool ManagerCore::admit_message(bool may_refuse) {
   {
     // One lock for count and state: the band between the marks is hysteresis, and an answer
     // racing a new request must not lose it.
     std::lock_guard lock(message_throttling_mutex_);
     if (messages_waiting_ <= message_low_mark_) message_throttled_ = false;
     if (messages_waiting_ >= message_high_mark_) message_throttled_ = true;
-    if (!message_throttled_) {
+    if (!message_throttled_ || !may_refuse) {
       ++messages_waiting_;
       return true;
     }
@@ -482,7 +482,7 @@ void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connecti
   // ACK opens no transaction: nothing answers it. Neither it nor a CANCEL (which belongs to a
   // request already taken) is refused by message throttling.
   const bool ack = message.method() == "ACK";
-  if (!ack && message.method() != "CANCEL" && !admit_message()) {
+  if (!ack && !admit_message(message.method() != "CANCEL")) {
     return refuse_overloaded(message, connection);
   }
   IncomingRequest request(std::move(message), connection,

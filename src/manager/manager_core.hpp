@@ -145,8 +145,8 @@ class ManagerCore final : public PoolHost,
   /// refusal. Called with mutex_ held.
   bool admit(const asio::ip::address& peer);
   /// Whether message throttling lets a new request through to the application; counts it in
-  /// messages_waiting_ when it does.
-  bool admit_message();
+  /// messages_waiting_ when it does. One that must not be refused (a CANCEL) is only counted.
+  bool admit_message(bool may_refuse);
   /// A request admit_message let through was answered (or dropped unanswered).
   void end_message();
   /// Answers 503 for message throttling, on `connection`, without a transaction.

@@ -181,6 +181,10 @@ TEST_F(Throttling, CancelsPassMessageThrottling) {
   ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 2; }));
   EXPECT_EQ(taken_.back().message().method(), "CANCEL");
   EXPECT_EQ(server_->counters().requests_refused_message_throttling, 0u);
+  EXPECT_EQ(server_->current_message_throttling_count(), 2) << "a CANCEL is answered too";
+  answer_oldest();
+  answer_oldest();
+  EXPECT_EQ(server_->current_message_throttling_count(), 0);
 }
 
 TEST_F(Throttling, AcksPassMessageThrottling) {
