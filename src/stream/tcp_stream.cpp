@@ -1,5 +1,4 @@
 #include <asio/post.hpp>
-#include <asio/read.hpp>
 #include <asio/write.hpp>
 
 #include "stream/byte_stream.hpp"

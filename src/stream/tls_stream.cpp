@@ -5,9 +5,12 @@
 // connection's scratch buffer, and OpenSSL releases its record buffers between records
 // (SSL_MODE_RELEASE_BUFFERS on the context).
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <memory>
+#include <new>
+#include <string>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
