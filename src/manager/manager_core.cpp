@@ -482,6 +482,7 @@ void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connecti
   // ACK opens no transaction: nothing answers it. Neither it nor a CANCEL (which belongs to a
   // request already taken) is refused by message throttling.
   const bool ack = message.method() == "ACK";
+  if (ack && refused_invites_.absorb(message)) return;
   if (!ack && !admit_message(message.method() != "CANCEL")) {
     return refuse_overloaded(message, connection);
   }
@@ -502,6 +503,7 @@ void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connecti
 
 void ManagerCore::refuse_overloaded(const SipMessage& request,
                                     const std::shared_ptr<RealTimeConnection>& connection) {
+  if (request.method() == "INVITE") refused_invites_.remember(request);
   // Straight to the connection, no completion: under overload a log line per refusal that
   // cannot be written (a full queue) would only add to it.
   connection->start_send(SipMessage::response_to(request, 503, "Service Unavailable",

@@ -18,6 +18,7 @@
 #include "connection/connection_observer.hpp"
 #include "connection/stream_connection.hpp"
 #include "manager/pending_requests.hpp"
+#include "manager/refused_invites.hpp"
 #include "manager/tls_contexts.hpp"
 #include "pool/pool_host.hpp"
 #include "rtconn/connection_authorization.hpp"
@@ -212,6 +213,7 @@ class ManagerCore final : public PoolHost,
   int message_high_mark_;
   int message_low_mark_;
   bool message_throttled_ = false;
+  RefusedInvites refused_invites_;
 };
 
 }  // namespace rtconn::detail

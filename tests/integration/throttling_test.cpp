@@ -187,6 +187,28 @@ TEST_F(Throttling, CancelsPassMessageThrottling) {
   EXPECT_EQ(server_->current_message_throttling_count(), 0);
 }
 
+TEST_F(Throttling, TheAckOfAnInviteRefused503NeverReachesTheApplication) {
+  start_with_message_throttling(1, 1);
+  send_requests(1);
+  ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 1; }));
+  const auto invite = test::make_request("INVITE");
+  client_->send(invite);
+  ASSERT_TRUE(run_until(io_, [&] { return client_->message_count() == 1; }));
+  ASSERT_EQ(statuses(), (std::vector<int>{503}));
+  // The ACK for that 503: same Call-ID and CSeq number (RFC 3261 17.1.1.3).
+  auto ack = SipMessage::request("ACK", "sip:test@127.0.0.1");
+  for (const auto* name : {"Via", "From", "Call-ID", "Max-Forwards"}) {
+    ack.add_header(name, std::string(*invite.header(name)));
+  }
+  ack.add_header("To", std::string(*client_->wire().messages[0].header("To")));
+  ack.add_header("CSeq", "1 ACK");
+  client_->send(ack);
+  send_requests(1);  // answered 503 too (still throttled): proves the ACK was read before it
+  ASSERT_TRUE(run_until(io_, [&] { return client_->message_count() == 2; }));
+  test::settle(io_);
+  EXPECT_EQ(taken_.size(), 1u) << "the ACK reached the application";
+}
+
 TEST_F(Throttling, AcksPassMessageThrottling) {
   start_with_message_throttling(1, 1);
   client_->send(test::make_request("INVITE").to_string() + test::make_request("ACK").to_string());
