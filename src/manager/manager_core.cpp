@@ -108,31 +108,29 @@ connection::ConnectionSettings ManagerCore::settings_from_options(bool incoming)
 }
 
 std::shared_ptr<ConnectionPool> ManagerCore::pool(const PoolKey& key, std::error_code& ec) {
-  ec.clear();
-  std::shared_ptr<ConnectionPool> created;
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped()) {
-      ec = make_error_code(errc::shutdown);
-      return nullptr;
-    }
-    if (const auto it = pools_.find(key); it != pools_.end()) return it->second;
-    created = PoolControl::make(
+  ec = make_error_code(errc::shutdown);
+  if (stopped()) return nullptr;
+  bool made = false;
+  // stop() sets stopped_ before it collects the pools, shard by shard: a pool made here is
+  // either refused or collected.
+  auto found = pools_.find_or_make(key, [&]() -> std::shared_ptr<ConnectionPool> {
+    if (stopped()) return nullptr;
+    auto created = PoolControl::make(
         key, option(&ConnectionManagerOptions::default_maximum_number_of_connections_per_pool),
         executor_, weak_from_this());
-    pools_.emplace(key, created);
+    // Raised under the shard's lock: its removal cannot be raised before it.
     raise(shared_from_this(), events.pool_added, ConnectionPoolEventArgs{created});
-  }
-  spdlog::debug("connection pool {} added", key.to_string());
-  return created;
+    made = true;
+    return created;
+  });
+  if (!found) return nullptr;
+  ec.clear();
+  if (made) spdlog::debug("connection pool {} added", key.to_string());
+  return found;
 }
 
 std::vector<std::shared_ptr<ConnectionPool>> ManagerCore::pools() const {
-  std::lock_guard lock(mutex_);
-  std::vector<std::shared_ptr<ConnectionPool>> result;
-  result.reserve(pools_.size());
-  for (const auto& [key, pool] : pools_) result.push_back(pool);
-  return result;
+  return pools_.all();
 }
 
 std::shared_ptr<RealTimeConnection> ManagerCore::route(const PoolKey& key, std::error_code& ec) {
@@ -244,8 +242,9 @@ void ManagerCore::start_or_queue(
   }
   // Unstarted, it arms no timer and reads nothing: it costs its socket until a slot frees.
   waiting_for_handshake_.push_back(entry.connection);
-  count_and_log(handshakes_queued_,
-                "a TLS connection waits for a handshake slot: max_concurrent_tls_handshakes reached");
+  count_and_log(
+      handshakes_queued_,
+      "a TLS connection waits for a handshake slot: max_concurrent_tls_handshakes reached");
 }
 
 void ManagerCore::release_handshake_slot(
@@ -352,14 +351,8 @@ void ManagerCore::stop() {
   if (stopped_.exchange(true, std::memory_order_acq_rel)) return;
   const auto reason = make_error_code(errc::shutdown);
   const auto timeout = option(&ConnectionManagerOptions::shutdown_timeout);
-  std::vector<std::shared_ptr<connection::StreamConnection>> connections;
-  std::vector<std::shared_ptr<ConnectionPool>> pools;
-  {
-    std::lock_guard lock(mutex_);
-    connections = all_connections();
-    for (const auto& [key, pool] : pools_) pools.push_back(pool);
-  }
-  for (const auto& connection : connections) {
+  const auto pools = pools_.all();
+  for (const auto& connection : all_connections()) {
     // Each connection keeps its own deadline (its timer, on the clock seam): nothing here has to
     // outlive the manager to enforce it.
     if (timeout.count() > 0) {
@@ -375,12 +368,7 @@ void ManagerCore::stop() {
 }
 
 void ManagerCore::close_all(std::error_code reason) {
-  std::vector<std::shared_ptr<connection::StreamConnection>> connections;
-  {
-    std::lock_guard lock(mutex_);
-    connections = all_connections();
-  }
-  for (const auto& connection : connections) connection->close(reason);
+  for (const auto& connection : all_connections()) connection->close(reason);
 }
 
 void ManagerCore::wait_until_closed(std::chrono::milliseconds limit) {
@@ -390,8 +378,11 @@ void ManagerCore::wait_until_closed(std::chrono::milliseconds limit) {
 
 std::vector<std::shared_ptr<connection::StreamConnection>> ManagerCore::all_connections() const {
   std::vector<std::shared_ptr<connection::StreamConnection>> result;
-  for (const auto& [key, entry] : incoming_) result.push_back(entry.connection);
-  for (const auto& [key, pool] : pools_) {
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, entry] : incoming_) result.push_back(entry.connection);
+  }
+  for (const auto& pool : pools_.all()) {
     for (const auto& connection : pool->connections()) {
       result.push_back(std::static_pointer_cast<connection::StreamConnection>(connection));
     }
@@ -400,7 +391,7 @@ std::vector<std::shared_ptr<connection::StreamConnection>> ManagerCore::all_conn
 }
 
 bool ManagerCore::all_closed() const {
-  return stopped() && incoming_.empty() && pools_.empty();
+  return stopped() && incoming_.empty() && pools_.size() == 0;
 }
 
 void ManagerCore::notify_if_all_closed() {
@@ -553,15 +544,15 @@ void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connectio
 }
 
 void ManagerCore::remove_pool_if_empty(const std::shared_ptr<ConnectionPool>& pool) {
-  {
-    std::lock_guard lock(mutex_);
-    const auto it = pools_.find(pool->key());
-    if (it == pools_.end() || it->second != pool || !PoolControl::remove_if_empty(*pool)) return;
-    pools_.erase(it);
+  const bool removed = pools_.remove(pool, [&] {
+    if (!PoolControl::remove_if_empty(*pool)) return false;
     raise(shared_from_this(), events.pool_removed, ConnectionPoolEventArgs{pool});
-    notify_if_all_closed();
-  }
+    return true;
+  });
+  if (!removed) return;
   spdlog::debug("connection pool {} removed", pool->key().to_string());
+  std::lock_guard lock(mutex_);
+  notify_if_all_closed();
 }
 
 }  // namespace rtconn::detail

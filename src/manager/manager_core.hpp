@@ -18,6 +18,7 @@
 #include "connection/connection_observer.hpp"
 #include "connection/stream_connection.hpp"
 #include "manager/pending_requests.hpp"
+#include "manager/pool_map.hpp"
 #include "manager/refused_invites.hpp"
 #include "manager/tls_contexts.hpp"
 #include "pool/pool_host.hpp"
@@ -159,7 +160,7 @@ class ManagerCore final : public PoolHost,
   bool all_closed() const;
   /// Wakes wait_until_closed once all_closed(). mutex_ held.
   void notify_if_all_closed();
-  /// Every connection, incoming and pooled. mutex_ held.
+  /// Every connection, incoming and pooled.
   std::vector<std::shared_ptr<connection::StreamConnection>> all_connections() const;
 
   /// The settings new connections are made with, shared by all of them.
@@ -194,8 +195,8 @@ class ManagerCore final : public PoolHost,
   std::atomic<std::shared_ptr<const RequestHandler>> request_handler_;
   std::atomic<bool> stopped_{false};
 
-  mutable std::mutex mutex_;  // guards pools_ and incoming_; taken before any pool's own mutex
-  std::unordered_map<PoolKey, std::shared_ptr<ConnectionPool>> pools_;
+  PoolMap pools_;              // locks of its own, each taken before that pool's own mutex
+  mutable std::mutex mutex_;  // guards incoming_ and what goes with it below
   std::unordered_map<const RealTimeConnection*, IncomingEntry> incoming_;
   std::unordered_map<asio::ip::address, std::size_t> per_address_;
   std::size_t handshakes_ = 0;  // incoming TLS handshakes in progress
