@@ -2,36 +2,49 @@
 
 #include <map>
 #include <mutex>
+#include <vector>
 
 namespace rtconn::tls {
 namespace {
 
-// The newest session per peer; a context's cache lives as long as the context.
+// The newest session per peer, kept serialised: each connection that resumes it gets a session
+// object of its own. Sharing one SSL_SESSION between connections on different event loops lets
+// OpenSSL duplicate it on one thread (a TLS 1.3 ticket arriving) while another drops the last
+// reference: safe by OpenSSL's reference counts, but not something to build on across threads.
+// A context's cache lives as long as the context.
 class SessionCache {
  public:
-  ~SessionCache() {
-    for (auto& [peer, session] : sessions_) SSL_SESSION_free(session);
-  }
-
   void store(const std::string& peer, SSL_SESSION* session) {
+    const int size = i2d_SSL_SESSION(session, nullptr);
+    if (size <= 0) return;
+    std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
+    unsigned char* out = bytes.data();
+    i2d_SSL_SESSION(session, &out);
     std::lock_guard lock(mutex_);
-    auto& slot = sessions_[peer];
-    if (slot) SSL_SESSION_free(slot);
-    slot = session;
+    sessions_[peer] = std::move(bytes);
   }
 
-  // A new reference the caller frees, or null.
+  // A session of the caller's own (to free), or null.
   SSL_SESSION* find(const std::string& peer) {
-    std::lock_guard lock(mutex_);
-    const auto it = sessions_.find(peer);
-    if (it == sessions_.end() || !SSL_SESSION_is_resumable(it->second)) return nullptr;
-    SSL_SESSION_up_ref(it->second);
-    return it->second;
+    std::vector<unsigned char> bytes;
+    {
+      std::lock_guard lock(mutex_);
+      const auto it = sessions_.find(peer);
+      if (it == sessions_.end()) return nullptr;
+      bytes = it->second;
+    }
+    const unsigned char* in = bytes.data();
+    SSL_SESSION* session = d2i_SSL_SESSION(nullptr, &in, static_cast<long>(bytes.size()));
+    if (session && !SSL_SESSION_is_resumable(session)) {
+      SSL_SESSION_free(session);
+      return nullptr;
+    }
+    return session;
   }
 
  private:
   std::mutex mutex_;  // guards sessions_
-  std::map<std::string, SSL_SESSION*> sessions_;
+  std::map<std::string, std::vector<unsigned char>> sessions_;
 };
 
 int context_index() {
@@ -51,14 +64,13 @@ SessionCache* cache_of(SSL* ssl) {
   return static_cast<SessionCache*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), context_index()));
 }
 
-// OpenSSL hands over a reference to each new session (with TLS 1.3, when the ticket arrives
-// after the handshake); returning 1 keeps it.
+// OpenSSL shows each new session (with TLS 1.3, when the ticket arrives after the handshake);
+// returning 0 leaves its reference with OpenSSL: the cache keeps a serialised copy.
 int on_new_session(SSL* ssl, SSL_SESSION* session) {
   auto* cache = cache_of(ssl);
   const auto* peer = static_cast<const std::string*>(SSL_get_ex_data(ssl, connection_index()));
-  if (!cache || !peer) return 0;
-  cache->store(*peer, session);
-  return 1;
+  if (cache && peer) cache->store(*peer, session);
+  return 0;
 }
 
 }  // namespace
