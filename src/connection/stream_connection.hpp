@@ -165,8 +165,8 @@ class StreamConnection final : public RealTimeConnection {
   // Strand-only state.
   std::vector<char> read_buffer_;        // empty while a readiness stream waits with nothing kept
   const char* scratch_input_ = nullptr;  // the thread's scratch buffer while input is framed there
-  std::size_t read_begin_ = 0;  // first unconsumed byte
-  std::size_t read_end_ = 0;    // one past the last byte read
+  std::size_t read_begin_ = 0;           // first unconsumed byte
+  std::size_t read_end_ = 0;             // one past the last byte read
   RingQueue<PendingWrite> queue_;
   std::size_t in_flight_ = 0;  // entries at the front of queue_ being written now
   // Entries at the back of queue_ held until the bytes before them leave room (the wait
@@ -179,7 +179,7 @@ class StreamConnection final : public RealTimeConnection {
   std::error_code drain_reason_;
   bool drain_requested_ = false;  // drain as soon as the connection is ready
   std::optional<Clock::time_point> drain_deadline_;
-  bool write_shut_ = false;       // drained and half-closed: waiting for the peer's end
+  bool write_shut_ = false;  // drained and half-closed: waiting for the peer's end
   bool valid_message_seen_ = false;
   Clock::time_point created_;
   Clock::time_point last_activity_;

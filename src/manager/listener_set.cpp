@@ -84,11 +84,11 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
       });
       return;
     }
-    acceptor_.async_accept(core_->connection_executor(),
-                           [self = shared_from_this()](std::error_code ec,
-                                                       asio::ip::tcp::socket socket) {
-                             self->on_accept(ec, std::move(socket));
-                           });
+    acceptor_.async_accept(
+        core_->connection_executor(),
+        [self = shared_from_this()](std::error_code ec, asio::ip::tcp::socket socket) {
+          self->on_accept(ec, std::move(socket));
+        });
   }
 
   void on_accept(std::error_code ec, asio::ip::tcp::socket socket) {

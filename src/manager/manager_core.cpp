@@ -82,10 +82,10 @@ std::shared_ptr<const connection::ConnectionSettings> ManagerCore::connection_se
 }
 
 void ManagerCore::make_connection_settings() {
-  incoming_settings_ = std::make_shared<const connection::ConnectionSettings>(
-      settings_from_options(true));
-  outgoing_settings_ = std::make_shared<const connection::ConnectionSettings>(
-      settings_from_options(false));
+  incoming_settings_ =
+      std::make_shared<const connection::ConnectionSettings>(settings_from_options(true));
+  outgoing_settings_ =
+      std::make_shared<const connection::ConnectionSettings>(settings_from_options(false));
 }
 
 connection::ConnectionSettings ManagerCore::settings_from_options(bool incoming) const {
@@ -98,8 +98,7 @@ connection::ConnectionSettings ManagerCore::settings_from_options(bool incoming)
   settings.connect_timeout = options_.connect_timeout;
   settings.message_completion_timeout = options_.message_completion_timeout;
   settings.max_write_queue_bytes = options_.max_write_queue_bytes;
-  settings.wait_when_queue_full =
-      options_.write_queue_full_action == WriteQueueFullAction::wait;
+  settings.wait_when_queue_full = options_.write_queue_full_action == WriteQueueFullAction::wait;
   settings.throttling_high_mark = options_.connection_throttling_high_mark;
   settings.throttling_low_mark = options_.connection_throttling_low_mark;
   settings.keep_alive_counts_as_activity = options_.keep_alive_counts_as_activity;
@@ -498,7 +497,7 @@ void ManagerCore::refuse_overloaded(const SipMessage& request,
   // Straight to the connection, no completion: under overload a log line per refusal that
   // cannot be written (a full queue) would only add to it.
   connection->start_send(SipMessage::response_to(request, 503, "Service Unavailable",
-                                                  request.has_to_tag() ? "" : sip::make_tag()),
+                                                 request.has_to_tag() ? "" : sip::make_tag()),
                          Completion<std::error_code>{});
 }
 

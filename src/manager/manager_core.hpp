@@ -195,7 +195,7 @@ class ManagerCore final : public PoolHost,
   std::atomic<std::shared_ptr<const RequestHandler>> request_handler_;
   std::atomic<bool> stopped_{false};
 
-  PoolMap pools_;              // locks of its own, each taken before that pool's own mutex
+  PoolMap pools_;             // locks of its own, each taken before that pool's own mutex
   mutable std::mutex mutex_;  // guards incoming_ and what goes with it below
   std::unordered_map<const RealTimeConnection*, IncomingEntry> incoming_;
   std::unordered_map<asio::ip::address, std::size_t> per_address_;

@@ -19,10 +19,9 @@ std::unique_ptr<detail::OwnedEventLoop> loop_unless_given(const asio::any_io_exe
 RealTimeConnectionManager::RealTimeConnectionManager(asio::any_io_executor executor,
                                                      ConnectionManagerOptions options)
     : loop_(loop_unless_given(executor, options)),
-      core_(std::make_shared<detail::ManagerCore>(loop_ ? loop_->executor() : std::move(executor),
-                                                  loop_ ? loop_->executors()
-                                                        : std::vector<asio::any_io_executor>{},
-                                                  std::move(options))),
+      core_(std::make_shared<detail::ManagerCore>(
+          loop_ ? loop_->executor() : std::move(executor),
+          loop_ ? loop_->executors() : std::vector<asio::any_io_executor>{}, std::move(options))),
       connection_pool_added(core_->events.pool_added),
       connection_pool_removed(core_->events.pool_removed) {}
 
