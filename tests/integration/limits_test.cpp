@@ -193,9 +193,8 @@ TEST_F(LimitsTest, KeepAliveFloodCostsOnePongPerWriteAndCannotHoldTheConnection)
   constexpr std::uint64_t rounds = 64;  // 4 MiB, 1 Mi pings
   for (std::uint64_t i = 1; i <= rounds; ++i) {
     asio::write(*flooder, asio::buffer(pings));
-    ASSERT_TRUE(run_until(io_, [&] {
-      return connection->counters().keep_alives_received == i * 16 * 1024;
-    }));
+    ASSERT_TRUE(run_until(
+        io_, [&] { return connection->counters().keep_alives_received == i * 16 * 1024; }));
   }
   const auto counters = connection->counters();
   const std::uint64_t pings_sent = rounds * 16 * 1024;

@@ -32,7 +32,8 @@ class BenchRun {
     if (arguments_.rate > 0) {
       pace();
     } else {
-      const int window = arguments_.window > 0 ? arguments_.window : 4 * arguments_.client.connections;
+      const int window =
+          arguments_.window > 0 ? arguments_.window : 4 * arguments_.client.connections;
       for (int i = 0; i < window; ++i) send();
       report_until(end_);
     }
@@ -45,9 +46,10 @@ class BenchRun {
   int summarize() const {
     std::lock_guard lock(mutex_);
     const double seconds = std::chrono::duration<double>(finished_ - start_).count();
-    fmt::print("--- {} bench: {} sent, {} answered 2xx, {} failed in {:.2f} s: {:.0f} answered/s ---\n",
-               arguments_.client.uri, sent_, rtts_.size(), failed_, seconds,
-               static_cast<double>(rtts_.size()) / seconds);
+    fmt::print(
+        "--- {} bench: {} sent, {} answered 2xx, {} failed in {:.2f} s: {:.0f} answered/s ---\n",
+        arguments_.client.uri, sent_, rtts_.size(), failed_, seconds,
+        static_cast<double>(rtts_.size()) / seconds);
     if (!rtts_.empty()) fmt::print("{}\n", rtts_.summary());
     if (first_error_) fmt::print("first failure: {}\n", first_error_.message());
     return failed_ == 0 && sent_ > 0 ? 0 : 1;
@@ -71,7 +73,8 @@ class BenchRun {
   }
 
   void report_until(Clock::time_point end) {
-    for (auto next = start_ + std::chrono::seconds(1); next < end; next += std::chrono::seconds(1)) {
+    for (auto next = start_ + std::chrono::seconds(1); next < end;
+         next += std::chrono::seconds(1)) {
       std::this_thread::sleep_until(next);
       report(next);
     }

@@ -50,11 +50,11 @@ int ping(const PingArguments& arguments);
 /// and latency percentiles at the end.
 struct BenchArguments {
   ClientArguments client;
-  double rate = 0;        // requests per second; 0: flat out
-  double seconds = 10;    // how long to send
-  int window = 0;         // flat out: requests in flight at once; 0: 4 per connection
-  unsigned threads = 0;   // event loops; 0: one per core
-  bool quiet = false;     // no progress lines
+  double rate = 0;       // requests per second; 0: flat out
+  double seconds = 10;   // how long to send
+  int window = 0;        // flat out: requests in flight at once; 0: 4 per connection
+  unsigned threads = 0;  // event loops; 0: one per core
+  bool quiet = false;    // no progress lines
 };
 int bench(const BenchArguments& arguments);
 

@@ -42,10 +42,9 @@ int main(int argc, char** argv) {
                         "Issuer of the certificate to present");
     command->add_option("--cert-serial", certificate.serial, "Its serial number, hex");
   };
-  const auto add_client_options = [&add_certificate_options](
-                                      CLI::App* command, rtconn::cli::ClientArguments& client) {
-    command->add_option("uri", client.uri, "sip:host:port;transport=tcp, or sips:...")
-        ->required();
+  const auto add_client_options = [&add_certificate_options](CLI::App* command,
+                                                             rtconn::cli::ClientArguments& client) {
+    command->add_option("uri", client.uri, "sip:host:port;transport=tcp, or sips:...")->required();
     command->add_option("--connections", client.connections, "Connections to spread them over")
         ->check(CLI::PositiveNumber);
     command->add_option("--timeout", client.timeout_ms, "Milliseconds to wait for each response")
@@ -98,8 +97,9 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   bench_cmd->add_option("--seconds,-s", bench.seconds, "How long to send (default 10)")
       ->check(CLI::PositiveNumber);
-  bench_cmd->add_option("--window", bench.window,
-                        "Flat out: requests in flight at once (default 4 per connection)")
+  bench_cmd
+      ->add_option("--window", bench.window,
+                   "Flat out: requests in flight at once (default 4 per connection)")
       ->check(CLI::PositiveNumber);
   bench_cmd->add_option("--threads", bench.threads, "Event loops (default: one per core)")
       ->check(CLI::PositiveNumber);
