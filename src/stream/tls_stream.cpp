@@ -68,8 +68,8 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
       }
       std::error_code ignored;
       const auto peer = socket_.remote_endpoint(ignored);
-      session_peer_ = expected_host_ + "|" + peer.address().to_string() + ":" +
-                      std::to_string(peer.port());
+      session_peer_ =
+          expected_host_ + "|" + peer.address().to_string() + ":" + std::to_string(peer.port());
       tls::offer_cached_session(ssl, &session_peer_);
     } else {
       SSL_set_accept_state(ssl);
@@ -254,10 +254,12 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
     in_leftover_ = false;
   }
 
+  // Never empty: callers tell failure from success by it.
   std::error_code error_of(int ssl_error) {
     if (ssl_error == SSL_ERROR_SSL) {
       const auto code = ERR_get_error();
       ERR_clear_error();
+      if (code == 0) return asio::ssl::error::unexpected_result;  // OpenSSL queued no reason
       return {static_cast<int>(code), asio::error::get_ssl_category()};
     }
     return asio::ssl::error::stream_truncated;
@@ -290,8 +292,7 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
 
   // The alert OpenSSL queued goes out before the failure is reported (and the caller closes).
   void fail_handshake(std::error_code ec) {
-    handshake_error_ = ec;
-    handshake_failed_ = true;
+    handshake_error_ = ec;  // never empty: a socket error or OpenSSL's
     flush();
     if (!flushing_) finish_handshake(ec);
   }
@@ -307,10 +308,9 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
     if (flushing_ || output_.empty()) return;
     flushing_ = true;
     sending_.swap(output_);
-    asio::async_write(socket_, asio::buffer(sending_),
-                      [self = shared_from_this()](std::error_code ec, std::size_t) {
-                        self->on_flushed(ec);
-                      });
+    asio::async_write(
+        socket_, asio::buffer(sending_),
+        [self = shared_from_this()](std::error_code ec, std::size_t) { self->on_flushed(ec); });
   }
 
   void on_flushed(std::error_code ec) {
@@ -324,7 +324,7 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
       write_done_ = nullptr;
       done(ec, ec ? 0 : write_size_);
     }
-    if (handshake_failed_) finish_handshake(handshake_error_);
+    if (handshake_error_) finish_handshake(handshake_error_);
   }
 
   void shut_socket() noexcept {
@@ -381,12 +381,11 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
   std::string output_;
   std::string sending_;
   bool flushing_ = false;
-  bool shut_after_flush_ = false;  // shutdown_send: end the TCP stream once output is out
+  bool shut_after_flush_ = false;     // shutdown_send: end the TCP stream once output is out
   ByteStream::IoHandler write_done_;  // the caller's write, complete once all is flushed
   std::size_t write_size_ = 0;
   ByteStream::Handler handshake_done_;
-  std::error_code handshake_error_;
-  bool handshake_failed_ = false;
+  std::error_code handshake_error_;  // set when the handshake failed: reported after the flush
 };
 
 class TlsStream final : public ByteStream {
