@@ -118,11 +118,7 @@ TEST_F(Dispatch, AckIsNeverAnswered) {
 }
 
 TEST_F(Dispatch, ResponseGoesBackOnTheConnectionTheRequestCameInOn) {
-  std::optional<IncomingRequest> kept;
-  server->set_request_handler([&](IncomingRequest& request) {
-    kept.emplace(std::move(request));
-    return true;
-  });
+  keep_requests();
   RawClient a(io, server_address());
   RawClient b(io, server_address());
   ASSERT_TRUE(run_until(io, [&] { return server->incoming_connections().size() == 2; }));
@@ -138,11 +134,7 @@ TEST_F(Dispatch, ResponseGoesBackOnTheConnectionTheRequestCameInOn) {
 }
 
 TEST_F(Dispatch, TakenRequestCanBeAnsweredLaterFromAnotherThread) {
-  std::optional<IncomingRequest> kept;
-  server->set_request_handler([&](IncomingRequest& request) {
-    kept.emplace(std::move(request));
-    return true;
-  });
+  keep_requests();
   const auto answer = make_record();
   client->async_request(server_key(), make_request("OPTIONS"), record_response(answer));
   ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));
@@ -206,11 +198,7 @@ TEST_F(Dispatch, AsyncRequestRefusesAViaWithoutBranch) {
 }
 
 TEST_F(Dispatch, OutstandingRequestFailsWhenItsConnectionCloses) {
-  std::optional<IncomingRequest> kept;
-  server->set_request_handler([&](IncomingRequest& request) {
-    kept.emplace(std::move(request));
-    return true;
-  });
+  keep_requests();
   const auto outcome = make_record();
   client->async_request(server_key(), make_request("OPTIONS"), record_response(outcome));
   ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));
@@ -224,9 +212,9 @@ TEST_F(Dispatch, OutstandingRequestFailsWhenItsConnectionCloses) {
 
 TEST_F(Dispatch, ResponsesMatchTheirRequestsWhenManyAreOutstanding) {
   // Answered in reverse order: each completion must still get its own response.
-  std::vector<IncomingRequest> kept;
+  std::vector<IncomingRequest> taken;
   server->set_request_handler([&](IncomingRequest& request) {
-    kept.push_back(std::move(request));
+    taken.push_back(std::move(request));
     return true;
   });
   std::vector<std::string> call_ids;
@@ -236,8 +224,8 @@ TEST_F(Dispatch, ResponsesMatchTheirRequestsWhenManyAreOutstanding) {
     call_ids.emplace_back(*request.header("Call-ID"));
     client->async_request(server_key(), std::move(request), record_response(outcomes[i]));
   }
-  ASSERT_TRUE(run_until(io, [&] { return kept.size() == 5; }));
-  for (auto it = kept.rbegin(); it != kept.rend(); ++it) it->respond(200);
+  ASSERT_TRUE(run_until(io, [&] { return taken.size() == 5; }));
+  for (auto it = taken.rbegin(); it != taken.rend(); ++it) it->respond(200);
   ASSERT_TRUE(run_until(io, [&] { return all_completed(outcomes); }));
   for (int i = 0; i < 5; ++i) {
     ASSERT_FALSE(outcomes[i]->ec) << outcomes[i]->ec.message();

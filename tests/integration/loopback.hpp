@@ -26,10 +26,13 @@ class Loopback : public testing::Test {
   std::unique_ptr<RealTimeClientConnectionManager> client;
   // Requests the server's answering handler saw, in arrival order.
   std::vector<SipMessage> served;
+  // The request keep_requests() took last, for the test to answer (or not) when it wants.
+  std::optional<IncomingRequest> kept;
 
   ~Loopback() override {
     // Handlers a test installed may refer to its (gone) locals: none may run from here on.
     if (server) server->set_request_handler({});
+    kept.reset();
     client.reset();
     server.reset();
     drain(io);  // let the closes the destructors started run, so sanitizers see them
@@ -49,6 +52,14 @@ class Loopback : public testing::Test {
     server->set_request_handler([this](IncomingRequest& request) {
       served.push_back(request.message());
       request.respond(200);
+      return true;
+    });
+  }
+
+  /// The server takes every request and answers none: the newest is in `kept`.
+  void keep_requests() {
+    server->set_request_handler([this](IncomingRequest& request) {
+      kept.emplace(std::move(request));
       return true;
     });
   }

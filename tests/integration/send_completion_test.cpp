@@ -274,9 +274,8 @@ TEST_F(SendCompletion, DestroyingAManagerOnItsOwnLoopFirstWritesWhatItAccepted) 
     RealTimeClientConnectionManager own;  // runs its own event loop
     own.async_send(server_key(), make_request("OPTIONS"), asio::use_future).get();
     for (int i = 0; i < count; ++i) {
-      own.async_send(server_key(), make_request("MESSAGE"), [&](std::error_code ec) {
-        ++(ec ? failed : written);
-      });
+      own.async_send(server_key(), make_request("MESSAGE"),
+                     [&](std::error_code ec) { ++(ec ? failed : written); });
     }
   }  // the destructor drains, then ends the loop: every completion has run by now
   EXPECT_EQ(written.load(), count);
@@ -289,11 +288,7 @@ TEST_F(SendCompletion, DestroyingAManagerOnItsOwnLoopFirstWritesWhatItAccepted) 
 }
 
 TEST_F(SendCompletion, StopStillWritesTheAnswersToRequestsTheApplicationHolds) {
-  std::optional<IncomingRequest> kept;
-  server->set_request_handler([&](IncomingRequest& request) {
-    kept.emplace(std::move(request));
-    return true;
-  });
+  keep_requests();
   RawClient peer(io, server_address());
   peer.send(make_request("OPTIONS"));
   ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));
@@ -393,11 +388,7 @@ TEST_F(SendCompletion, SendsAfterStopFailWithShutdown) {
 }
 
 TEST_F(SendCompletion, StopFailsOutstandingRequestsWithShutdown) {
-  std::optional<IncomingRequest> kept;
-  server->set_request_handler([&](IncomingRequest& request) {
-    kept.emplace(std::move(request));
-    return true;
-  });
+  keep_requests();
   const auto outcome = make_record();
   client->async_request(server_key(), make_request("OPTIONS"), record_response(outcome));
   ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));

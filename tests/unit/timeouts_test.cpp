@@ -40,7 +40,21 @@ class Timeouts : public testing::Test {
     server->start_listening(*IpEndpoint::parse("127.0.0.1:0"));
   }
 
+  // The server with only the new-connection and idle time-outs of these tests (zero: off).
+  void start_server(std::chrono::milliseconds new_connection, std::chrono::milliseconds idle) {
+    ConnectionManagerOptions options;
+    options.new_incoming_connection_timeout = new_connection;
+    options.default_incoming_connection_timeout = idle;
+    start_server(options);
+  }
+
   IpEndpoint address() const { return server->listening_addresses().at(0); }
+
+  // Waits for the one removal these tests expect and checks why it happened.
+  void expect_one_removal(errc reason) {
+    ASSERT_TRUE(run_until(io, [&] { return removed.size() == 1; }));
+    EXPECT_EQ(removed[0].reason, reason);
+  }
 
   // The server's side of the newest raw connection, once it is ready (its timers are armed
   // then, so advancing the clock afterwards means something).
@@ -69,10 +83,8 @@ class Timeouts : public testing::Test {
 };
 
 TEST_F(Timeouts, NewIncomingConnectionWithoutAValidMessageClosesAfterItsTimeOut) {
-  ConnectionManagerOptions o;
-  o.new_incoming_connection_timeout = 60s;
-  o.default_incoming_connection_timeout = 0ms;  // only the new-connection rule is in play
-  start_server(o);
+  // only the new-connection rule is in play
+  start_server(60s, 0ms);
   test::RawClient client(io, address());
   const auto connection = wait_for_incoming();
   ASSERT_TRUE(connection);
@@ -93,10 +105,7 @@ TEST_F(Timeouts, NewIncomingConnectionWithoutAValidMessageClosesAfterItsTimeOut)
 }
 
 TEST_F(Timeouts, KeepAlivesAndInvalidRequestsDoNotSatisfyTheNewConnectionRule) {
-  ConnectionManagerOptions o;
-  o.new_incoming_connection_timeout = 60s;
-  o.default_incoming_connection_timeout = 0ms;
-  start_server(o);
+  start_server(60s, 0ms);
   test::RawClient client(io, address());
   const auto connection = wait_for_incoming();
   ASSERT_TRUE(connection);
@@ -108,15 +117,11 @@ TEST_F(Timeouts, KeepAlivesAndInvalidRequestsDoNotSatisfyTheNewConnectionRule) {
   ASSERT_TRUE(run_until(io, [&] { return client.message_count() == 1; }));  // the 400
 
   clock->advance(60s);
-  ASSERT_TRUE(run_until(io, [&] { return removed.size() == 1; }));
-  EXPECT_EQ(removed[0].reason, errc::new_connection_timeout);
+  expect_one_removal(errc::new_connection_timeout);
 }
 
 TEST_F(Timeouts, AValidMessageEndsTheNewConnectionRule) {
-  ConnectionManagerOptions o;
-  o.new_incoming_connection_timeout = 60s;
-  o.default_incoming_connection_timeout = 0ms;
-  start_server(o);
+  start_server(60s, 0ms);
   test::RawClient client(io, address());
   const auto connection = wait_for_incoming();
   ASSERT_TRUE(connection);
@@ -129,10 +134,7 @@ TEST_F(Timeouts, AValidMessageEndsTheNewConnectionRule) {
 }
 
 TEST_F(Timeouts, IncomingConnectionClosesWhenIdleAndActivityPostponesIt) {
-  ConnectionManagerOptions o;
-  o.new_incoming_connection_timeout = 0ms;
-  o.default_incoming_connection_timeout = 30s;
-  start_server(o);
+  start_server(0ms, 30s);
   test::RawClient client(io, address());
   const auto connection = wait_for_incoming();
   ASSERT_TRUE(connection);
@@ -154,10 +156,7 @@ TEST_F(Timeouts, IncomingConnectionClosesWhenIdleAndActivityPostponesIt) {
 }
 
 TEST_F(Timeouts, ZeroIdleTimeOutNeverClosesAConnection) {
-  ConnectionManagerOptions o;
-  o.new_incoming_connection_timeout = 0ms;
-  o.default_incoming_connection_timeout = 0ms;
-  start_server(o);
+  start_server(0ms, 0ms);
   test::RawClient client(io, address());
   const auto connection = wait_for_incoming();
   ASSERT_TRUE(connection);
@@ -171,10 +170,7 @@ TEST_F(Timeouts, ZeroIdleTimeOutNeverClosesAConnection) {
 }
 
 TEST_F(Timeouts, KeepAlivePingIsNotActivityByDefault) {
-  ConnectionManagerOptions o;
-  o.new_incoming_connection_timeout = 0ms;
-  o.default_incoming_connection_timeout = 30s;
-  start_server(o);
+  start_server(0ms, 30s);
   test::RawClient client(io, address());
   const auto connection = wait_for_incoming();
   ASSERT_TRUE(connection);
@@ -185,8 +181,7 @@ TEST_F(Timeouts, KeepAlivePingIsNotActivityByDefault) {
   EXPECT_EQ(connection->counters().keep_alives_received, 1u);
 
   clock->advance(10s);
-  ASSERT_TRUE(run_until(io, [&] { return removed.size() == 1; }));
-  EXPECT_EQ(removed[0].reason, errc::idle_timeout);
+  expect_one_removal(errc::idle_timeout);
 }
 
 TEST_F(Timeouts, KeepAlivePingIsActivityWhenConfigured) {
@@ -208,15 +203,11 @@ TEST_F(Timeouts, KeepAlivePingIsActivityWhenConfigured) {
   EXPECT_TRUE(connection->is_connected()) << "the ping was not counted as activity";
 
   clock->advance(20s);  // +50s: 30s since the ping
-  ASSERT_TRUE(run_until(io, [&] { return removed.size() == 1; }));
-  EXPECT_EQ(removed[0].reason, errc::idle_timeout);
+  expect_one_removal(errc::idle_timeout);
 }
 
 TEST_F(Timeouts, SetConnectionTimeoutOnALiveConnectionArmsIt) {
-  ConnectionManagerOptions o;
-  o.new_incoming_connection_timeout = 0ms;
-  o.default_incoming_connection_timeout = 0ms;
-  start_server(o);
+  start_server(0ms, 0ms);
   test::RawClient client(io, address());
   const auto connection = wait_for_incoming();
   ASSERT_TRUE(connection);
@@ -231,15 +222,11 @@ TEST_F(Timeouts, SetConnectionTimeoutOnALiveConnectionArmsIt) {
   drain(io);
   EXPECT_TRUE(connection->is_connected());
   clock->advance(1ms);
-  ASSERT_TRUE(run_until(io, [&] { return removed.size() == 1; }));
-  EXPECT_EQ(removed[0].reason, errc::idle_timeout);
+  expect_one_removal(errc::idle_timeout);
 }
 
 TEST_F(Timeouts, SetConnectionTimeoutZeroOnALiveConnectionDisarmsIt) {
-  ConnectionManagerOptions o;
-  o.new_incoming_connection_timeout = 0ms;
-  o.default_incoming_connection_timeout = 30s;
-  start_server(o);
+  start_server(0ms, 30s);
   test::RawClient client(io, address());
   const auto connection = wait_for_incoming();
   ASSERT_TRUE(connection);
@@ -253,10 +240,7 @@ TEST_F(Timeouts, SetConnectionTimeoutZeroOnALiveConnectionDisarmsIt) {
 }
 
 TEST_F(Timeouts, ShorteningTheTimeOutOfAnIdleConnectionClosesItAtOnce) {
-  ConnectionManagerOptions o;
-  o.new_incoming_connection_timeout = 0ms;
-  o.default_incoming_connection_timeout = 15min;
-  start_server(o);
+  start_server(0ms, 15min);
   test::RawClient client(io, address());
   const auto connection = wait_for_incoming();
   ASSERT_TRUE(connection);
@@ -264,15 +248,11 @@ TEST_F(Timeouts, ShorteningTheTimeOutOfAnIdleConnectionClosesItAtOnce) {
   clock->advance(2min);
   drain(io);
   connection->set_connection_timeout(1min);  // already idle longer than that
-  ASSERT_TRUE(run_until(io, [&] { return removed.size() == 1; }));
-  EXPECT_EQ(removed[0].reason, errc::idle_timeout);
+  expect_one_removal(errc::idle_timeout);
 }
 
 TEST_F(Timeouts, ChangingTheDefaultIncomingTimeOutAffectsNewConnectionsOnly) {
-  ConnectionManagerOptions o;
-  o.new_incoming_connection_timeout = 0ms;
-  o.default_incoming_connection_timeout = 30s;
-  start_server(o);
+  start_server(0ms, 30s);
   test::RawClient first_client(io, address());
   const auto first = wait_for_incoming(1);
   ASSERT_TRUE(first);
