@@ -370,7 +370,9 @@ def uri_host(host):
 
 
 def stop_serve(process, signum=signal.SIGTERM, deadline_s=5.0):
-    """Signals serve by PID and checks it exits 0 within deadline_s; returns seconds it took."""
+    """Checks serve is still running (it did not die during the test), signals it by PID and
+    checks it exits 0 within deadline_s; returns seconds it took."""
+    check(process.running(), f"{process.name} exited early; {process.stderr_tail()}")
     code, took = process.signal_and_wait(signum, deadline_s)
     name = signal.Signals(signum).name
     if code is None:

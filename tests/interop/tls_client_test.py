@@ -60,7 +60,6 @@ def many_connections(arguments, tmp, store):
         peak = peak_open(serve.stderr_text())
         support.check(peak == CONNECTIONS, f"serve had at most {peak} connections open at once, "
                                            f"expected all {CONNECTIONS}")
-        support.check(serve.running(), f"serve exited early; {serve.stderr_tail()}")
         took = support.stop_serve(serve, signal.SIGTERM, deadline_s=5.0)
         return (f"{COUNT}/{COUNT} answered over {added} TLS connections, {peak} open at once; "
                 f"serve exited 0 {took:.2f} s after SIGTERM")
