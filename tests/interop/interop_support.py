@@ -257,14 +257,21 @@ class Process:
             return "\n".join(self.stdout_lines)
         if not self._stdout.closed:
             self._stdout.flush()
-        with open(self.stdout_path, errors="replace") as f:
-            return f.read()
+        return self._whole_lines(self.stdout_path)
 
     def stderr_text(self):
+        """What the process has written to stderr; see _whole_lines."""
         if not self._stderr.closed:
             self._stderr.flush()
-        with open(self.stderr_path, errors="replace") as f:
-            return f.read()
+        return self._whole_lines(self.stderr_path)
+
+    def _whole_lines(self, path):
+        """The file's text; while the process runs, only whole lines: a line it is still writing
+        would match a log pattern cut short (CI once read 'remote certificate not ' for 'remote
+        certificate not trusted')."""
+        with open(path, errors="replace") as f:
+            text = f.read()
+        return text[:text.rfind("\n") + 1] if self.running() else text
 
     def stderr_tail(self, lines=8):
         tail = self.stderr_text().strip().splitlines()[-lines:]
