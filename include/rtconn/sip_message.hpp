@@ -2,7 +2,10 @@
 /// \file
 /// A SIP message (RFC 3261 section 7): a request or a response, its headers and its body.
 
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,10 +14,11 @@
 
 namespace rtconn {
 
-/// One header line as it stands in the message; the name keeps the spelling it was given.
+/// One header line as it stands in the message; the name keeps the spelling it was given. The
+/// views point into the message and stay valid until it is changed or destroyed.
 struct HeaderField {
-  std::string name;
-  std::string value;
+  std::string_view name;
+  std::string_view value;
 };
 
 /// The number and method of a CSeq header.
@@ -28,13 +32,67 @@ struct CSeq {
 /// Header look-up is case-insensitive and treats a compact form as its long name (`v` is `Via`,
 /// `l` is `Content-Length`, ...). Content-Length is never stored: `serialize_to` writes it from
 /// the body, so a message cannot carry a length that disagrees with its body.
+///
+/// Every string of a message lives in one buffer and the message keeps offsets into it: parsing
+/// is one copy of the bytes, and a response copies what it takes from a request into a buffer
+/// sized once — two allocations each, where a string per header made a dozen. Changing a header
+/// or the body appends the new text; the old text stays until the message is copied or gone.
 /// A value type; not synchronised (copy it to share across threads).
 class SipMessage {
+  struct Span {
+    std::uint32_t offset = 0;
+    std::uint32_t size = 0;
+    std::uint32_t end() const noexcept { return offset + size; }
+  };
+  struct Field {
+    Span name;
+    Span value;
+  };
+
  public:
+  /// The header lines of a message in order, as `HeaderField`s; a view into the message.
+  class HeaderList {
+   public:
+    class iterator {
+     public:
+      using iterator_category = std::random_access_iterator_tag;
+      using value_type = HeaderField;
+      using difference_type = std::ptrdiff_t;
+      using pointer = void;
+      using reference = HeaderField;
+      iterator() = default;
+      HeaderField operator*() const noexcept { return message_->field(*field_); }
+      iterator& operator++() noexcept { return ++field_, *this; }
+      iterator operator++(int) noexcept { return {message_, field_++}; }
+      bool operator==(const iterator& other) const noexcept { return field_ == other.field_; }
+
+     private:
+      friend class HeaderList;
+      iterator(const SipMessage* message, const Field* field) : message_(message), field_(field) {}
+      const SipMessage* message_ = nullptr;
+      const Field* field_ = nullptr;
+    };
+    std::size_t size() const noexcept { return message_->fields_.size(); }
+    bool empty() const noexcept { return message_->fields_.empty(); }
+    HeaderField operator[](std::size_t i) const noexcept {
+      return message_->field(message_->fields_[i]);
+    }
+    HeaderField back() const noexcept { return message_->field(message_->fields_.back()); }
+    iterator begin() const noexcept { return {message_, message_->fields_.data()}; }
+    iterator end() const noexcept {
+      return {message_, message_->fields_.data() + message_->fields_.size()};
+    }
+
+   private:
+    friend class SipMessage;
+    explicit HeaderList(const SipMessage* message) : message_(message) {}
+    const SipMessage* message_;
+  };
+
   /// An empty request with the given method and Request-URI.
-  static SipMessage request(std::string method, std::string request_uri);
+  static SipMessage request(std::string_view method, std::string_view request_uri);
   /// An empty response; an empty reason takes the RFC 3261 phrase for the status.
-  static SipMessage response(int status_code, std::string reason_phrase = {});
+  static SipMessage response(int status_code, std::string_view reason_phrase = {});
   /// A response to `request` per RFC 3261 8.2.6.2: every Via, From, To, Call-ID and CSeq copied,
   /// and `to_tag` added to To when it has no tag and the status is above 100.
   static SipMessage response_to(const SipMessage& request, int status_code,
@@ -46,30 +104,30 @@ class SipMessage {
   bool is_request() const noexcept { return status_code_ == 0; }
   bool is_response() const noexcept { return status_code_ != 0; }
   /// Request method, e.g. "OPTIONS"; empty for a response.
-  std::string_view method() const noexcept { return method_; }
+  std::string_view method() const noexcept { return text(method_); }
   /// Request-URI; empty for a response.
-  std::string_view request_uri() const noexcept { return request_uri_; }
+  std::string_view request_uri() const noexcept { return text(request_uri_); }
   /// Status code of a response; 0 for a request.
   int status_code() const noexcept { return status_code_; }
   /// Reason phrase of a response.
-  std::string_view reason_phrase() const noexcept { return reason_phrase_; }
+  std::string_view reason_phrase() const noexcept { return text(reason_phrase_); }
 
   /// The first value of the named header, if present.
   std::optional<std::string_view> header(std::string_view name) const;
   /// Every value of the named header in order; a comma-separated line counts as one value.
   std::vector<std::string_view> header_values(std::string_view name) const;
   /// All header lines in order (Content-Length excluded, see the class comment).
-  const std::vector<HeaderField>& headers() const noexcept { return headers_; }
+  HeaderList headers() const noexcept { return HeaderList(this); }
   /// Appends a header line.
-  void add_header(std::string name, std::string value);
+  void add_header(std::string_view name, std::string_view value);
   /// Replaces every line of the named header by one line, or appends it.
-  void set_header(std::string name, std::string value);
+  void set_header(std::string_view name, std::string_view value);
   /// Removes every line of the named header; returns how many went.
   std::size_t remove_header(std::string_view name);
 
-  std::string_view body() const noexcept { return body_; }
+  std::string_view body() const noexcept { return text(body_); }
   /// Sets the body, and Content-Type when `content_type` is not empty.
-  void set_body(std::string body, std::string content_type = {});
+  void set_body(std::string_view body, std::string_view content_type = {});
 
   /// The CSeq header, if present and well formed.
   std::optional<CSeq> cseq() const;
@@ -84,12 +142,28 @@ class SipMessage {
   std::string to_string() const;
 
  private:
-  std::string method_;
-  std::string request_uri_;
+  std::string_view text(Span span) const noexcept {
+    return {text_.data() + span.offset, span.size};
+  }
+  HeaderField field(const Field& f) const noexcept { return {text(f.name), text(f.value)}; }
+  /// Appends `parts` one after the other and returns where they went. Any of them may lie in
+  /// text_ itself: none is read after the buffer moves.
+  Span store(std::initializer_list<std::string_view> parts);
+  Field store_field(std::string_view name, std::string_view value);
+  /// Puts `field` where the first line of its name stands, dropping the others; or appends it.
+  void replace_fields(Field field);
+  /// Where `part`, a view into `bytes`, lies in text_ when text_ is a copy of `bytes`.
+  static Span span_in(std::string_view bytes, std::string_view part) noexcept;
+  /// Takes the header lines of a message being parsed from `bytes`, whose copy text_ is.
+  bool take_header_lines(std::string_view bytes, std::string_view lines);
+
+  std::string text_;  // every string the spans below point into
+  std::vector<Field> fields_;
+  Span method_;
+  Span request_uri_;
+  Span reason_phrase_;
+  Span body_;
   int status_code_ = 0;
-  std::string reason_phrase_;
-  std::vector<HeaderField> headers_;
-  std::string body_;
 };
 
 /// RFC 3261's reason phrase for a status code ("OK", "Not Found", ...), or "Unknown".

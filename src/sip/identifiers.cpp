@@ -1,8 +1,8 @@
 #include "sip/identifiers.hpp"
 
+#include <cstdint>
 #include <random>
-
-#include <fmt/format.h>
+#include <string_view>
 
 namespace rtconn::sip {
 namespace {
@@ -13,14 +13,28 @@ std::uint64_t random_bits() {
   return generator();
 }
 
+// 64 RFC 3261 token characters: six bits each, so 11 of them carry all 64 random bits.
+constexpr std::string_view token_digits =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.";
+constexpr std::size_t random_digits = 11;
+
+void append_random(std::string& out) {
+  std::uint64_t bits = random_bits();
+  for (std::size_t i = 0; i < random_digits; ++i, bits >>= 6) out += token_digits[bits & 63];
+}
+
 }  // namespace
 
 std::string make_branch() {
-  return fmt::format("z9hG4bK{:016x}", random_bits());
+  std::string branch = "z9hG4bK";
+  append_random(branch);
+  return branch;
 }
 
 std::string make_tag() {
-  return fmt::format("{:016x}", random_bits());
+  std::string tag;
+  append_random(tag);
+  return tag;
 }
 
 }  // namespace rtconn::sip

@@ -5,9 +5,10 @@
 
 namespace rtconn::sip {
 
-/// `z9hG4bK` followed by 16 random hex digits.
+/// `z9hG4bK` followed by 64 random bits as 11 token characters.
 std::string make_branch();
-/// 16 random hex digits.
+/// 64 random bits as 11 token characters: short enough for std::string's inline buffer, so a
+/// tag per answered request allocates nothing.
 std::string make_tag();
 
 }  // namespace rtconn::sip

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <initializer_list>
 #include <iterator>
+#include <limits>
+#include <stdexcept>
 
 #include "sip/text.hpp"
 
@@ -32,84 +35,144 @@ class Decimal {
 
 }  // namespace
 
-SipMessage SipMessage::request(std::string method, std::string request_uri) {
+SipMessage SipMessage::request(std::string_view method, std::string_view request_uri) {
   SipMessage message;
-  message.method_ = std::move(method);
-  message.request_uri_ = std::move(request_uri);
+  message.text_.reserve(method.size() + request_uri.size());
+  const Span both = message.store({method, request_uri});
+  message.method_ = {both.offset, static_cast<std::uint32_t>(method.size())};
+  message.request_uri_ = {message.method_.end(), static_cast<std::uint32_t>(request_uri.size())};
   return message;
 }
 
-SipMessage SipMessage::response(int status_code, std::string reason_phrase) {
+SipMessage SipMessage::response(int status_code, std::string_view reason_phrase) {
   SipMessage message;
   message.status_code_ = status_code;
-  message.reason_phrase_ = reason_phrase.empty() ? std::string(default_reason_phrase(status_code))
-                                                 : std::move(reason_phrase);
+  message.reason_phrase_ =
+      message.store({reason_phrase.empty() ? default_reason_phrase(status_code) : reason_phrase});
   return message;
 }
 
 SipMessage SipMessage::response_to(const SipMessage& request, int status_code,
                                    std::string_view reason_phrase, std::string_view to_tag) {
-  SipMessage message = response(status_code, std::string(reason_phrase));
-  for (std::string_view name : {"Via", "From", "To", "Call-ID", "CSeq"}) {
-    for (const HeaderField& field : request.headers_) {
-      if (header_names_equal(field.name, name)) message.headers_.push_back(field);
-    }
-  }
+  constexpr std::array<std::string_view, 5> copied = {"Via", "From", "To", "Call-ID", "CSeq"};
+  constexpr std::string_view tag_parameter = ";tag=";
+  if (reason_phrase.empty()) reason_phrase = default_reason_phrase(status_code);
   // The tag identifies the dialog this response would create (RFC 3261 8.2.6.2); a 100 creates
   // none, and a To that already has a tag belongs to an existing dialog.
-  if (status_code > 100 && !to_tag.empty()) {
-    const auto to =
-        std::find_if(message.headers_.begin(), message.headers_.end(),
-                     [](const HeaderField& f) { return header_names_equal(f.name, "To"); });
-    if (to != message.headers_.end() && !header_parameter(to->value, "tag")) {
-      to->value.append(";tag=").append(to_tag);
+  const auto to = std::find_if(request.fields_.begin(), request.fields_.end(), [&](const Field& f) {
+    return header_names_equal(request.text(f.name), "To");
+  });
+  const bool add_tag = status_code > 100 && !to_tag.empty() && to != request.fields_.end() &&
+                       !header_parameter(request.text(to->value), "tag");
+
+  // Sized once, so the copies below never move the buffer.
+  std::size_t size = reason_phrase.size() + (add_tag ? tag_parameter.size() + to_tag.size() : 0);
+  std::size_t count = 0;
+  for (const Field& f : request.fields_) {
+    if (std::any_of(copied.begin(), copied.end(), [&](std::string_view name) {
+          return header_names_equal(request.text(f.name), name);
+        })) {
+      size += f.name.size + f.value.size;
+      ++count;
+    }
+  }
+  SipMessage message;
+  message.status_code_ = status_code;
+  message.text_.reserve(size);
+  message.fields_.reserve(count);
+  message.reason_phrase_ = message.store({reason_phrase});
+  for (std::string_view name : copied) {
+    for (const Field& f : request.fields_) {
+      if (!header_names_equal(request.text(f.name), name)) continue;
+      const Span field_name = message.store({request.text(f.name)});
+      const Span value = add_tag && &f == &*to
+                             ? message.store({request.text(f.value), tag_parameter, to_tag})
+                             : message.store({request.text(f.value)});
+      message.fields_.push_back({field_name, value});
     }
   }
   return message;
 }
 
 std::optional<std::string_view> SipMessage::header(std::string_view name) const {
-  for (const HeaderField& field : headers_) {
-    if (header_names_equal(field.name, name)) return field.value;
+  for (const Field& f : fields_) {
+    if (header_names_equal(text(f.name), name)) return text(f.value);
   }
   return std::nullopt;
 }
 
 std::vector<std::string_view> SipMessage::header_values(std::string_view name) const {
   std::vector<std::string_view> values;
-  for (const HeaderField& field : headers_) {
-    if (header_names_equal(field.name, name)) values.push_back(field.value);
+  for (const Field& f : fields_) {
+    if (header_names_equal(text(f.name), name)) values.push_back(text(f.value));
   }
   return values;
 }
 
-void SipMessage::add_header(std::string name, std::string value) {
+void SipMessage::add_header(std::string_view name, std::string_view value) {
   if (is_content_length(name)) return;
-  headers_.push_back({std::move(name), std::move(value)});
+  fields_.push_back(store_field(name, value));
 }
 
-void SipMessage::set_header(std::string name, std::string value) {
+void SipMessage::set_header(std::string_view name, std::string_view value) {
   if (is_content_length(name)) return;
-  const auto matches = [&name](const HeaderField& f) { return header_names_equal(f.name, name); };
-  const auto first = std::find_if(headers_.begin(), headers_.end(), matches);
-  if (first == headers_.end()) {
-    headers_.push_back({std::move(name), std::move(value)});
+  replace_fields(store_field(name, value));
+}
+
+void SipMessage::replace_fields(Field field) {
+  const std::string_view name = text(field.name);
+  const auto matches = [&](const Field& f) { return header_names_equal(text(f.name), name); };
+  const auto first = std::find_if(fields_.begin(), fields_.end(), matches);
+  if (first == fields_.end()) {
+    fields_.push_back(field);
     return;
   }
   // Erasing after `first` leaves it valid; it keeps the position of the first line.
-  headers_.erase(std::remove_if(std::next(first), headers_.end(), matches), headers_.end());
-  first->name = std::move(name);
-  first->value = std::move(value);
+  fields_.erase(std::remove_if(std::next(first), fields_.end(), matches), fields_.end());
+  *first = field;
 }
 
 std::size_t SipMessage::remove_header(std::string_view name) {
-  return std::erase_if(headers_,
-                       [name](const HeaderField& f) { return header_names_equal(f.name, name); });
+  return std::erase_if(fields_,
+                       [&](const Field& f) { return header_names_equal(text(f.name), name); });
 }
 
-void SipMessage::set_body(std::string body, std::string content_type) {
-  body_ = std::move(body);
-  if (!content_type.empty()) set_header("Content-Type", std::move(content_type));
+void SipMessage::set_body(std::string_view body, std::string_view content_type) {
+  // One store, so that neither may move the other when it lies in this message.
+  constexpr std::string_view content_type_name = "Content-Type";
+  const Span all = store({body, content_type_name, content_type});
+  body_ = {all.offset, static_cast<std::uint32_t>(body.size())};
+  if (!content_type.empty()) {
+    const Span name{body_.end(), static_cast<std::uint32_t>(content_type_name.size())};
+    replace_fields({name, {name.end(), static_cast<std::uint32_t>(content_type.size())}});
+  }
+}
+
+SipMessage::Field SipMessage::store_field(std::string_view name, std::string_view value) {
+  const Span both = store({name, value});
+  const Span stored_name{both.offset, static_cast<std::uint32_t>(name.size())};
+  return {stored_name, {stored_name.end(), static_cast<std::uint32_t>(value.size())}};
+}
+
+SipMessage::Span SipMessage::store(std::initializer_list<std::string_view> parts) {
+  std::size_t added = 0;
+  for (std::string_view part : parts) added += part.size();
+  // Offsets are 32-bit: max_message_size bounds a message far below that long before.
+  if (added > std::numeric_limits<std::uint32_t>::max() - text_.size()) {
+    throw std::length_error("SIP message larger than 4 GiB");
+  }
+  const Span stored{static_cast<std::uint32_t>(text_.size()), static_cast<std::uint32_t>(added)};
+  if (text_.size() + added <= text_.capacity()) {
+    for (std::string_view part : parts) text_.append(part);  // nothing moves
+    return stored;
+  }
+  // A new buffer is filled while the old one, which parts may lie in, still stands.
+  std::string grown;
+  grown.reserve(std::max(text_.size() + added, 2 * text_.capacity()));
+  grown.append(text_);
+  for (std::string_view part : parts) grown.append(part);
+  text_.swap(grown);
+  return stored;
 }
 
 std::optional<CSeq> SipMessage::cseq() const {
@@ -138,27 +201,26 @@ bool SipMessage::has_to_tag() const {
 void SipMessage::serialize_to(std::string& out) const {
   constexpr std::string_view version = "SIP/2.0";
   const Decimal status(static_cast<std::size_t>(status_code_));
-  const Decimal length(body_.size());
+  const Decimal length(body_.size);
 
   // Start line: two spaces and CRLF; each header: ": " and CRLF; then the blank line.
-  std::size_t size = is_request()
-                         ? method_.size() + request_uri_.size() + version.size() + 4
-                         : version.size() + status.view().size() + reason_phrase_.size() + 4;
-  for (const HeaderField& field : headers_) size += field.name.size() + field.value.size() + 4;
-  size += content_length_name.size() + 2 + length.view().size() + 4 + body_.size();
+  std::size_t size = is_request() ? method_.size + request_uri_.size + version.size() + 4
+                                  : version.size() + status.view().size() + reason_phrase_.size + 4;
+  for (const Field& f : fields_) size += f.name.size + f.value.size + 4;
+  size += content_length_name.size() + 2 + length.view().size() + 4 + body_.size;
   out.reserve(out.size() + size);
 
   if (is_request()) {
-    out.append(method_).append(" ").append(request_uri_).append(" ").append(version);
+    out.append(method()).append(" ").append(request_uri()).append(" ").append(version);
   } else {
-    out.append(version).append(" ").append(status.view()).append(" ").append(reason_phrase_);
+    out.append(version).append(" ").append(status.view()).append(" ").append(reason_phrase());
   }
   out.append(sip::crlf);
-  for (const HeaderField& field : headers_) {
-    out.append(field.name).append(": ").append(field.value).append(sip::crlf);
+  for (const Field& f : fields_) {
+    out.append(text(f.name)).append(": ").append(text(f.value)).append(sip::crlf);
   }
   out.append(content_length_name).append(": ").append(length.view()).append(sip::crlf);
-  out.append(sip::crlf).append(body_);
+  out.append(sip::crlf).append(body());
 }
 
 std::string SipMessage::to_string() const {

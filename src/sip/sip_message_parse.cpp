@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 
 #include "rtconn/errors.hpp"
 #include "rtconn/sip_message.hpp"
@@ -48,40 +50,6 @@ std::optional<StartLine> parse_start_line(std::string_view line) {
   return start;
 }
 
-// `lines` is every header line, each ending in CRLF; none is empty, since the first empty line
-// ends the header section. Continuation lines (RFC 3261 7.3.1) are joined to their header with
-// one space. Content-Length is dropped: the body decides it.
-bool parse_header_lines(std::string_view lines, std::vector<HeaderField>& out) {
-  out.reserve(static_cast<std::size_t>(std::count(lines.begin(), lines.end(), '\n')));
-  bool have_header = false;
-  bool dropping = false;
-  while (!lines.empty()) {
-    const auto end = lines.find(sip::crlf);
-    const std::string_view line = lines.substr(0, end);
-    lines.remove_prefix(end + sip::crlf.size());
-
-    if (sip::is_wsp(line.front())) {
-      if (!have_header) return false;
-      const std::string_view more = sip::trim_wsp(line);
-      if (dropping || more.empty()) continue;
-      std::string& value = out.back().value;
-      if (!value.empty()) value += ' ';
-      value += more;
-      continue;
-    }
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) return false;
-    const std::string_view name = sip::trim_wsp(line.substr(0, colon));
-    if (!sip::is_token(name)) return false;
-    have_header = true;
-    dropping = header_names_equal(name, "Content-Length");
-    if (!dropping) {
-      out.push_back({std::string(name), std::string(sip::trim_wsp(line.substr(colon + 1)))});
-    }
-  }
-  return true;
-}
-
 // The end of a quoted string that opens at `open`, honouring backslash escapes; npos if unclosed.
 std::size_t closing_quote(std::string_view text, std::size_t open) noexcept {
   for (std::size_t i = open + 1; i < text.size(); ++i) {
@@ -123,21 +91,70 @@ SipMessage SipMessage::parse(std::string_view bytes, std::error_code& ec) {
   const auto start_line_end = bytes.find(sip::crlf);
   const auto start = parse_start_line(bytes.substr(0, start_line_end));
   if (!start) return {};
+  if (bytes.size() > std::numeric_limits<std::uint32_t>::max()) return {};
 
+  // The message keeps one copy of the bytes; everything it holds is a span of that copy, at the
+  // offset it has in `bytes`.
   SipMessage message;
+  message.text_.assign(bytes);
   const auto lines_begin = start_line_end + sip::crlf.size();
   const auto lines_end = blank_line + sip::crlf.size();
   if (lines_begin < lines_end &&
-      !parse_header_lines(bytes.substr(lines_begin, lines_end - lines_begin), message.headers_)) {
+      !message.take_header_lines(bytes, bytes.substr(lines_begin, lines_end - lines_begin))) {
     return {};
   }
-  message.method_ = start->method;
-  message.request_uri_ = start->request_uri;
+  message.method_ = span_in(bytes, start->method);
+  message.request_uri_ = span_in(bytes, start->request_uri);
   message.status_code_ = start->status_code;
-  message.reason_phrase_ = start->reason_phrase;
-  message.body_ = bytes.substr(blank_line + header_section_end.size());
+  message.reason_phrase_ = span_in(bytes, start->reason_phrase);
+  message.body_ = span_in(bytes, bytes.substr(blank_line + header_section_end.size()));
   ec.clear();
   return message;
+}
+
+SipMessage::Span SipMessage::span_in(std::string_view bytes, std::string_view part) noexcept {
+  if (part.empty()) return {};  // may be a default view, pointing nowhere in `bytes`
+  return {static_cast<std::uint32_t>(part.data() - bytes.data()),
+          static_cast<std::uint32_t>(part.size())};
+}
+
+// `lines` (a part of `bytes`) is every header line, each ending in CRLF; none is empty, since the
+// first empty line ends the header section. Continuation lines (RFC 3261 7.3.1) are joined to
+// their header with one space, in new text after the copy. Content-Length is dropped: the body
+// decides it.
+bool SipMessage::take_header_lines(std::string_view bytes, std::string_view lines) {
+  fields_.reserve(static_cast<std::size_t>(std::count(lines.begin(), lines.end(), '\n')));
+  bool have_header = false;
+  bool dropping = false;
+  while (!lines.empty()) {
+    const auto end = lines.find(sip::crlf);
+    const std::string_view line = lines.substr(0, end);
+    lines.remove_prefix(end + sip::crlf.size());
+
+    if (sip::is_wsp(line.front())) {
+      if (!have_header) return false;
+      const std::string_view more = sip::trim_wsp(line);
+      if (dropping || more.empty()) continue;
+      Span& value = fields_.back().value;
+      if (value.size == 0) {
+        value = span_in(bytes, more);
+        continue;
+      }
+      value = store({text(value), " ", more});
+      continue;
+    }
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) return false;
+    const std::string_view name = sip::trim_wsp(line.substr(0, colon));
+    if (!sip::is_token(name)) return false;
+    have_header = true;
+    dropping = header_names_equal(name, "Content-Length");
+    if (!dropping) {
+      fields_.push_back(
+          {span_in(bytes, name), span_in(bytes, sip::trim_wsp(line.substr(colon + 1)))});
+    }
+  }
+  return true;
 }
 
 std::optional<std::string_view> header_parameter(std::string_view value,

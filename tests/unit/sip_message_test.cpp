@@ -232,7 +232,7 @@ TEST(SipMessage, ResponseToCopiesTheDialogHeadersAndAddsTheTag) {
   const SipMessage r = SipMessage::response_to(request, 200, {}, "tag42");
   EXPECT_EQ(r.status_code(), 200);
   EXPECT_EQ(r.reason_phrase(), "OK");
-  const std::vector<HeaderField>& h = r.headers();
+  const SipMessage::HeaderList h = r.headers();
   ASSERT_EQ(h.size(), 6u);
   EXPECT_EQ(h[0].value, "SIP/2.0/TCP client.atlanta.example.com:5060;branch=z9hG4bK74bf9");
   EXPECT_EQ(h[1].value, "SIP/2.0/TCP proxy.example.com;branch=z9hG4bK1");
@@ -297,6 +297,21 @@ TEST(SipMessage, CSeqParsesNumberAndMethod) {
     m.set_header("CSeq", bad);
     EXPECT_EQ(m.cseq(), std::nullopt) << bad;
   }
+}
+
+TEST(SipMessage, ACopyOwnsItsTextAndEditsMayQuoteTheMessageItself) {
+  SipMessage original = parse_ok(invite);
+  const SipMessage copy = original;
+  // Each value comes from the message being edited: the buffer it lies in grows under it.
+  for (int i = 0; i < 64; ++i) original.add_header("Route", *original.header("Contact"));
+  original.set_header("Call-ID", original.headers()[0].value);
+  original.set_body(original.body(), *original.header("Content-Type"));
+  EXPECT_EQ(original.header_values("Route").size(), 64u);
+  EXPECT_EQ(original.header("Call-ID"), copy.headers()[0].value);
+  EXPECT_EQ(original.body(), "v=0\n");
+  EXPECT_EQ(copy.to_string(), invite);
+  original = SipMessage::response(200);
+  EXPECT_EQ(copy.header("Call-ID"), "3848276298220188511@atlanta.example.com");
 }
 
 TEST(SipMessage, ResponseTakesTheDefaultReasonPhrase) {

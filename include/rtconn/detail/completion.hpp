@@ -2,7 +2,9 @@
 // The boundary between completion-token templates in public headers and the compiled bodies in
 // src/: a move-only type-erased handler (Asio 1.22 has no any_completion_handler).
 
+#include <cstddef>
 #include <memory>
+#include <new>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -19,29 +21,90 @@ template <class Signature>
 class UniqueFunction;
 
 /// A move-only `std::function`: holds callables that cannot be copied, such as Asio handlers.
+/// One of up to four words (what most of the library's own completions capture) is kept
+/// inline, so handing it over allocates nothing.
 template <class R, class... Args>
 class UniqueFunction<R(Args...)> {
  public:
   UniqueFunction() = default;
   template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, UniqueFunction>>>
-  UniqueFunction(F&& f) : impl_(std::make_unique<Impl<std::decay_t<F>>>(std::forward<F>(f))) {}
+  UniqueFunction(F&& f) {
+    using Target = std::decay_t<F>;
+    if constexpr (fits_inline<Target>) {
+      ::new (static_cast<void*>(storage_)) Target(std::forward<F>(f));
+    } else {
+      ::new (static_cast<void*>(storage_)) Target*(new Target(std::forward<F>(f)));
+    }
+    ops_ = &ops_for<Target>;
+  }
+  UniqueFunction(UniqueFunction&& other) noexcept { take(other); }
+  UniqueFunction& operator=(UniqueFunction&& other) noexcept {
+    if (this != &other) {
+      reset();
+      take(other);
+    }
+    return *this;
+  }
+  UniqueFunction(const UniqueFunction&) = delete;
+  UniqueFunction& operator=(const UniqueFunction&) = delete;
+  ~UniqueFunction() { reset(); }
 
-  explicit operator bool() const noexcept { return impl_ != nullptr; }
-  R operator()(Args... args) { return impl_->call(std::forward<Args>(args)...); }
+  explicit operator bool() const noexcept { return ops_ != nullptr; }
+  R operator()(Args... args) { return ops_->call(storage_, std::forward<Args>(args)...); }
 
  private:
-  struct Base {
-    virtual ~Base() = default;
-    virtual R call(Args... args) = 0;
+  static constexpr std::size_t inline_size = 4 * sizeof(void*);
+  template <class F>
+  static constexpr bool fits_inline =
+      sizeof(F) <= inline_size &&
+      alignof(F) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<F>;
+
+  struct Ops {
+    R (*call)(void* storage, Args&&... args);
+    // Moves the callable (or, when on the heap, the pointer to it) from one storage to another
+    // and destroys what is left in the first.
+    void (*relocate)(void* from, void* to) noexcept;
+    void (*destroy)(void* storage) noexcept;
   };
   template <class F>
-  struct Impl final : Base {
-    explicit Impl(F&& f) : f_(std::move(f)) {}
-    explicit Impl(const F& f) : f_(f) {}
-    R call(Args... args) override { return f_(std::forward<Args>(args)...); }
-    F f_;
-  };
-  std::unique_ptr<Base> impl_;
+  static F& target(void* storage) noexcept {
+    if constexpr (fits_inline<F>) {
+      return *std::launder(static_cast<F*>(storage));
+    } else {
+      return **std::launder(static_cast<F**>(storage));
+    }
+  }
+  template <class F>
+  static constexpr Ops ops_for = {[](void* storage, Args&&... args) -> R {
+                                    return target<F>(storage)(std::forward<Args>(args)...);
+                                  },
+                                  [](void* from, void* to) noexcept {
+                                    if constexpr (fits_inline<F>) {
+                                      ::new (to) F(std::move(target<F>(from)));
+                                      target<F>(from).~F();
+                                    } else {
+                                      ::new (to) F*(*std::launder(static_cast<F**>(from)));
+                                    }
+                                  },
+                                  [](void* storage) noexcept {
+                                    if constexpr (fits_inline<F>) {
+                                      target<F>(storage).~F();
+                                    } else {
+                                      delete &target<F>(storage);
+                                    }
+                                  }};
+
+  void take(UniqueFunction& other) noexcept {
+    if (other.ops_ == nullptr) return;
+    other.ops_->relocate(other.storage_, storage_);
+    ops_ = std::exchange(other.ops_, nullptr);
+  }
+  void reset() noexcept {
+    if (ops_ != nullptr) std::exchange(ops_, nullptr)->destroy(storage_);
+  }
+
+  alignas(std::max_align_t) unsigned char storage_[inline_size];
+  const Ops* ops_ = nullptr;
 };
 
 /// A completion the library calls exactly once with the operation's result.
