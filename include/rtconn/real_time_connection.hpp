@@ -123,7 +123,14 @@ class RealTimeConnection : public std::enable_shared_from_this<RealTimeConnectio
   virtual void disconnect() = 0;
 
   /// Internal: starts a send; `async_send` is the public form.
-  virtual void start_send(SipMessage message, detail::Completion<std::error_code> done) = 0;
+  void start_send(const SipMessage& message, detail::Completion<std::error_code> done) {
+    std::string wire;
+    message.serialize_to(wire);
+    start_send_serialized(std::move(wire), std::move(done));
+  }
+  /// Internal: starts sending a message already in its wire form.
+  virtual void start_send_serialized(std::string wire,
+                                     detail::Completion<std::error_code> done) = 0;
   /// Internal: the executor completions fall back to.
   virtual asio::any_io_executor completion_executor() const = 0;
 

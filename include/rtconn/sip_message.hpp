@@ -97,6 +97,11 @@ class SipMessage {
   /// and `to_tag` added to To when it has no tag and the status is above 100.
   static SipMessage response_to(const SipMessage& request, int status_code,
                                 std::string_view reason_phrase = {}, std::string_view to_tag = {});
+  /// Appends the wire form of `response_to(request, ...)` to `out` without building a message
+  /// of its own: how a connection answers with nothing but a status, allocation-free.
+  static void serialize_response_to(const SipMessage& request, int status_code,
+                                    std::string_view reason_phrase, std::string_view to_tag,
+                                    std::string& out);
   /// Parses one complete message as framed from a stream (header section, blank line, body).
   /// The body is everything after the blank line. Sets `ec` (errc::malformed_message) on failure.
   static SipMessage parse(std::string_view bytes, std::error_code& ec);
@@ -146,6 +151,9 @@ class SipMessage {
     return {text_.data() + span.offset, span.size};
   }
   HeaderField field(const Field& f) const noexcept { return {text(f.name), text(f.value)}; }
+  /// Makes this message response_to(request, ...), reusing its buffers.
+  void assign_response_to(const SipMessage& request, int status_code,
+                          std::string_view reason_phrase, std::string_view to_tag);
   /// Appends `parts` one after the other and returns where they went. Any of them may lie in
   /// text_ itself: none is read after the buffer moves.
   Span store(std::initializer_list<std::string_view> parts);

@@ -384,17 +384,16 @@ void StreamConnection::answer(const SipMessage& request, int status, std::string
   std::string bytes;
   // A final response needs a To tag (RFC 3261 8.2.6.2) even when the connection itself refuses
   // the request; response_to keeps the tag of a request already inside a dialog.
-  SipMessage::response_to(request, status, reason, sip::make_tag()).serialize_to(bytes);
+  SipMessage::serialize_response_to(request, status, reason, sip::make_tag(), bytes);
   enqueue(std::move(bytes), {});
 }
 
-void StreamConnection::start_send(SipMessage message, detail::Completion<std::error_code> done) {
+void StreamConnection::start_send_serialized(std::string wire,
+                                             detail::Completion<std::error_code> done) {
   if (done) pending_sends_.fetch_add(1, std::memory_order_acq_rel);
-  std::string bytes;
-  message.serialize_to(bytes);
   asio::dispatch(executor_,
-                 [self = self(), bytes = std::move(bytes), done = std::move(done)]() mutable {
-                   self->enqueue(std::move(bytes), std::move(done));
+                 [self = self(), wire = std::move(wire), done = std::move(done)]() mutable {
+                   self->enqueue(std::move(wire), std::move(done));
                  });
 }
 

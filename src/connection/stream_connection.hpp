@@ -98,7 +98,7 @@ class StreamConnection final : public RealTimeConnection {
   int connection_throttling_low_mark() const override;
   void set_connection_throttling_marks(int high_mark, int low_mark) override;
   void disconnect() override;
-  void start_send(SipMessage message, detail::Completion<std::error_code> done) override;
+  void start_send_serialized(std::string wire, detail::Completion<std::error_code> done) override;
   asio::any_io_executor completion_executor() const override { return executor_; }
 
  private:
@@ -196,8 +196,8 @@ class StreamConnection final : public RealTimeConnection {
   ConnectionCounters counters_;
   std::size_t queued_bytes_ = 0;
 
-  // Sends accepted by start_send and not yet completed: counted before they reach the strand,
-  // so a stop() right after async_send sees them.
+  // Sends accepted by start_send_serialized and not yet completed: counted before they reach the
+  // strand, so a stop() right after async_send sees them.
   std::atomic<std::size_t> pending_sends_{0};
   std::atomic<std::chrono::milliseconds::rep> idle_timeout_ms_;
   std::atomic<int> outstanding_{0};

@@ -21,13 +21,15 @@ SipMessage IncomingRequest::make_response(int status_code, std::string_view reas
 
 void IncomingRequest::respond(int status_code, std::string_view reason_phrase) {
   if (request_.method() == "ACK") return;
-  connection_->async_send(make_response(status_code, reason_phrase),
-                          [id = connection_->id(), status_code](std::error_code ec) {
-                            if (ec) {
-                              spdlog::warn("connection {}: {} response not sent: {}", id,
-                                           status_code, ec.message());
-                            }
-                          });
+  std::string wire;
+  SipMessage::serialize_response_to(request_, status_code, reason_phrase, to_tag_, wire);
+  // Straight to the connection with a completion small enough to need no allocation; it runs
+  // on the connection's executor, which is fine for a log line.
+  connection_->start_send_serialized(
+      std::move(wire), [id = connection_->id(), status_code](std::error_code ec) {
+        if (ec)
+          spdlog::warn("connection {}: {} response not sent: {}", id, status_code, ec.message());
+      });
   // After the send is on its way: a draining connection ends once its last transaction does,
   // and must find this answer queued by then.
   if (status_code >= 200) transaction_.reset();

@@ -496,9 +496,10 @@ void ManagerCore::refuse_overloaded(const SipMessage& request,
   if (request.method() == "INVITE") refused_invites_.remember(request);
   // Straight to the connection, no completion: under overload a log line per refusal that
   // cannot be written (a full queue) would only add to it.
-  connection->start_send(SipMessage::response_to(request, 503, "Service Unavailable",
-                                                 request.has_to_tag() ? "" : sip::make_tag()),
-                         Completion<std::error_code>{});
+  std::string wire;
+  SipMessage::serialize_response_to(request, 503, "Service Unavailable",
+                                    request.has_to_tag() ? "" : sip::make_tag(), wire);
+  connection->start_send_serialized(std::move(wire), Completion<std::error_code>{});
 }
 
 void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connection,

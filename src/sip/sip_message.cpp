@@ -54,6 +54,25 @@ SipMessage SipMessage::response(int status_code, std::string_view reason_phrase)
 
 SipMessage SipMessage::response_to(const SipMessage& request, int status_code,
                                    std::string_view reason_phrase, std::string_view to_tag) {
+  SipMessage message;
+  message.assign_response_to(request, status_code, reason_phrase, to_tag);
+  return message;
+}
+
+void SipMessage::serialize_response_to(const SipMessage& request, int status_code,
+                                       std::string_view reason_phrase, std::string_view to_tag,
+                                       std::string& out) {
+  // Built in a message each thread keeps, whose buffers are reused: nothing is allocated but
+  // `out`. A response made from an unusually large request does not keep its buffers.
+  constexpr std::size_t kept_capacity = 16 * 1024;
+  thread_local SipMessage scratch;
+  scratch.assign_response_to(request, status_code, reason_phrase, to_tag);
+  scratch.serialize_to(out);
+  if (scratch.text_.capacity() > kept_capacity) scratch = SipMessage();
+}
+
+void SipMessage::assign_response_to(const SipMessage& request, int status_code,
+                                    std::string_view reason_phrase, std::string_view to_tag) {
   constexpr std::array<std::string_view, 5> copied = {"Via", "From", "To", "Call-ID", "CSeq"};
   constexpr std::string_view tag_parameter = ";tag=";
   if (reason_phrase.empty()) reason_phrase = default_reason_phrase(status_code);
@@ -76,22 +95,23 @@ SipMessage SipMessage::response_to(const SipMessage& request, int status_code,
       ++count;
     }
   }
-  SipMessage message;
-  message.status_code_ = status_code;
-  message.text_.reserve(size);
-  message.fields_.reserve(count);
-  message.reason_phrase_ = message.store({reason_phrase});
+  text_.clear();
+  fields_.clear();
+  text_.reserve(size);
+  fields_.reserve(count);
+  status_code_ = status_code;
+  method_ = request_uri_ = body_ = {};
+  reason_phrase_ = store({reason_phrase});
   for (std::string_view name : copied) {
     for (const Field& f : request.fields_) {
       if (!header_names_equal(request.text(f.name), name)) continue;
-      const Span field_name = message.store({request.text(f.name)});
+      const Span field_name = store({request.text(f.name)});
       const Span value = add_tag && &f == &*to
-                             ? message.store({request.text(f.value), tag_parameter, to_tag})
-                             : message.store({request.text(f.value)});
-      message.fields_.push_back({field_name, value});
+                             ? store({request.text(f.value), tag_parameter, to_tag})
+                             : store({request.text(f.value)});
+      fields_.push_back({field_name, value});
     }
   }
-  return message;
 }
 
 std::optional<std::string_view> SipMessage::header(std::string_view name) const {

@@ -247,6 +247,21 @@ TEST(SipMessage, ResponseToCopiesTheDialogHeadersAndAddsTheTag) {
   EXPECT_EQ(r.body(), "");
 }
 
+TEST(SipMessage, SerializeResponseToWritesWhatResponseToBuilds) {
+  const SipMessage small = parse_ok(invite);
+  SipMessage large = small;
+  large.set_header("Via", std::string(40000, 'v'));
+  // The large one in the middle: the buffers it leaves behind must not leak into the next.
+  for (const SipMessage* request : std::vector<const SipMessage*>{&small, &large, &small}) {
+    for (int status : {100, 180, 200, 486}) {
+      std::string out = "prefix|";
+      SipMessage::serialize_response_to(*request, status, {}, "tag42", out);
+      EXPECT_EQ(out,
+                "prefix|" + SipMessage::response_to(*request, status, {}, "tag42").to_string());
+    }
+  }
+}
+
 TEST(SipMessage, ResponseToLeavesTheTagAloneWhenItMustNotAddOne) {
   const SipMessage request = parse_ok(invite);
   const SipMessage trying = SipMessage::response_to(request, 100, {}, "tag42");
