@@ -263,8 +263,13 @@ void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
     std::lock_guard lock(status_mutex_);
     counters_.bytes_received += bytes;
   }
+  corked_ = true;
   const bool more = process_input();
+  corked_ = false;
   if (scratch_input_ && state() != ConnectionState::closed) keep_unconsumed_input();
+  // The answers to everything this read brought, in one write made now: nothing of the
+  // application's is on the stack, so the write may complete here.
+  write(stream::ByteStream::Completion::may_be_inline);
   if (!more) return;
   // A message left half-read starts the slow-sender clock; one read ending mid-message per
   // message must not cost a timer re-arm, so only an earlier deadline re-arms.
@@ -442,9 +447,9 @@ void StreamConnection::complete_unqueued(detail::Completion<std::error_code> don
   done(reason);
 }
 
-void StreamConnection::write() {
+void StreamConnection::write(stream::ByteStream::Completion completion) {
   const auto current = state();
-  if (in_flight_ > 0 || queue_.empty() ||
+  if (corked_ || in_flight_ > 0 || queue_.empty() ||
       (current != ConnectionState::ready && current != ConnectionState::draining)) {
     return;
   }
@@ -453,9 +458,10 @@ void StreamConnection::write() {
   in_flight_ = std::min(queue_.size() - waiting_, max_gathered_writes);
   gather_.clear();
   for (std::size_t i = 0; i < in_flight_; ++i) gather_.push_back(asio::buffer(queue_[i].bytes));
-  stream_->async_write(gather_, [self = self()](std::error_code ec, std::size_t count) {
-    self->on_written(ec, count);
-  });
+  stream_->async_write(
+      gather_,
+      [self = self()](std::error_code ec, std::size_t count) { self->on_written(ec, count); },
+      completion);
 }
 
 void StreamConnection::on_written(std::error_code ec, std::size_t count) {

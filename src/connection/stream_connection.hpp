@@ -137,7 +137,7 @@ class StreamConnection final : public RealTimeConnection {
   bool enqueue(std::string bytes, detail::Completion<std::error_code> done);
   // Completes a send that never entered the queue (closed, or no room).
   void complete_unqueued(detail::Completion<std::error_code> done, std::error_code reason);
-  void write();
+  void write(stream::ByteStream::Completion completion = stream::ByteStream::Completion::posted);
   void on_written(std::error_code ec, std::size_t count);
   // Draining and nothing left to write or answer: finish_drain.
   void finish_drain_when_done();
@@ -175,6 +175,8 @@ class StreamConnection final : public RealTimeConnection {
   bool pong_queued_ = false;  // a keep-alive pong is queued and not written yet
   std::vector<asio::const_buffer> gather_;
   bool reading_ = false;
+  // Input is being framed: what it is answered with waits, to leave in one write at the end.
+  bool corked_ = false;
   bool held_ = false;  // the observer has not let it read yet
   std::error_code drain_reason_;
   bool drain_requested_ = false;  // drain as soon as the connection is ready

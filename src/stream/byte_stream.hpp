@@ -2,7 +2,6 @@
 // A byte stream that is plain TCP or TLS over TCP, behind one interface, so the connection above
 // is transport-blind. Knows no SIP.
 
-#include <functional>
 #include <memory>
 #include <span>
 #include <system_error>
@@ -15,6 +14,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include "rtconn/certificate_info.hpp"
+#include "rtconn/detail/completion.hpp"
 
 namespace asio::ssl {
 class context;
@@ -24,8 +24,11 @@ namespace rtconn::stream {
 
 class ByteStream {
  public:
-  using IoHandler = std::function<void(std::error_code, std::size_t)>;
-  using Handler = std::function<void(std::error_code)>;
+  // Move-only, holding a connection's `self` inline: waiting and writing allocate nothing.
+  using IoHandler = detail::UniqueFunction<void(std::error_code, std::size_t)>;
+  using Handler = detail::UniqueFunction<void(std::error_code)>;
+  /// Whether a write may complete before async_write returns.
+  enum class Completion { posted, may_be_inline };
 
   virtual ~ByteStream() = default;
 
@@ -39,8 +42,13 @@ class ByteStream {
   /// Reads what is there now without waiting: asio::error::would_block when nothing is (a
   /// readiness that brought only part of a TLS record, say).
   virtual std::size_t read_available(asio::mutable_buffer buffer, std::error_code& ec) = 0;
-  /// Writes every byte of `buffers` (one gathered write where the transport allows).
-  virtual void async_write(std::span<const asio::const_buffer> buffers, IoHandler handler) = 0;
+  /// Writes every byte of `buffers` (one gathered write where the transport allows); the list
+  /// is the caller's until `handler` runs, and the stream may trim it. With `may_be_inline`,
+  /// what the socket takes at once is written before returning and, if that is all, `handler`
+  /// runs then: no trip through the event loop. Only for callers with no application code of
+  /// their own above them on the stack.
+  virtual void async_write(std::span<asio::const_buffer> buffers, IoHandler handler,
+                           Completion completion = Completion::posted) = 0;
   /// Ends our side of the stream once what was written is out (TLS: after a close_notify);
   /// reading goes on until the peer ends its side.
   virtual void shutdown_send() noexcept = 0;

@@ -20,7 +20,7 @@ class TcpStream final : public ByteStream {
     std::error_code ignored;
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
     socket_.non_blocking(true, ignored);  // read_available must never block
-    asio::post(socket_.get_executor(), [handler = std::move(handler)] { handler({}); });
+    asio::post(socket_.get_executor(), [handler = std::move(handler)]() mutable { handler({}); });
   }
 
   void async_wait_readable(Handler handler) override {
@@ -31,8 +31,28 @@ class TcpStream final : public ByteStream {
     return socket_.read_some(buffer, ec);
   }
 
-  void async_write(std::span<const asio::const_buffer> buffers, IoHandler handler) override {
-    asio::async_write(socket_, buffers, std::move(handler));
+  void async_write(std::span<asio::const_buffer> buffers, IoHandler handler,
+                   Completion completion) override {
+    if (completion == Completion::posted) {
+      asio::async_write(socket_, buffers, std::move(handler));
+      return;
+    }
+    std::error_code ec;
+    const std::size_t written = socket_.write_some(buffers, ec);  // non-blocking since set-up
+    if (ec != asio::error::would_block && (ec || written == asio::buffer_size(buffers))) {
+      return handler(ec, written);
+    }
+    // What the socket did not take goes through the event loop: the list is trimmed in place.
+    const std::size_t before = ec ? 0 : written;
+    std::size_t first = 0;
+    std::size_t skip = before;
+    for (; first < buffers.size() && skip >= buffers[first].size(); ++first) {
+      skip -= buffers[first].size();
+    }
+    if (skip > 0) buffers[first] += skip;
+    asio::async_write(socket_, buffers.subspan(first),
+                      [handler = std::move(handler), before](
+                          std::error_code e, std::size_t n) mutable { handler(e, before + n); });
   }
 
   void shutdown_send() noexcept override {

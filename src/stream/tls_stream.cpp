@@ -81,7 +81,8 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
   void wait_readable(ByteStream::Handler handler) {
     // Input SSL has not seen, or decrypted bytes not yet handed out: no need to ask the socket.
     if (!leftover_.empty() || SSL_pending(ssl_.get()) > 0 || deferred_error_) {
-      return asio::post(socket_.get_executor(), [handler = std::move(handler)] { handler({}); });
+      return asio::post(socket_.get_executor(),
+                        [handler = std::move(handler)]() mutable { handler({}); });
     }
     socket_.async_wait(asio::socket_base::wait_read, std::move(handler));
   }
@@ -122,7 +123,8 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
     return total;
   }
 
-  void write(std::span<const asio::const_buffer> buffers, ByteStream::IoHandler handler) {
+  void write(std::span<const asio::const_buffer> buffers, ByteStream::IoHandler handler,
+             ByteStream::Completion completion) {
     std::size_t total = 0;
     for (const auto& buffer : buffers) {
       if (buffer.size() == 0) continue;
@@ -131,13 +133,15 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
       const int result = SSL_write_ex(ssl_.get(), buffer.data(), buffer.size(), &written);
       if (result != 1) {
         const auto ec = error_of(SSL_get_error(ssl_.get(), result));
+        if (completion == ByteStream::Completion::may_be_inline) return handler(ec, 0);
         return asio::post(socket_.get_executor(),
-                          [handler = std::move(handler), ec] { handler(ec, 0); });
+                          [handler = std::move(handler), ec]() mutable { handler(ec, 0); });
       }
       total += written;
     }
     write_done_ = std::move(handler);
     write_size_ = total;
+    if (completion == ByteStream::Completion::may_be_inline && !flushing_) write_at_once();
     flush();
   }
 
@@ -300,8 +304,9 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
   void finish_handshake(std::error_code ec) {
     if (!handshake_done_) return;
     ec = classify_handshake(ec);
-    asio::post(socket_.get_executor(), [handler = std::move(handshake_done_), ec] { handler(ec); });
-    handshake_done_ = nullptr;
+    asio::post(socket_.get_executor(),
+               [handler = std::move(handshake_done_), ec]() mutable { handler(ec); });
+    handshake_done_ = {};
   }
 
   void flush() {
@@ -313,6 +318,19 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
         [self = shared_from_this()](std::error_code ec, std::size_t) { self->on_flushed(ec); });
   }
 
+  // The records go straight to the socket; all taken, the write is done here. What is left goes
+  // out through flush().
+  void write_at_once() {
+    std::error_code ec;
+    const std::size_t sent = socket_.write_some(asio::buffer(output_), ec);
+    if (ec == asio::error::would_block) return;
+    if (ec) return on_flushed(ec);
+    output_.erase(0, sent);
+    if (!output_.empty()) return;
+    if (output_.capacity() > kept_output_capacity) std::string().swap(output_);
+    std::exchange(write_done_, {})({}, write_size_);
+  }
+
   void on_flushed(std::error_code ec) {
     flushing_ = false;
     sending_.clear();
@@ -320,9 +338,7 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
     if (!ec && !output_.empty()) return flush();  // more was said meanwhile
     if (shut_after_flush_) shut_socket();
     if (write_done_) {
-      auto done = std::move(write_done_);
-      write_done_ = nullptr;
-      done(ec, ec ? 0 : write_size_);
+      std::exchange(write_done_, {})(ec, ec ? 0 : write_size_);
     }
     if (handshake_error_) finish_handshake(handshake_error_);
   }
@@ -414,8 +430,9 @@ class TlsStream final : public ByteStream {
     return engine_->read_available(buffer, ec);
   }
 
-  void async_write(std::span<const asio::const_buffer> buffers, IoHandler handler) override {
-    engine_->write(buffers, std::move(handler));
+  void async_write(std::span<asio::const_buffer> buffers, IoHandler handler,
+                   Completion completion) override {
+    engine_->write(buffers, std::move(handler), completion);
   }
 
   void shutdown_send() noexcept override { engine_->shutdown_send(); }
