@@ -259,10 +259,7 @@ void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
                       ec == asio::error::eof ? make_error_code(errc::peer_closed) : ec);
   }
   read_end_ += bytes;
-  {
-    std::lock_guard lock(status_mutex_);
-    counters_.bytes_received += bytes;
-  }
+  counters_.bytes_received.add(bytes);
   corked_ = true;
   const bool more = process_input();
   corked_ = false;
@@ -286,16 +283,13 @@ void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
 }
 
 bool StreamConnection::process_input() {
-  // Keep-alives are counted once per batch: a flood of them must not take the lock per CRLF.
+  // Keep-alives are counted once per batch: a flood of them must not read the clock per CRLF.
   std::uint64_t keep_alives = 0;
-  const auto count_keep_alives = [&] {
-    if (keep_alives == 0) return;
-    std::lock_guard lock(status_mutex_);
-    counters_.keep_alives_received += keep_alives;
-    if (settings_->keep_alive_counts_as_activity) last_activity_ = settings_->clock->now();
-  };
   const bool more = frame_input(keep_alives);
-  count_keep_alives();
+  if (keep_alives > 0) {
+    counters_.keep_alives_received.add(keep_alives);
+    if (settings_->keep_alive_counts_as_activity) last_activity_ = settings_->clock->now();
+  }
   return more;
 }
 
@@ -359,26 +353,19 @@ void StreamConnection::handle_message(std::string_view bytes) {
     ec = make_error_code(errc::malformed_message);
   }
   if (ec) {
-    std::lock_guard lock(status_mutex_);
-    ++counters_.bad_messages_received;
+    counters_.bad_messages_received.add(1);
     return;
   }
   valid_message_seen_ = true;
   last_activity_ = settings_->clock->now();
-  {
-    std::lock_guard lock(status_mutex_);
-    ++counters_.messages_received;
-  }
+  counters_.messages_received.add(1);
   if (auto observer = observer_.lock())
     observer->on_message(shared_from_this(), std::move(message));
 }
 
 void StreamConnection::answer_header_section(std::string_view header_section, int status,
                                              std::string_view reason) {
-  {
-    std::lock_guard lock(status_mutex_);
-    ++counters_.bad_messages_received;
-  }
+  counters_.bad_messages_received.add(1);
   std::error_code ec;
   const auto request = SipMessage::parse(header_section, ec);
   if (!ec) answer(request, status, reason);
@@ -415,18 +402,13 @@ bool StreamConnection::enqueue(std::string bytes, detail::Completion<std::error_
     complete_unqueued(std::move(done), drain_reason_);
     return false;
   }
-  bool admitted = false;
-  bool refused = false;
-  {
-    std::lock_guard lock(status_mutex_);
-    // One message larger than the whole limit still goes out when nothing else is queued, or it
-    // could never be sent at all. Nothing overtakes a waiting send.
-    admitted = waiting_ == 0 &&
-               (queue_.empty() || queued_bytes_ + bytes.size() <= settings_->max_write_queue_bytes);
-    // The connection's own writes (pongs, 400/413) never wait: the peer is not reading them.
-    refused = !admitted && !(done && settings_->wait_when_queue_full);
-    if (admitted) queued_bytes_ += bytes.size();
-  }
+  // One message larger than the whole limit still goes out when nothing else is queued, or it
+  // could never be sent at all. Nothing overtakes a waiting send.
+  const bool admitted = waiting_ == 0 && (queue_.empty() || queued_bytes_ + bytes.size() <=
+                                                                settings_->max_write_queue_bytes);
+  // The connection's own writes (pongs, 400/413) never wait: the peer is not reading them.
+  const bool refused = !admitted && !(done && settings_->wait_when_queue_full);
+  if (admitted) queued_bytes_ += bytes.size();
   if (refused) {
     complete_unqueued(std::move(done), make_error_code(errc::write_queue_full));
     return false;
@@ -502,12 +484,9 @@ void StreamConnection::on_written(std::error_code ec, std::size_t count) {
     if (i < whole) ++written;
   }
   pending_sends_.fetch_sub(messages, std::memory_order_acq_rel);
-  {
-    std::lock_guard lock(status_mutex_);
-    queued_bytes_ -= bytes;
-    counters_.bytes_sent += count;
-    counters_.messages_sent += written;
-  }
+  queued_bytes_ -= bytes;
+  counters_.bytes_sent.add(count);
+  counters_.messages_sent.add(written);
   if (!ec) admit_waiting();
   if (ec) ec = stream_->translate_error(ec);
   std::error_code result = ec;
@@ -540,7 +519,6 @@ void StreamConnection::finish_drain() {
 }
 
 void StreamConnection::admit_waiting() {
-  std::lock_guard lock(status_mutex_);
   while (waiting_ > 0) {
     const auto& next = queue_[queue_.size() - waiting_];
     const bool nothing_writable = queue_.size() == waiting_;
@@ -566,10 +544,7 @@ void StreamConnection::fail_queued(std::error_code reason) {
     failed.push_back(queue_.take_back());
   }
   pending_sends_.fetch_sub(sends, std::memory_order_acq_rel);
-  {
-    std::lock_guard lock(status_mutex_);
-    queued_bytes_ -= bytes;
-  }
+  queued_bytes_ -= bytes;
   // Oldest first, as they were sent.
   for (auto it = failed.rbegin(); it != failed.rend(); ++it) {
     if (it->done) it->done(reason);
@@ -738,12 +713,17 @@ std::optional<TlsSessionInfo> StreamConnection::tls_session() const {
 }
 
 ConnectionCounters StreamConnection::counters() const {
-  std::lock_guard lock(status_mutex_);
-  return counters_;
+  ConnectionCounters counters;
+  counters.messages_received = counters_.messages_received.get();
+  counters.messages_sent = counters_.messages_sent.get();
+  counters.bytes_received = counters_.bytes_received.get();
+  counters.bytes_sent = counters_.bytes_sent.get();
+  counters.keep_alives_received = counters_.keep_alives_received.get();
+  counters.bad_messages_received = counters_.bad_messages_received.get();
+  return counters;
 }
 
 std::size_t StreamConnection::pending_sends() const {
-  std::lock_guard lock(status_mutex_);
   return pending_sends_.load(std::memory_order_acquire);
 }
 

@@ -14,6 +14,7 @@
 
 #include "connection/connection_observer.hpp"
 #include "connection/ring_queue.hpp"
+#include "connection/single_writer_counter.hpp"
 #include "rtconn/clock.hpp"
 #include "rtconn/real_time_connection.hpp"
 #include "sip/stream_framer.hpp"
@@ -174,6 +175,7 @@ class StreamConnection final : public RealTimeConnection {
   std::size_t waiting_ = 0;
   bool pong_queued_ = false;  // a keep-alive pong is queued and not written yet
   std::vector<asio::const_buffer> gather_;
+  std::size_t queued_bytes_ = 0;  // in the writable part of queue_
   bool reading_ = false;
   // Input is being framed: what it is answered with waits, to leave in one write at the end.
   bool corked_ = false;
@@ -195,8 +197,16 @@ class StreamConnection final : public RealTimeConnection {
   std::unique_ptr<TlsSessionInfo> tls_session_;
   IpEndpoint local_;
   IpEndpoint remote_;
-  ConnectionCounters counters_;
-  std::size_t queued_bytes_ = 0;
+
+  // Strand-written, read from any thread by counters(): field by field, not as one snapshot.
+  struct {
+    SingleWriterCounter messages_received;
+    SingleWriterCounter messages_sent;
+    SingleWriterCounter bytes_received;
+    SingleWriterCounter bytes_sent;
+    SingleWriterCounter keep_alives_received;
+    SingleWriterCounter bad_messages_received;
+  } counters_;
 
   // Sends accepted by start_send_serialized and not yet completed: counted before they reach the
   // strand, so a stop() right after async_send sees them.

@@ -58,8 +58,8 @@ ManagerCore::ManagerCore(asio::any_io_executor executor, std::vector<asio::any_i
       pending_(std::make_shared<PendingRequests>(executor_, clock_)),
       tls_(options.tls),
       options_(std::move(options)),
-      message_high_mark_(options_.message_throttling_high_mark),
-      message_low_mark_(options_.message_throttling_low_mark) {
+      message_throttle_(options_.message_throttling_high_mark,
+                        options_.message_throttling_low_mark) {
   options_.validate();
   if (options_.local_host_name.empty()) options_.local_host_name = machine_host_name();
   make_connection_settings();
@@ -284,36 +284,17 @@ void ManagerCore::set_message_throttling_marks(int high_mark, int low_mark) {
     o.message_throttling_high_mark = high_mark;
     o.message_throttling_low_mark = low_mark;
   });
-  std::lock_guard lock(message_throttling_mutex_);
-  message_high_mark_ = high_mark;
-  message_low_mark_ = low_mark;
-  if (messages_waiting_ <= low_mark) message_throttled_ = false;
+  message_throttle_.set_marks(high_mark, low_mark);
 }
 
 int ManagerCore::messages_waiting() const {
-  std::lock_guard lock(message_throttling_mutex_);
-  return messages_waiting_;
+  return message_throttle_.waiting();
 }
 
 bool ManagerCore::admit_message(bool may_refuse) {
-  {
-    // One lock for count and state: the band between the marks is hysteresis, and an answer
-    // racing a new request must not lose it.
-    std::lock_guard lock(message_throttling_mutex_);
-    if (messages_waiting_ <= message_low_mark_) message_throttled_ = false;
-    if (messages_waiting_ >= message_high_mark_) message_throttled_ = true;
-    if (!message_throttled_ || !may_refuse) {
-      ++messages_waiting_;
-      return true;
-    }
-  }
+  if (message_throttle_.admit(may_refuse)) return true;
   count_and_log(refused_message_throttling_, "answered a request 503: message throttling");
   return false;
-}
-
-void ManagerCore::end_message() {
-  std::lock_guard lock(message_throttling_mutex_);
-  if (--messages_waiting_ <= message_low_mark_) message_throttled_ = false;
 }
 
 std::shared_ptr<void> ManagerCore::open_transaction(
@@ -324,7 +305,7 @@ std::shared_ptr<void> ManagerCore::open_transaction(
   return std::shared_ptr<void>(
       nullptr, [connection = std::weak_ptr(connection), core = weak_from_this()](void*) {
         if (const auto c = connection.lock()) as_stream_connection(*c).end_transaction();
-        if (const auto self = core.lock()) self->end_message();
+        if (const auto self = core.lock()) self->message_throttle_.end();
       });
 }
 

@@ -17,6 +17,7 @@
 
 #include "connection/connection_observer.hpp"
 #include "connection/stream_connection.hpp"
+#include "manager/message_throttle.hpp"
 #include "manager/pending_requests.hpp"
 #include "manager/pool_map.hpp"
 #include "manager/refused_invites.hpp"
@@ -146,11 +147,9 @@ class ManagerCore final : public PoolHost,
   /// Whether the connection limits leave room for one more from `peer`; counts and logs a
   /// refusal. Called with mutex_ held.
   bool admit(const asio::ip::address& peer);
-  /// Whether message throttling lets a new request through to the application; counts it in
-  /// messages_waiting_ when it does. One that must not be refused (a CANCEL) is only counted.
+  /// Whether message throttling lets a new request through to the application (see
+  /// MessageThrottle::admit); counts and logs a refusal.
   bool admit_message(bool may_refuse);
-  /// A request admit_message let through was answered (or dropped unanswered).
-  void end_message();
   /// Answers 503 for message throttling, on `connection`, without a transaction.
   void refuse_overloaded(const SipMessage& request,
                          const std::shared_ptr<RealTimeConnection>& connection);
@@ -209,11 +208,7 @@ class ManagerCore final : public PoolHost,
   std::atomic<std::uint64_t> handshakes_queued_{0};
 
   // Message throttling: read for every incoming request, so not from options_.
-  mutable std::mutex message_throttling_mutex_;  // guards the four below
-  int messages_waiting_ = 0;
-  int message_high_mark_;
-  int message_low_mark_;
-  bool message_throttled_ = false;
+  MessageThrottle message_throttle_;
   RefusedInvites refused_invites_;
 };
 
