@@ -43,7 +43,7 @@ void check_moves_and_calls(int& live, F f, int expected) {
 
 TEST(UniqueFunction, SmallCallablesMoveAndDieOnce) {
   int live = 0;
-  check_moves_and_calls(live, Counted<8>(live), 9);
+  check_moves_and_calls(live, Counted<4>(live), 5);
 }
 
 TEST(UniqueFunction, LargeCallablesMoveAndDieOnce) {

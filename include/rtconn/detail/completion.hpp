@@ -21,8 +21,9 @@ template <class Signature>
 class UniqueFunction;
 
 /// A move-only `std::function`: holds callables that cannot be copied, such as Asio handlers.
-/// One of up to four words (what most of the library's own completions capture) is kept
-/// inline, so handing it over allocates nothing.
+/// One of up to two words (what the library's own completions capture: a connection's `self`,
+/// or an id and a status) is kept inline, so handing it over allocates nothing. Two, not more:
+/// a connection's idle write queue keeps two of these, and each word counts there.
 template <class R, class... Args>
 class UniqueFunction<R(Args...)> {
  public:
@@ -53,11 +54,11 @@ class UniqueFunction<R(Args...)> {
   R operator()(Args... args) { return ops_->call(storage_, std::forward<Args>(args)...); }
 
  private:
-  static constexpr std::size_t inline_size = 4 * sizeof(void*);
+  static constexpr std::size_t inline_size = 2 * sizeof(void*);
   template <class F>
   static constexpr bool fits_inline =
       sizeof(F) <= inline_size &&
-      alignof(F) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<F>;
+      alignof(F) <= alignof(void*) && std::is_nothrow_move_constructible_v<F>;
 
   struct Ops {
     R (*call)(void* storage, Args&&... args);
@@ -103,7 +104,7 @@ class UniqueFunction<R(Args...)> {
     if (ops_ != nullptr) std::exchange(ops_, nullptr)->destroy(storage_);
   }
 
-  alignas(std::max_align_t) unsigned char storage_[inline_size];
+  alignas(void*) unsigned char storage_[inline_size];
   const Ops* ops_ = nullptr;
 };
 
