@@ -34,9 +34,28 @@ bool is_ip_literal(const std::string& host) {
   return !ec;
 }
 
-// Output kept between writes up to this size (a response or two); larger strings, such as the
-// certificate flight of a handshake, are given back.
-constexpr std::size_t kept_output_capacity = 1024;
+// An idle connection keeps no output buffer: each thread has one that the connection writing
+// borrows and gives back once its records are out, so neither an idle connection holds one nor
+// a busy one allocates per write. Larger than this (a certificate flight) it is not kept.
+constexpr std::size_t lent_output_capacity = 4096;
+
+std::string& spare_output() {
+  thread_local std::string spare;
+  return spare;
+}
+
+void borrow_output(std::string& output) {
+  if (output.empty() && output.capacity() < spare_output().capacity()) output.swap(spare_output());
+}
+
+void give_back_output(std::string& output) {
+  output.clear();
+  std::string& spare = spare_output();
+  if (spare.capacity() < output.capacity() && output.capacity() <= lent_output_capacity) {
+    spare.swap(output);
+  }
+  std::string().swap(output);
+}
 
 // The state a TLS connection's pending operations share; they hold it, so it outlives the
 // ByteStream that owns it for as long as one of them is in flight.
@@ -213,7 +232,9 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
         return static_cast<int>(n);
       });
       BIO_meth_set_write(m, [](BIO* bio, const char* in, int size) -> int {
-        of(bio).output_.append(in, static_cast<std::size_t>(size));
+        auto& output = of(bio).output_;
+        borrow_output(output);
+        output.append(in, static_cast<std::size_t>(size));
         return size;
       });
       BIO_meth_set_ctrl(m, [](BIO*, int command, long, void*) -> long {
@@ -327,14 +348,14 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
     if (ec) return on_flushed(ec);
     output_.erase(0, sent);
     if (!output_.empty()) return;
-    if (output_.capacity() > kept_output_capacity) std::string().swap(output_);
+    give_back_output(output_);
     std::exchange(write_done_, {})({}, write_size_);
   }
 
   void on_flushed(std::error_code ec) {
     flushing_ = false;
-    sending_.clear();
-    if (sending_.capacity() > kept_output_capacity) std::string().swap(sending_);
+    give_back_output(sending_);
+    if (output_.empty()) give_back_output(output_);
     if (!ec && !output_.empty()) return flush();  // more was said meanwhile
     if (shut_after_flush_) shut_socket();
     if (write_done_) {
