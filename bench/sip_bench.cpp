@@ -65,4 +65,19 @@ void SipRespondAndSerialize(benchmark::State& state) {
 }
 BENCHMARK(SipRespondAndSerialize);
 
+// What `IncomingRequest::respond` and the connection's own answers do: the wire bytes written
+// straight from the request, with no response message built.
+void SipSerializeResponseTo(benchmark::State& state) {
+  std::error_code ec;
+  const auto request = rtconn::SipMessage::parse(options_request, ec);
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    rtconn::SipMessage::serialize_response_to(request, 200, {}, "a6c85cf", out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(SipSerializeResponseTo);
+
 }  // namespace

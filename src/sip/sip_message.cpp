@@ -19,6 +19,19 @@ bool is_content_length(std::string_view name) noexcept {
   return header_names_equal(name, content_length_name);
 }
 
+enum class Copied { no, yes, to };
+
+// Whether a response copies this header from its request (Via, From, To, Call-ID, CSeq), and
+// whether it is the To, which may take a tag.
+Copied copied_to_response(std::string_view name) noexcept {
+  const std::string_view n = expand_compact_header_name(name);
+  if (sip::iequals(n, "To")) return Copied::to;
+  for (std::string_view copied : {"Via", "From", "Call-ID", "CSeq"}) {
+    if (sip::iequals(n, copied)) return Copied::yes;
+  }
+  return Copied::no;
+}
+
 // Decimal digits of a number written without allocating.
 class Decimal {
  public:
@@ -73,28 +86,26 @@ void SipMessage::serialize_response_to(const SipMessage& request, int status_cod
 
 void SipMessage::assign_response_to(const SipMessage& request, int status_code,
                                     std::string_view reason_phrase, std::string_view to_tag) {
-  constexpr std::array<std::string_view, 5> copied = {"Via", "From", "To", "Call-ID", "CSeq"};
   constexpr std::string_view tag_parameter = ";tag=";
   if (reason_phrase.empty()) reason_phrase = default_reason_phrase(status_code);
-  // The tag identifies the dialog this response would create (RFC 3261 8.2.6.2); a 100 creates
-  // none, and a To that already has a tag belongs to an existing dialog.
-  const auto to = std::find_if(request.fields_.begin(), request.fields_.end(), [&](const Field& f) {
-    return header_names_equal(request.text(f.name), "To");
-  });
-  const bool add_tag = status_code > 100 && !to_tag.empty() && to != request.fields_.end() &&
-                       !header_parameter(request.text(to->value), "tag");
-
-  // Sized once, so the copies below never move the buffer.
-  std::size_t size = reason_phrase.size() + (add_tag ? tag_parameter.size() + to_tag.size() : 0);
+  // One look at each header's name: this runs for every request answered.
+  const Field* to = nullptr;
+  std::size_t size = reason_phrase.size();
   std::size_t count = 0;
   for (const Field& f : request.fields_) {
-    if (std::any_of(copied.begin(), copied.end(), [&](std::string_view name) {
-          return header_names_equal(request.text(f.name), name);
-        })) {
-      size += f.name.size + f.value.size;
-      ++count;
-    }
+    const auto copy = copied_to_response(request.text(f.name));
+    if (copy == Copied::no) continue;
+    if (copy == Copied::to && to == nullptr) to = &f;
+    size += f.name.size + f.value.size;
+    ++count;
   }
+  // The tag identifies the dialog this response would create (RFC 3261 8.2.6.2); a 100 creates
+  // none, and a To that already has a tag belongs to an existing dialog.
+  const bool add_tag = status_code > 100 && !to_tag.empty() && to != nullptr &&
+                       !header_parameter(request.text(to->value), "tag");
+  if (add_tag) size += tag_parameter.size() + to_tag.size();
+
+  // Sized once, so the copies below never move the buffer.
   text_.clear();
   fields_.clear();
   text_.reserve(size);
@@ -102,15 +113,14 @@ void SipMessage::assign_response_to(const SipMessage& request, int status_code,
   status_code_ = status_code;
   method_ = request_uri_ = body_ = {};
   reason_phrase_ = store({reason_phrase});
-  for (std::string_view name : copied) {
-    for (const Field& f : request.fields_) {
-      if (!header_names_equal(request.text(f.name), name)) continue;
-      const Span field_name = store({request.text(f.name)});
-      const Span value = add_tag && &f == &*to
-                             ? store({request.text(f.value), tag_parameter, to_tag})
-                             : store({request.text(f.value)});
-      fields_.push_back({field_name, value});
-    }
+  // In the request's order: RFC 3261 8.2.6.2 asks only that the Vias keep theirs.
+  for (const Field& f : request.fields_) {
+    if (count == fields_.size()) break;
+    if (copied_to_response(request.text(f.name)) == Copied::no) continue;
+    const Span field_name = store({request.text(f.name)});
+    const Span value = add_tag && &f == to ? store({request.text(f.value), tag_parameter, to_tag})
+                                           : store({request.text(f.value)});
+    fields_.push_back({field_name, value});
   }
 }
 

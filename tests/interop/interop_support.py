@@ -492,20 +492,25 @@ class SippUac:
         code = self.process.wait(deadline_s=deadline_s)
         stats = read_sipp_stats(self.stat_file)
         tail = sipp_error_tail(self.process.stdout_text(), self.error_file)
+        # Which kind of failure (FailedTcpConnect, FailedTimeoutOnRecv, ...): the first clue.
+        kinds = {name: value for name, value in stats.items()
+                 if name.startswith("Failed") and "(" not in name and name != "FailedCall" and value}
         check(code == 0, f"SIPp exited {code}, expected 0; totals {stats['SuccessfulCall']} ok/"
-                         f"{stats['FailedCall']} failed; {tail}; {context()}")
+                         f"{stats['FailedCall']} failed {kinds}; {tail}; {context()}")
         check(stats["SuccessfulCall"] == self.calls and stats["FailedCall"] == 0,
               f"SIPp counted {stats['SuccessfulCall']} successful and {stats['FailedCall']} "
-              f"failed calls, expected {self.calls} and 0; {tail}; {context()}")
+              f"failed calls {kinds}, expected {self.calls} and 0; {tail}; {context()}")
         return stats
 
 
-def sipp_error_tail(stdout_text, error_file=None, lines=4):
-    """The end of SIPp's error log or screen output, for a failure message."""
+def sipp_error_tail(stdout_text, error_file=None, lines=6):
+    """The end of SIPp's error log or screen output, for a failure message; its watchdog's
+    overload warnings (a busy machine, not an error) are left out."""
     text = ""
     if error_file and os.path.exists(error_file):
         with open(error_file, errors="replace") as f:
             text = f.read()
     if not text.strip():
         text = stdout_text
-    return [line for line in text.strip().splitlines() if line.strip()][-lines:]
+    return [line for line in text.strip().splitlines()
+            if line.strip() and "Overload warning" not in line][-lines:]
