@@ -166,7 +166,9 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
     }
     write_done_ = std::move(handler);
     write_size_ = total;
-    if (completion == ByteStream::Completion::may_be_inline && !flushing_) write_at_once();
+    if (completion == ByteStream::Completion::may_be_inline && !flushing_ && write_at_once()) {
+      return;
+    }
     flush();
   }
 
@@ -347,17 +349,21 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
         [self = shared_from_this()](std::error_code ec, std::size_t) { self->on_flushed(ec); });
   }
 
-  // The records go straight to the socket; all taken, the write is done here. What is left goes
-  // out through flush().
-  void write_at_once() {
+  // The records go straight to the socket. True when the write is over (all taken, or failed)
+  // and its handler has run; false leaves the rest for flush().
+  bool write_at_once() {
     std::error_code ec;
     const std::size_t sent = socket_.write_some(asio::buffer(output_), ec);
-    if (ec == asio::error::would_block) return;
-    if (ec) return on_flushed(ec);
+    if (ec == asio::error::would_block) return false;
+    if (ec) {
+      on_flushed(ec);
+      return true;
+    }
     output_.erase(0, sent);
-    if (!output_.empty()) return;
+    if (!output_.empty()) return false;
     give_back_output(output_);
     std::exchange(write_done_, {})({}, write_size_);
+    return true;
   }
 
   void on_flushed(std::error_code ec) {
