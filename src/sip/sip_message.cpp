@@ -50,7 +50,6 @@ class Decimal {
 
 SipMessage SipMessage::request(std::string_view method, std::string_view request_uri) {
   SipMessage message;
-  message.text_.reserve(method.size() + request_uri.size());
   const Span both = message.store({method, request_uri});
   message.method_ = {both.offset, static_cast<std::uint32_t>(method.size())};
   message.request_uri_ = {message.method_.end(), static_cast<std::uint32_t>(request_uri.size())};
@@ -170,7 +169,8 @@ std::size_t SipMessage::remove_header(std::string_view name) {
 void SipMessage::set_body(std::string_view body, std::string_view content_type) {
   // One store, so that neither may move the other when it lies in this message.
   constexpr std::string_view content_type_name = "Content-Type";
-  const Span all = store({body, content_type_name, content_type});
+  const Span all =
+      store({body, content_type.empty() ? std::string_view() : content_type_name, content_type});
   body_ = {all.offset, static_cast<std::uint32_t>(body.size())};
   if (!content_type.empty()) {
     const Span name{body_.end(), static_cast<std::uint32_t>(content_type_name.size())};
