@@ -188,7 +188,7 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
 }
 
 void StreamConnection::read() {
-  if (reading_ || held_ || state() == ConnectionState::closed) return;
+  if (reading_ || held_ || peer_ended_ || state() == ConnectionState::closed) return;
   reading_ = true;
   // Nothing kept: wait without a buffer, so an idle connection holds none.
   if (read_begin_ == read_end_ && !read_buffer_.empty()) {
@@ -255,8 +255,8 @@ void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
     // After our half-close the peer's end of stream is the drain's end, not the peer's doing.
     if (write_shut_) return transition(ConnectionState::closed, drain_reason_);
     ec = stream_->translate_error(ec);
-    return transition(ConnectionState::closed,
-                      ec == asio::error::eof ? make_error_code(errc::peer_closed) : ec);
+    if (ec == asio::error::eof) return on_peer_end();
+    return transition(ConnectionState::closed, ec);
   }
   read_end_ += bytes;
   counters_.bytes_received.add(bytes);
@@ -280,6 +280,24 @@ void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
     }
   }
   read();
+}
+
+void StreamConnection::on_peer_end() {
+  const auto reason = make_error_code(errc::peer_closed);
+  peer_ended_ = true;
+  if (state() != ConnectionState::ready ||
+      (queue_.empty() && outstanding_.load(std::memory_order_seq_cst) == 0)) {
+    return transition(ConnectionState::closed, reason);
+  }
+  // A peer that ends its side may still read (a client that half-closes after its requests):
+  // what is queued, and the answers to the requests the application holds, still go out, within
+  // shutdown_timeout; then the connection closes. A peer that closed outright makes the next
+  // write fail, and the connection closes then.
+  if (settings_->shutdown_timeout.count() > 0) {
+    drain_deadline_ = settings_->clock->now() + settings_->shutdown_timeout;
+  }
+  transition(ConnectionState::draining, reason);
+  arm_timer();
 }
 
 bool StreamConnection::process_input() {
@@ -495,7 +513,11 @@ void StreamConnection::on_written(std::error_code ec, std::size_t count) {
   for (std::size_t i = 0; i < finished.size(); ++i) {
     if (finished[i].done) finished[i].done(i < whole ? std::error_code{} : result);
   }
-  if (ec) return transition(ConnectionState::closed, ec);
+  // After the peer's end a failed write is how a peer that closed outright shows: it closed.
+  if (ec) {
+    return transition(ConnectionState::closed,
+                      peer_ended_ ? make_error_code(errc::peer_closed) : ec);
+  }
   finish_drain_when_done();
   write();
 }

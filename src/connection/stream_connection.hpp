@@ -28,6 +28,7 @@ struct ConnectionSettings {
   std::chrono::milliseconds new_connection_timeout{0};      // incoming only; 0: never
   std::chrono::milliseconds connect_timeout{0};             // outgoing only; 0: never
   std::chrono::milliseconds message_completion_timeout{0};  // 0: never
+  std::chrono::milliseconds shutdown_timeout{0};  // bounds the drain a peer's end begins; 0: none
   std::size_t max_write_queue_bytes = 0;
   bool wait_when_queue_full = false;  // hold sends that do not fit instead of failing them
   int throttling_high_mark = INT_MAX;
@@ -138,6 +139,8 @@ class StreamConnection final : public RealTimeConnection {
   bool enqueue(std::string bytes, detail::Completion<std::error_code> done);
   // Completes a send that never entered the queue (closed, or no room).
   void complete_unqueued(detail::Completion<std::error_code> done, std::error_code reason);
+  // The peer ended its side of the stream (a TCP FIN, a TLS close_notify).
+  void on_peer_end();
   void write(stream::ByteStream::Completion completion = stream::ByteStream::Completion::posted);
   void on_written(std::error_code ec, std::size_t count);
   // Draining and nothing left to write or answer: finish_drain.
@@ -179,7 +182,8 @@ class StreamConnection final : public RealTimeConnection {
   bool reading_ = false;
   // Input is being framed: what it is answered with waits, to leave in one write at the end.
   bool corked_ = false;
-  bool held_ = false;  // the observer has not let it read yet
+  bool held_ = false;        // the observer has not let it read yet
+  bool peer_ended_ = false;  // the peer ended its side: nothing more to read
   std::error_code drain_reason_;
   bool drain_requested_ = false;  // drain as soon as the connection is ready
   std::optional<Clock::time_point> drain_deadline_;

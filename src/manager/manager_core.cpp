@@ -97,6 +97,7 @@ connection::ConnectionSettings ManagerCore::settings_from_options(bool incoming)
       incoming ? options_.new_incoming_connection_timeout : std::chrono::milliseconds{0};
   settings.connect_timeout = options_.connect_timeout;
   settings.message_completion_timeout = options_.message_completion_timeout;
+  settings.shutdown_timeout = options_.shutdown_timeout;
   settings.max_write_queue_bytes = options_.max_write_queue_bytes;
   settings.wait_when_queue_full = options_.write_queue_full_action == WriteQueueFullAction::wait;
   settings.throttling_high_mark = options_.connection_throttling_high_mark;

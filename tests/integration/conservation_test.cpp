@@ -719,35 +719,45 @@ TEST_P(Conservation, AbruptKillsNeverDuplicateOrDeliverAFailure) {
 }
 
 // The edge that decides "delivered": one gathered write of large messages stalls part-way
-// because the peer does not read, then the peer half-closes and reads everything. The messages
-// whose bytes the kernel had taken whole must be reported delivered, since the peer gets them;
-// only the one cut in the middle and those after it fail. On the test's io_context only: there
-// every send is queued before the connection's first write, so that write is one batch of 60
-// and is certain to stop part-way with whole messages behind it.
-using CutWrite = ConservationFixture;
+// because the peer does not read, then the client closes the connection and the peer reads
+// everything. The messages whose bytes the kernel had taken whole must be reported delivered,
+// since the peer gets them; only the one cut in the middle and those after it fail. (A peer
+// that half-closes instead is still written to: that drains, it does not cut.) On the test's
+// io_context only: there every send is queued before the connection's first write, so that
+// write is one batch of 60 and is certain to stop part-way with whole messages behind it.
+class StalledWrite : public ConservationFixture {
+ protected:
+  static constexpr std::size_t count = 60;
 
-TEST_F(CutWrite, ReportsTheWholeMessagesItWroteAsDelivered) {
-  ConnectionManagerOptions options;
-  options.default_maximum_number_of_connections_per_pool = 1;
-  options.max_write_queue_bytes = 32 * 1024 * 1024;  // all of it queued: one gathered write
-  make_client(options);
-  peer->pause();
   // 60 x 256 KiB = 15 MiB queued, written 64 messages at a time: far more than the client's
   // send buffer (4 MiB at most here) and the peer's 64 KiB receive window can hold, so the
-  // gathered write stops part-way.
-  constexpr std::size_t count = 60;
-  for (std::size_t i = 0; i < count; ++i) send(256 * 1024 - 400);
-  // Wait until connected (the write is under way), then a moment more: the write is stuck in
-  // the kernel's buffers.
-  ASSERT_TRUE(run_until(io, [&] {
-    const auto pools = client->connection_pools();
-    return !pools.empty() && !pools[0]->connections().empty() &&
-           pools[0]->connections()[0]->is_connected();
-  }));
-  settle(io, 300ms);
-  ASSERT_EQ(completed, 0u) << "the sends completed before the peer read anything: the gathered "
-                              "write did not stall, so this test proves nothing";
-  peer->half_close_all();
+  // gathered write stops part-way; returns once it has.
+  void stall_a_gathered_write() {
+    ConnectionManagerOptions options;
+    options.default_maximum_number_of_connections_per_pool = 1;
+    options.max_write_queue_bytes = 32 * 1024 * 1024;  // all of it queued: one gathered write
+    make_client(options);
+    peer->pause();
+    for (std::size_t i = 0; i < count; ++i) send(256 * 1024 - 400);
+    // Wait until connected (the write is under way), then a moment more: the write is stuck in
+    // the kernel's buffers.
+    ASSERT_TRUE(run_until(io, [&] {
+      const auto pools = client->connection_pools();
+      return !pools.empty() && !pools[0]->connections().empty() &&
+             pools[0]->connections()[0]->is_connected();
+    }));
+    settle(io, 300ms);
+    ASSERT_EQ(completed, 0u) << "the sends completed before the peer read anything: the "
+                                "gathered write did not stall, so this test proves nothing";
+  }
+};
+
+using CutWrite = StalledWrite;
+
+TEST_F(CutWrite, ReportsTheWholeMessagesItWroteAsDelivered) {
+  ASSERT_NO_FATAL_FAILURE(stall_a_gathered_write());
+  client->connection_pools().at(0)->connections().at(0)->disconnect();
+  peer->resume();
   ASSERT_TRUE(wait_outstanding_at_most(0));
   Tally tally;
   const auto o = check_completions(tally);
@@ -767,6 +777,19 @@ TEST_F(CutWrite, ReportsTheWholeMessagesItWroteAsDelivered) {
     EXPECT_FALSE(records[seq]->ec)
         << "#" << seq << " arrived whole but was reported failed: " << records[seq]->ec.message();
   }
+}
+
+// A peer that ends its side while the write is stalled, and goes on reading, gets everything.
+TEST_F(StalledWrite, APeerThatHalfClosesStillReceivesEverySend) {
+  ASSERT_NO_FATAL_FAILURE(stall_a_gathered_write());
+  peer->half_close_all();
+  ASSERT_TRUE(wait_outstanding_at_most(0));
+  Tally tally;
+  const auto o = check_completions(tally);
+  EXPECT_EQ(o.ok, count) << describe(tally);
+  EXPECT_TRUE(run_until(
+      io, [&] { return peer->received().size() == count; }, 10s))
+      << "the peer received " << peer->received().size() << " of " << count;
 }
 
 INSTANTIATE_TEST_SUITE_P(ClientLoops, Conservation,

@@ -203,6 +203,8 @@ class RawClient {
     std::error_code ignored;
     state_->socket.close(ignored);
   }
+  /// Ends our side (a FIN) and goes on reading.
+  void end_sending() { state_->socket.shutdown(asio::ip::tcp::socket::shutdown_send); }
 
  private:
   struct State {

@@ -82,6 +82,55 @@ class Timeouts : public testing::Test {
   }
 };
 
+// A client that half-closes after its request still gets the answer the application owes it,
+// and then the connection closes as the peer's doing.
+TEST_F(Timeouts, PeerThatEndsItsSideStillGetsTheAnswerTheApplicationOwes) {
+  start_server(0ms, 0ms);
+  std::optional<IncomingRequest> kept;
+  server->set_request_handler([&](IncomingRequest& request) {
+    kept.emplace(std::move(request));
+    return true;
+  });
+  test::RawClient client(io, address());
+  client.send(test::make_request("OPTIONS"));
+  ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));
+  client.end_sending();
+  test::settle(io);  // the server reads the end of stream with the request unanswered
+  EXPECT_TRUE(removed.empty());
+  EXPECT_FALSE(client.peer_closed());
+
+  kept->respond(200);
+  ASSERT_TRUE(run_until(io, [&] { return client.peer_closed(); }));
+  ASSERT_EQ(client.message_count(), 1u) << client.received();
+  EXPECT_EQ(client.wire().messages[0].status_code(), 200);
+  expect_one_removal(errc::peer_closed);
+  server->set_request_handler({});
+}
+
+TEST_F(Timeouts, PeerThatEndsItsSideWaitsForTheApplicationNoLongerThanTheShutdownTimeOut) {
+  ConnectionManagerOptions options;
+  options.shutdown_timeout = 5s;
+  start_server(options);
+  std::optional<IncomingRequest> kept;
+  server->set_request_handler([&](IncomingRequest& request) {
+    kept.emplace(std::move(request));
+    return true;
+  });
+  test::RawClient client(io, address());
+  client.send(test::make_request("OPTIONS"));
+  ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));
+  client.end_sending();
+  test::settle(io);
+  clock->advance(5s - 1ms);
+  test::settle(io);
+  EXPECT_TRUE(removed.empty());
+  clock->advance(1ms);
+  expect_one_removal(errc::peer_closed);
+  EXPECT_TRUE(run_until(io, [&] { return client.peer_closed(); }));
+  EXPECT_EQ(client.message_count(), 0u);
+  server->set_request_handler({});
+}
+
 TEST_F(Timeouts, NewIncomingConnectionWithoutAValidMessageClosesAfterItsTimeOut) {
   // only the new-connection rule is in play
   start_server(60s, 0ms);
