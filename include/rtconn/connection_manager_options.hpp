@@ -105,7 +105,9 @@ struct ConnectionManagerOptions {
   std::size_t max_accepts_per_second = 10000;
 
   /// Time `stop()` and the destructor give connections to write the messages already accepted
-  /// for sending; what is still unwritten then fails with errc::shutdown. Zero closes at once.
+  /// for sending; what is still unwritten then fails with errc::shutdown. Also the time a
+  /// connection whose peer ended its side (a half-close) is given to write what is queued and
+  /// the answers the application owes, before it closes. Zero closes at once.
   std::chrono::milliseconds shutdown_timeout = 5s;
 
   /// TLS pools and listeners.

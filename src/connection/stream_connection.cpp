@@ -285,7 +285,7 @@ void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
 void StreamConnection::on_peer_end() {
   const auto reason = make_error_code(errc::peer_closed);
   peer_ended_ = true;
-  if (state() != ConnectionState::ready ||
+  if (state() != ConnectionState::ready || settings_->shutdown_timeout.count() == 0 ||
       (queue_.empty() && outstanding_.load(std::memory_order_seq_cst) == 0)) {
     return transition(ConnectionState::closed, reason);
   }
@@ -293,9 +293,7 @@ void StreamConnection::on_peer_end() {
   // what is queued, and the answers to the requests the application holds, still go out, within
   // shutdown_timeout; then the connection closes. A peer that closed outright makes the next
   // write fail, and the connection closes then.
-  if (settings_->shutdown_timeout.count() > 0) {
-    drain_deadline_ = settings_->clock->now() + settings_->shutdown_timeout;
-  }
+  drain_deadline_ = settings_->clock->now() + settings_->shutdown_timeout;
   transition(ConnectionState::draining, reason);
   arm_timer();
 }
