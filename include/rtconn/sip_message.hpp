@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace rtconn {
@@ -36,7 +37,8 @@ struct CSeq {
 /// Every string of a message lives in one buffer and the message keeps offsets into it: parsing
 /// is one copy of the bytes, and a response copies what it takes from a request into a buffer
 /// sized once — two allocations each, where a string per header made a dozen. Changing a header
-/// or the body appends the new text; the old text stays until the message is copied or gone.
+/// or the body appends the new text; the text it replaced is dropped when the buffer next grows
+/// and is mostly such text.
 /// A value type; not synchronised (copy it to share across threads).
 class SipMessage {
   struct Span {
@@ -55,7 +57,10 @@ class SipMessage {
    public:
     class iterator {
      public:
-      using iterator_category = std::random_access_iterator_tag;
+      // Yields HeaderField by value: an input iterator to C++17 algorithms, a forward one to
+      // C++20's.
+      using iterator_category = std::input_iterator_tag;
+      using iterator_concept = std::forward_iterator_tag;
       using value_type = HeaderField;
       using difference_type = std::ptrdiff_t;
       using pointer = void;
@@ -88,6 +93,13 @@ class SipMessage {
     explicit HeaderList(const SipMessage* message) : message_(message) {}
     const SipMessage* message_;
   };
+
+  SipMessage() = default;
+  SipMessage(const SipMessage&) = default;
+  SipMessage& operator=(const SipMessage&) = default;
+  /// A moved-from message is empty, as one made of strings of its own would be.
+  SipMessage(SipMessage&& other) noexcept { *this = std::move(other); }
+  SipMessage& operator=(SipMessage&& other) noexcept;
 
   /// An empty request with the given method and Request-URI.
   static SipMessage request(std::string_view method, std::string_view request_uri);
@@ -157,6 +169,9 @@ class SipMessage {
   /// Appends `parts` one after the other and returns where they went. Any of them may lie in
   /// text_ itself: none is read after the buffer moves.
   Span store(std::initializer_list<std::string_view> parts);
+  /// store(), choosing whether a buffer that grows may leave replaced text behind (it may not
+  /// while a parse still maps offsets of the parsed bytes).
+  Span append(std::initializer_list<std::string_view> parts, bool may_compact);
   Field store_field(std::string_view name, std::string_view value);
   /// Puts `field` where the first line of its name stands, dropping the others; or appends it.
   void replace_fields(Field field);

@@ -163,7 +163,9 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
       if (current == ConnectionState::connecting)
         return transition(ConnectionState::closed, reason);
       drain_reason_ = reason;
-      state_.store(ConnectionState::draining, std::memory_order_release);
+      // seq_cst, as end_transaction's count and its look at the state: one of the two must see
+      // the other, or the drain would wait for its deadline with nothing left to answer.
+      state_.store(ConnectionState::draining, std::memory_order_seq_cst);
       return finish_drain_when_done();
     case ConnectionState::closed: {
       {
@@ -285,16 +287,18 @@ void StreamConnection::on_read(std::error_code ec, std::size_t bytes) {
 void StreamConnection::on_peer_end() {
   const auto reason = make_error_code(errc::peer_closed);
   peer_ended_ = true;
-  if (state() != ConnectionState::ready || settings_->shutdown_timeout.count() == 0 ||
-      (queue_.empty() && outstanding_.load(std::memory_order_seq_cst) == 0)) {
+  const auto current = state();
+  const bool owed = !queue_.empty() || outstanding_.load(std::memory_order_seq_cst) > 0;
+  if ((current != ConnectionState::ready && current != ConnectionState::draining) || !owed ||
+      settings_->shutdown_timeout.count() == 0) {
     return transition(ConnectionState::closed, reason);
   }
   // A peer that ends its side may still read (a client that half-closes after its requests):
   // what is queued, and the answers to the requests the application holds, still go out, within
-  // shutdown_timeout; then the connection closes. A peer that closed outright makes the next
-  // write fail, and the connection closes then.
-  drain_deadline_ = settings_->clock->now() + settings_->shutdown_timeout;
-  transition(ConnectionState::draining, reason);
+  // shutdown_timeout (or the deadline of a drain already under way, which goes on); then the
+  // connection closes. A peer that closed outright makes the next write fail, closing it then.
+  if (!drain_deadline_) drain_deadline_ = settings_->clock->now() + settings_->shutdown_timeout;
+  if (current == ConnectionState::ready) transition(ConnectionState::draining, reason);
   arm_timer();
 }
 
@@ -660,7 +664,7 @@ void StreamConnection::end_transaction() {
       left <= throttling_low_.load(std::memory_order_relaxed)) {
     asio::dispatch(executor_, [self = self()] { self->unthrottle(); });
   }
-  if (left == 0 && state() == ConnectionState::draining) {
+  if (left == 0 && state_.load(std::memory_order_seq_cst) == ConnectionState::draining) {
     asio::dispatch(executor_, [self = self()] { self->finish_drain_when_done(); });
   }
 }

@@ -7,6 +7,7 @@
 #include <iterator>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 #include "sip/text.hpp"
 
@@ -48,6 +49,20 @@ class Decimal {
 
 }  // namespace
 
+SipMessage& SipMessage::operator=(SipMessage&& other) noexcept {
+  if (this == &other) return *this;
+  text_ = std::move(other.text_);
+  fields_ = std::move(other.fields_);
+  method_ = std::exchange(other.method_, {});
+  request_uri_ = std::exchange(other.request_uri_, {});
+  reason_phrase_ = std::exchange(other.reason_phrase_, {});
+  body_ = std::exchange(other.body_, {});
+  status_code_ = std::exchange(other.status_code_, 0);
+  other.text_.clear();  // a moved-from string or vector is only "valid": make it empty
+  other.fields_.clear();
+  return *this;
+}
+
 SipMessage SipMessage::request(std::string_view method, std::string_view request_uri) {
   SipMessage message;
   const Span both = message.store({method, request_uri});
@@ -77,10 +92,13 @@ void SipMessage::serialize_response_to(const SipMessage& request, int status_cod
   // Built in a message each thread keeps, whose buffers are reused: nothing is allocated but
   // `out`. A response made from an unusually large request does not keep its buffers.
   constexpr std::size_t kept_capacity = 16 * 1024;
+  constexpr std::size_t kept_fields = 64;
   thread_local SipMessage scratch;
   scratch.assign_response_to(request, status_code, reason_phrase, to_tag);
   scratch.serialize_to(out);
-  if (scratch.text_.capacity() > kept_capacity) scratch = SipMessage();
+  if (scratch.text_.capacity() > kept_capacity || scratch.fields_.capacity() > kept_fields) {
+    scratch = SipMessage();
+  }
 }
 
 void SipMessage::assign_response_to(const SipMessage& request, int status_code,
@@ -185,6 +203,11 @@ SipMessage::Field SipMessage::store_field(std::string_view name, std::string_vie
 }
 
 SipMessage::Span SipMessage::store(std::initializer_list<std::string_view> parts) {
+  return append(parts, true);
+}
+
+SipMessage::Span SipMessage::append(std::initializer_list<std::string_view> parts,
+                                    bool may_compact) {
   std::size_t added = 0;
   for (std::string_view part : parts) added += part.size();
   // Offsets are 32-bit: max_message_size bounds a message far below that long before.
@@ -196,13 +219,32 @@ SipMessage::Span SipMessage::store(std::initializer_list<std::string_view> parts
     for (std::string_view part : parts) text_.append(part);  // nothing moves
     return stored;
   }
-  // A new buffer is filled while the old one, which parts may lie in, still stands.
+  // A new buffer is filled while the old one, which parts may lie in, still stands. When most
+  // of the old text is what edits replaced, only what the spans show moves over: a message
+  // edited again and again holds at most about twice what it shows.
+  std::size_t live = method_.size + request_uri_.size + reason_phrase_.size + body_.size;
+  for (const Field& f : fields_) live += f.name.size + f.value.size;
   std::string grown;
-  grown.reserve(std::max(text_.size() + added, 2 * text_.capacity()));
-  grown.append(text_);
+  if (!may_compact || live >= text_.size() / 2) {
+    grown.reserve(std::max(text_.size() + added, 2 * text_.capacity()));
+    grown.append(text_);
+  } else {
+    grown.reserve(2 * (live + added));
+    const auto move_over = [&](Span& span) {
+      const auto offset = static_cast<std::uint32_t>(grown.size());
+      grown.append(text(span));
+      span.offset = offset;
+    };
+    for (Span* span : {&method_, &request_uri_, &reason_phrase_, &body_}) move_over(*span);
+    for (Field& f : fields_) {
+      move_over(f.name);
+      move_over(f.value);
+    }
+  }
+  const Span appended{static_cast<std::uint32_t>(grown.size()), static_cast<std::uint32_t>(added)};
   for (std::string_view part : parts) grown.append(part);
   text_.swap(grown);
-  return stored;
+  return appended;
 }
 
 std::optional<CSeq> SipMessage::cseq() const {

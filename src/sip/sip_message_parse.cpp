@@ -140,7 +140,9 @@ bool SipMessage::take_header_lines(std::string_view bytes, std::string_view line
         value = span_in(bytes, more);
         continue;
       }
-      value = store({text(value), " ", more});
+      // Appended without compacting: the spans of the fields still to come are offsets into
+      // the copy of `bytes` at the front of text_.
+      value = append({text(value), " ", more}, false);
       continue;
     }
     const auto colon = line.find(':');

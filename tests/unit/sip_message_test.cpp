@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -327,6 +329,40 @@ TEST(SipMessage, ACopyOwnsItsTextAndEditsMayQuoteTheMessageItself) {
   EXPECT_EQ(copy.to_string(), invite);
   original = SipMessage::response(200);
   EXPECT_EQ(copy.header("Call-ID"), "3848276298220188511@atlanta.example.com");
+}
+
+TEST(SipMessage, AMovedFromMessageIsEmpty) {
+  SipMessage original = parse_ok(invite);
+  const SipMessage moved = std::move(original);
+  EXPECT_EQ(moved.to_string(), invite);
+  // NOLINTNEXTLINE(bugprone-use-after-move): what is left must be safe to use, and empty
+  EXPECT_EQ(original.body(), "");
+  EXPECT_EQ(original.method(), "");
+  EXPECT_TRUE(original.headers().empty());
+  EXPECT_EQ(original.to_string(), " " + std::string(" SIP/2.0\r\nContent-Length: 0\r\n\r\n"));
+}
+
+TEST(SipMessage, EditedOverAndOverItKeepsWhatItShows) {
+  SipMessage m = parse_ok(invite);
+  for (int i = 0; i < 20000; ++i) {
+    m.set_header("CSeq", std::to_string(i) + " INVITE");
+    m.set_body(std::string(static_cast<std::size_t>(i % 50), 'b'), *m.header("Content-Type"));
+  }
+  EXPECT_EQ(m.header("CSeq"), "19999 INVITE");
+  EXPECT_EQ(m.body(), std::string(19999 % 50, 'b'));
+  EXPECT_EQ(m.header("Call-ID"), "3848276298220188511@atlanta.example.com");
+  EXPECT_EQ(m.request_uri(), "sip:bob@biloxi.example.com");
+  EXPECT_EQ(m.headers().size(), 9u);
+}
+
+TEST(SipMessage, HeaderListWorksWithStandardAlgorithms) {
+  const SipMessage m = parse_ok(invite);
+  const auto h = m.headers();
+  const std::vector<HeaderField> copied(h.begin(), h.end());
+  ASSERT_EQ(copied.size(), 9u);
+  EXPECT_EQ(std::distance(h.begin(), h.end()), 9);
+  EXPECT_EQ(copied[2].name, "Max-Forwards");
+  EXPECT_EQ(std::ranges::count_if(h, [](const HeaderField& f) { return f.name == "Via"; }), 2);
 }
 
 TEST(SipMessage, ResponseTakesTheDefaultReasonPhrase) {
