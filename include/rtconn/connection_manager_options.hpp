@@ -28,7 +28,8 @@ enum class WriteQueueFullAction {
 struct TlsOptions {
   /// Where certificates are looked up; empty means CertificateStore::default_directory().
   std::filesystem::path certificate_store;
-  /// Trust the system's CA bundle (beside the store's `trusted/` folder, always trusted).
+  /// Trust the system's CA bundle (beside the store's `trusted/` folder, always trusted): the
+  /// file `$SSL_CERT_FILE` names, else OpenSSL's default, read once when the context is made.
   bool trust_system_bundle = true;
   /// More trust anchors: PEM files of CA certificates.
   std::vector<std::filesystem::path> trusted_ca_files;

@@ -2,11 +2,13 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <stdexcept>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "rtconn/tls_failure.hpp"
 #include "tls/session_cache.hpp"
@@ -52,8 +54,22 @@ std::shared_ptr<asio::ssl::context> make_base_context() {
   return context;
 }
 
+// The system's CAs, read once from its bundle file ($SSL_CERT_FILE, else OpenSSL's default).
+// Not SSL_CTX_set_default_verify_paths: the directory it adds is searched lazily during
+// handshakes, and OpenSSL 3.0's directory lookup races when two loops verify at once (TSan saw
+// one loop read a CA name another was still loading). No bundle on the system: no system CAs.
+void load_system_bundle(SSL_CTX* ctx) {
+  const char* from_environment = std::getenv(X509_get_default_cert_file_env());
+  const std::filesystem::path bundle =
+      from_environment ? from_environment : X509_get_default_cert_file();
+  std::error_code ec;
+  if (!std::filesystem::exists(bundle, ec)) return;
+  fail_if(SSL_CTX_load_verify_file(ctx, bundle.c_str()) != 1,
+          "system CA bundle " + bundle.string());
+}
+
 void load_trust(SSL_CTX* ctx, const TrustSettings& trust) {
-  if (trust.system_bundle) fail_if(SSL_CTX_set_default_verify_paths(ctx) != 1, "system CA bundle");
+  if (trust.system_bundle) load_system_bundle(ctx);
   for (const auto& file : trust.anchor_files) {
     fail_if(SSL_CTX_load_verify_locations(ctx, file.c_str(), nullptr) != 1,
             "trust anchors " + file.string());
