@@ -31,6 +31,7 @@ class Timeouts : public testing::Test {
   std::unique_ptr<RealTimeServerTcpConnectionManager> server;
   std::vector<ConnectionEventArgs> removed;
   std::optional<Subscription> removed_sub;
+  std::optional<IncomingRequest> kept;  // see send_keep_and_half_close
 
   void start_server(ConnectionManagerOptions options) {
     options.clock = clock;
@@ -73,6 +74,19 @@ class Timeouts : public testing::Test {
     return ready ? newest : nullptr;
   }
 
+  // The server keeps (in `kept`) the OPTIONS `client` sends, unanswered; then `client` ends its
+  // side and the server reads that end with the request still owed.
+  void send_keep_and_half_close(test::RawClient& client) {
+    server->set_request_handler([this](IncomingRequest& request) {
+      kept.emplace(std::move(request));
+      return true;
+    });
+    client.send(test::make_request("OPTIONS"));
+    ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));
+    client.end_sending();
+    test::settle(io);
+  }
+
   // Sends a valid OPTIONS on `client` and waits for the server's answer (500: no handler).
   void exchange_options(test::RawClient& client) {
     const auto before = client.message_count();
@@ -86,16 +100,8 @@ class Timeouts : public testing::Test {
 // and then the connection closes as the peer's doing.
 TEST_F(Timeouts, PeerThatEndsItsSideStillGetsTheAnswerTheApplicationOwes) {
   start_server(0ms, 0ms);
-  std::optional<IncomingRequest> kept;
-  server->set_request_handler([&](IncomingRequest& request) {
-    kept.emplace(std::move(request));
-    return true;
-  });
   test::RawClient client(io, address());
-  client.send(test::make_request("OPTIONS"));
-  ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));
-  client.end_sending();
-  test::settle(io);  // the server reads the end of stream with the request unanswered
+  ASSERT_NO_FATAL_FAILURE(send_keep_and_half_close(client));
   EXPECT_TRUE(removed.empty());
   EXPECT_FALSE(client.peer_closed());
 
@@ -111,16 +117,8 @@ TEST_F(Timeouts, PeerThatEndsItsSideWaitsForTheApplicationNoLongerThanTheShutdow
   ConnectionManagerOptions options;
   options.shutdown_timeout = 5s;
   start_server(options);
-  std::optional<IncomingRequest> kept;
-  server->set_request_handler([&](IncomingRequest& request) {
-    kept.emplace(std::move(request));
-    return true;
-  });
   test::RawClient client(io, address());
-  client.send(test::make_request("OPTIONS"));
-  ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));
-  client.end_sending();
-  test::settle(io);
+  ASSERT_NO_FATAL_FAILURE(send_keep_and_half_close(client));
   clock->advance(5s - 1ms);
   test::settle(io);
   EXPECT_TRUE(removed.empty());
@@ -407,7 +405,6 @@ TEST_F(OutgoingTimeouts, RequestWithoutAnAnswerTimesOut) {
   o.default_outgoing_connection_timeout = 0ms;
   start_client(o);
   // The server takes the request and never answers it.
-  std::optional<IncomingRequest> kept;
   server->set_request_handler([&](IncomingRequest& request) {
     kept.emplace(std::move(request));
     return true;
