@@ -11,6 +11,7 @@
 #include <asio/connect.hpp>
 #include <asio/dispatch.hpp>
 
+#include "common/recycled_buffers.hpp"
 #include "rtconn/errors.hpp"
 #include "rtconn/tls_failure.hpp"
 #include "sip/identifiers.hpp"
@@ -35,6 +36,9 @@ bool has_required_request_headers(const SipMessage& request) {
 }
 
 }  // namespace
+
+struct StreamConnection::RecycledWrites
+    : detail::RecycledBuffers<std::vector<PendingWrite>, 4, max_gathered_writes> {};
 
 std::shared_ptr<StreamConnection> StreamConnection::make_incoming(
     std::uint64_t id, TransportType transport, Executor executor,
@@ -475,6 +479,7 @@ void StreamConnection::on_written(std::error_code ec, std::size_t count) {
   if (in_flight_ == 1) {
     single = queue_.take_front();
   } else {
+    several = RecycledWrites::take();
     several.reserve(in_flight_);
     for (std::size_t i = 0; i < in_flight_; ++i) several.push_back(queue_.take_front());
     finished = several;
@@ -514,7 +519,9 @@ void StreamConnection::on_written(std::error_code ec, std::size_t count) {
   if (written > 0) last_activity_ = settings_->clock->now();
   for (std::size_t i = 0; i < finished.size(); ++i) {
     if (finished[i].done) finished[i].done(i < whole ? std::error_code{} : result);
+    detail::RecycledStrings::give_back(std::move(finished[i].bytes));
   }
+  RecycledWrites::give_back(std::move(several));
   // After the peer's end a failed write is how a peer that closed outright shows: it closed.
   if (ec) {
     return transition(ConnectionState::closed,

@@ -108,6 +108,7 @@ class StreamConnection final : public RealTimeConnection {
     std::string bytes;
     detail::Completion<std::error_code> done;  // empty for the connection's own writes (pongs)
   };
+  struct RecycledWrites;  // the thread's lists of finished writes, kept between writes
 
   std::shared_ptr<StreamConnection> self() {
     return std::static_pointer_cast<StreamConnection>(shared_from_this());

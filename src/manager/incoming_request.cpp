@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/recycled_buffers.hpp"
 #include "sip/identifiers.hpp"
 
 namespace rtconn {
@@ -21,7 +22,7 @@ SipMessage IncomingRequest::make_response(int status_code, std::string_view reas
 
 void IncomingRequest::respond(int status_code, std::string_view reason_phrase) {
   if (request_.method() == "ACK") return;
-  std::string wire;
+  std::string wire = detail::RecycledStrings::take();
   SipMessage::serialize_response_to(request_, status_code, reason_phrase, to_tag_, wire);
   // Straight to the connection with a completion small enough to need no allocation; it runs
   // on the connection's executor, which is fine for a log line.

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/cached_allocator.hpp"
+#include "common/recycled_buffers.hpp"
 #include "rtconn/errors.hpp"
 #include "rtconn/tls_failure.hpp"
 #include "sip/identifiers.hpp"
@@ -200,8 +202,15 @@ std::unique_ptr<stream::ByteStream> ManagerCore::make_stream(asio::ip::tcp::sock
 asio::any_io_executor ManagerCore::connection_executor() {
   // An application's executor may run on many threads: a strand keeps a connection's handlers
   // one at a time. A loop of our own has one thread, which does that for free (no strand state,
-  // no lock per handler).
-  if (loops_.empty()) return asio::make_strand(executor_);
+  // no lock per handler). Over an io_context the strand is made on its executor type, not the
+  // type-erased one: small enough for any_io_executor to hold inline, where a strand of an
+  // any_io_executor is heap-allocated at every copy (several per request).
+  if (loops_.empty()) {
+    if (const auto* io = executor_.target<asio::io_context::executor_type>()) {
+      return asio::make_strand(*io);
+    }
+    return asio::make_strand(executor_);
+  }
   return loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
 }
 
@@ -302,12 +311,21 @@ std::shared_ptr<void> ManagerCore::open_transaction(
     const std::shared_ptr<RealTimeConnection>& connection) {
   as_stream_connection(*connection).begin_transaction();
   // Weak references: an unanswered request the application keeps holds neither the connection
-  // nor the manager.
-  return std::shared_ptr<void>(
-      nullptr, [connection = std::weak_ptr(connection), core = weak_from_this()](void*) {
-        if (const auto c = connection.lock()) as_stream_connection(*c).end_transaction();
-        if (const auto self = core.lock()) self->message_throttle_.end();
-      });
+  // nor the manager. One block from the thread's cache: a token per request answered.
+  struct Transaction {
+    Transaction(std::weak_ptr<RealTimeConnection> c, std::weak_ptr<ManagerCore> m)
+        : connection(std::move(c)), core(std::move(m)) {}
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    ~Transaction() {
+      if (const auto c = connection.lock()) as_stream_connection(*c).end_transaction();
+      if (const auto self = core.lock()) self->message_throttle_.end();
+    }
+    std::weak_ptr<RealTimeConnection> connection;
+    std::weak_ptr<ManagerCore> core;
+  };
+  return std::allocate_shared<Transaction>(CachedAllocator<Transaction>{}, connection,
+                                           weak_from_this());
 }
 
 ManagerCounters ManagerCore::counters() const {
@@ -478,7 +496,7 @@ void ManagerCore::refuse_overloaded(const SipMessage& request,
   if (request.method() == "INVITE") refused_invites_.remember(request);
   // Straight to the connection, no completion: under overload a log line per refusal that
   // cannot be written (a full queue) would only add to it.
-  std::string wire;
+  std::string wire = RecycledStrings::take();
   SipMessage::serialize_response_to(request, 503, "Service Unavailable",
                                     request.has_to_tag() ? "" : sip::make_tag(), wire);
   connection->start_send_serialized(std::move(wire), Completion<std::error_code>{});

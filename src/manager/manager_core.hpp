@@ -13,6 +13,7 @@
 
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
+#include <asio/io_context.hpp>
 #include <asio/strand.hpp>
 
 #include "connection/connection_observer.hpp"

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "common/recycled_buffers.hpp"
 #include "sip/text.hpp"
 
 namespace rtconn {
@@ -48,6 +49,18 @@ class Decimal {
 };
 
 }  // namespace
+
+struct SipMessage::RecycledFields : detail::RecycledBuffers<std::vector<Field>, 32, 64> {};
+
+SipMessage::~SipMessage() {
+  detail::RecycledStrings::give_back(std::move(text_));
+  RecycledFields::give_back(std::move(fields_));
+}
+
+void SipMessage::take_recycled_buffers() noexcept {
+  text_ = detail::RecycledStrings::take();
+  fields_ = RecycledFields::take();
+}
 
 SipMessage& SipMessage::operator=(SipMessage&& other) noexcept {
   if (this == &other) return *this;

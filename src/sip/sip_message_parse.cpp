@@ -96,6 +96,7 @@ SipMessage SipMessage::parse(std::string_view bytes, std::error_code& ec) {
   // The message keeps one copy of the bytes; everything it holds is a span of that copy, at the
   // offset it has in `bytes`.
   SipMessage message;
+  message.take_recycled_buffers();
   message.text_.assign(bytes);
   const auto lines_begin = start_line_end + sip::crlf.size();
   const auto lines_end = blank_line + sip::crlf.size();
