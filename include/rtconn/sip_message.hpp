@@ -180,7 +180,8 @@ class SipMessage {
   /// Where `part`, a view into `bytes`, lies in text_ when text_ is a copy of `bytes`.
   static Span span_in(std::string_view bytes, std::string_view part) noexcept;
   struct RecycledFields;  // the thread's header tables, kept between messages
-  /// Takes buffers an earlier message left on this thread (an empty message's only).
+  /// Takes buffers an earlier message left on this thread (an empty message's only): what a
+  /// new message builds or parses goes into storage that is already there.
   void take_recycled_buffers() noexcept;
   /// Takes the header lines of a message being parsed from `bytes`, whose copy text_ is.
   bool take_header_lines(std::string_view bytes, std::string_view lines);

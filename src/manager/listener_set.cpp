@@ -6,6 +6,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/v6_only.hpp>
 
+#include "common/light_strand.hpp"
 #include "manager/manager_core.hpp"
 #include "rtconn/errors.hpp"
 
@@ -29,7 +30,7 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
   Listener(std::shared_ptr<ManagerCore> core, TransportType transport)
       : core_(std::move(core)),
         transport_(transport),
-        strand_(asio::make_strand(core_->executor())),
+        strand_(make_light_strand(core_->executor())),
         acceptor_(strand_),
         retry_timer_(core_->clock()->make_timer(strand_)),
         accepts_per_second_(core_->option(&ConnectionManagerOptions::max_accepts_per_second)),
@@ -128,7 +129,7 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
 
   const std::shared_ptr<ManagerCore> core_;
   const TransportType transport_;
-  asio::strand<asio::any_io_executor> strand_;
+  asio::any_io_executor strand_;
   asio::ip::tcp::acceptor acceptor_;
   std::unique_ptr<Timer> retry_timer_;
   IpEndpoint address_;

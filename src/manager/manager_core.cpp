@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/cached_allocator.hpp"
+#include "common/light_strand.hpp"
 #include "common/recycled_buffers.hpp"
 #include "rtconn/errors.hpp"
 #include "rtconn/tls_failure.hpp"
@@ -55,7 +56,7 @@ ManagerCore::ManagerCore(asio::any_io_executor executor, std::vector<asio::any_i
                          ConnectionManagerOptions options)
     : executor_(std::move(executor)),
       loops_(std::move(loops)),
-      event_strand_(asio::make_strand(executor_)),
+      event_strand_(make_light_strand(executor_)),
       clock_(options.clock ? options.clock : make_steady_clock()),
       pending_(std::make_shared<PendingRequests>(executor_, clock_)),
       tls_(options.tls),
@@ -202,15 +203,8 @@ std::unique_ptr<stream::ByteStream> ManagerCore::make_stream(asio::ip::tcp::sock
 asio::any_io_executor ManagerCore::connection_executor() {
   // An application's executor may run on many threads: a strand keeps a connection's handlers
   // one at a time. A loop of our own has one thread, which does that for free (no strand state,
-  // no lock per handler). Over an io_context the strand is made on its executor type, not the
-  // type-erased one: small enough for any_io_executor to hold inline, where a strand of an
-  // any_io_executor is heap-allocated at every copy (several per request).
-  if (loops_.empty()) {
-    if (const auto* io = executor_.target<asio::io_context::executor_type>()) {
-      return asio::make_strand(*io);
-    }
-    return asio::make_strand(executor_);
-  }
+  // no lock per handler).
+  if (loops_.empty()) return make_light_strand(executor_);
   return loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
 }
 

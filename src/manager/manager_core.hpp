@@ -13,7 +13,6 @@
 
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
-#include <asio/io_context.hpp>
 #include <asio/strand.hpp>
 
 #include "connection/connection_observer.hpp"
@@ -181,7 +180,7 @@ class ManagerCore final : public PoolHost,
   const asio::any_io_executor executor_;
   const std::vector<asio::any_io_executor> loops_;
   std::atomic<std::size_t> next_loop_{0};
-  asio::strand<asio::any_io_executor> event_strand_;
+  asio::any_io_executor event_strand_;  // a strand
   const std::shared_ptr<Clock> clock_;
   const std::shared_ptr<PendingRequests> pending_;
   TlsContexts tls_;

@@ -1,14 +1,20 @@
 #pragma once
 // Requests sent with async_request that wait for their final response: matched by the top Via
 // branch and the CSeq method (RFC 3261 17.1.3), failed by time-out, send error or shutdown.
+// One timer serves them all, armed for the earliest deadline of a heap: a timer per request
+// cost two allocations, an arm and a cancel each time.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
-#include <asio/strand.hpp>
+#include <asio/any_io_executor.hpp>
 
+#include "common/cached_allocator.hpp"
 #include "rtconn/clock.hpp"
 #include "rtconn/detail/completion.hpp"
 #include "rtconn/sip_message.hpp"
@@ -21,7 +27,7 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
 
   PendingRequests(asio::any_io_executor executor, std::shared_ptr<Clock> clock);
 
-  /// The key `request` is matched by; empty if it has no branch.
+  /// The key `request` is matched by ("branch method"); empty if it has no branch.
   static std::string key_of(const SipMessage& message);
 
   /// Waits up to `timeout` for the final response matching `key`, sent on connection
@@ -39,16 +45,51 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
   void fail_all(std::error_code ec);
 
  private:
+  /// A key as its two parts, to look a response up without building the string.
+  struct KeyParts {
+    std::string_view branch;
+    std::string_view method;
+  };
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const noexcept;
+    std::size_t operator()(const KeyParts& key) const noexcept;
+  };
+  struct KeyEqual {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+    bool operator()(const KeyParts& a, std::string_view b) const noexcept;
+    bool operator()(std::string_view a, const KeyParts& b) const noexcept { return (*this)(b, a); }
+  };
   struct Entry {
     Done done;
-    std::unique_ptr<Timer> timer;
     std::uint64_t connection_id = 0;
+    Clock::time_point deadline;
+    std::size_t heap_index = 0;  // where it is in deadlines_
   };
-  void finish(const std::string& key, std::error_code ec, SipMessage response);
+  using Entries = std::unordered_map<std::string, Entry, KeyHash, KeyEqual,
+                                     CachedAllocator<std::pair<const std::string, Entry>>>;
+  using Node = Entries::value_type;
 
-  asio::strand<asio::any_io_executor> strand_;
+  void insert(std::string key, std::uint64_t connection_id, Clock::time_point deadline,
+              Done done);
+  void finish(Entries::iterator it, std::error_code ec, SipMessage response);
+  void on_timer();
+  void arm_for_earliest();
+
+  // The deadline heap (earliest first) over the entries; each entry knows its place.
+  void heap_push(Node* node);
+  void heap_remove(std::size_t index);
+  void heap_place(std::size_t index);
+  bool heap_before(std::size_t a, std::size_t b) const noexcept;
+  void heap_swap(std::size_t a, std::size_t b) noexcept;
+
+  asio::any_io_executor strand_;
   std::shared_ptr<Clock> clock_;
-  std::unordered_map<std::string, Entry> entries_;  // strand-only
+  std::unique_ptr<Timer> timer_;  // strand-only, as everything below
+  Clock::time_point armed_for_ = Clock::time_point::max();
+  Entries entries_;
+  std::vector<Node*> deadlines_;
 };
 
 }  // namespace rtconn::detail

@@ -78,6 +78,7 @@ SipMessage& SipMessage::operator=(SipMessage&& other) noexcept {
 
 SipMessage SipMessage::request(std::string_view method, std::string_view request_uri) {
   SipMessage message;
+  message.take_recycled_buffers();
   const Span both = message.store({method, request_uri});
   message.method_ = {both.offset, static_cast<std::uint32_t>(method.size())};
   message.request_uri_ = {message.method_.end(), static_cast<std::uint32_t>(request_uri.size())};
@@ -86,6 +87,7 @@ SipMessage SipMessage::request(std::string_view method, std::string_view request
 
 SipMessage SipMessage::response(int status_code, std::string_view reason_phrase) {
   SipMessage message;
+  message.take_recycled_buffers();
   message.status_code_ = status_code;
   message.reason_phrase_ =
       message.store({reason_phrase.empty() ? default_reason_phrase(status_code) : reason_phrase});
@@ -95,6 +97,7 @@ SipMessage SipMessage::response(int status_code, std::string_view reason_phrase)
 SipMessage SipMessage::response_to(const SipMessage& request, int status_code,
                                    std::string_view reason_phrase, std::string_view to_tag) {
   SipMessage message;
+  message.take_recycled_buffers();
   message.assign_response_to(request, status_code, reason_phrase, to_tag);
   return message;
 }

@@ -1,0 +1,165 @@
+// Requests waiting for their final response, on the manual clock: each fails at its own
+// deadline whatever was answered before it, answers complete only theirs, and one timer serves
+// all of them.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <asio/io_context.hpp>
+
+#include "../support/test_support.hpp"
+#include "manager/pending_requests.hpp"
+#include "rtconn/errors.hpp"
+#include "rtconn/manual_clock.hpp"
+
+namespace rtconn::detail {
+namespace {
+
+using namespace std::chrono_literals;
+
+class PendingRequestsTest : public testing::Test {
+ protected:
+  /// Adds a request with its own branch; its outcome lands in outcomes[name].
+  std::string add(const std::string& name, std::chrono::milliseconds timeout,
+                  std::uint64_t connection = 1) {
+    auto request = test::make_request("OPTIONS");
+    request.set_header("Via", "SIP/2.0/TCP client.invalid;branch=z9hG4bK-" + name);
+    auto key = PendingRequests::key_of(request);
+    pending->add(key, connection, timeout, [this, name](std::error_code ec, SipMessage) {
+      outcomes[name] = ec ? ec.message() : "answered";
+    });
+    test::drain(io);
+    return key;
+  }
+
+  void answer(const std::string& name) {
+    auto request = test::make_request("OPTIONS");
+    request.set_header("Via", "SIP/2.0/TCP client.invalid;branch=z9hG4bK-" + name);
+    pending->on_response(SipMessage::response_to(request, 200));
+    test::drain(io);
+  }
+
+  void advance(std::chrono::milliseconds by) {
+    clock->advance(by);
+    test::drain(io);
+  }
+
+  asio::io_context io;
+  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
+  std::shared_ptr<PendingRequests> pending =
+      std::make_shared<PendingRequests>(io.get_executor(), clock);
+  std::map<std::string, std::string> outcomes;
+  const std::string timed_out = make_error_code(errc::request_timeout).message();
+};
+
+TEST_F(PendingRequestsTest, EachTimesOutAtItsOwnDeadlineWhateverWasAnsweredFirst) {
+  add("a", 10s);
+  add("b", 20s);
+  add("c", 5s);
+  answer("c");  // the timer was armed for c's deadline, which is gone now
+  EXPECT_EQ(outcomes["c"], "answered");
+  advance(9999ms);
+  EXPECT_EQ(outcomes.count("a"), 0u) << "a failed early";
+  advance(1ms);
+  EXPECT_EQ(outcomes["a"], timed_out);
+  EXPECT_EQ(outcomes.count("b"), 0u);
+  advance(10s);
+  EXPECT_EQ(outcomes["b"], timed_out);
+  EXPECT_EQ(clock->pending_timers(), 0u) << "nothing waits, so no timer is armed";
+}
+
+TEST_F(PendingRequestsTest, ALaterRequestWithAnEarlierDeadlineIsNotLate) {
+  add("long", 60s);
+  add("short", 1s);
+  advance(1s);
+  EXPECT_EQ(outcomes["short"], timed_out);
+  EXPECT_EQ(outcomes.count("long"), 0u);
+}
+
+TEST_F(PendingRequestsTest, OneTimerServesAllOfThem) {
+  for (int i = 0; i < 100; ++i) add("r" + std::to_string(i), 32s);
+  EXPECT_EQ(clock->pending_timers(), 1u);
+}
+
+TEST_F(PendingRequestsTest, AResponseCompletesOnlyItsRequestAndOnlyOnce) {
+  add("a", 10s);
+  add("b", 10s);
+  answer("a");
+  answer("a");  // a retransmission: matches nothing now
+  EXPECT_EQ(outcomes["a"], "answered");
+  EXPECT_EQ(outcomes.count("b"), 0u);
+  advance(10s);
+  EXPECT_EQ(outcomes["b"], timed_out);
+  EXPECT_EQ(outcomes["a"], "answered");
+}
+
+TEST_F(PendingRequestsTest, TheSameBranchTwiceFailsTheFirstAndKeepsTheSecondsDeadline) {
+  add("a", 5s);
+  add("a", 10s);
+  EXPECT_EQ(outcomes["a"], make_error_code(errc::invalid_argument).message());
+  outcomes.erase("a");
+  advance(5s);
+  EXPECT_EQ(outcomes.count("a"), 0u) << "the first one's deadline no longer applies";
+  advance(5s);
+  EXPECT_EQ(outcomes["a"], timed_out);
+}
+
+TEST_F(PendingRequestsTest, AClosedConnectionFailsOnlyItsOwnRequests) {
+  add("on1", 10s, 1);
+  add("on2", 10s, 2);
+  add("also-on1", 10s, 1);
+  pending->fail_connection(1, make_error_code(errc::connection_closed));
+  test::drain(io);
+  const auto closed = make_error_code(errc::connection_closed).message();
+  EXPECT_EQ(outcomes["on1"], closed);
+  EXPECT_EQ(outcomes["also-on1"], closed);
+  EXPECT_EQ(outcomes.count("on2"), 0u);
+  advance(10s);
+  EXPECT_EQ(outcomes["on2"], timed_out);
+}
+
+TEST_F(PendingRequestsTest, ManyDeadlinesInRandomOrderFailInDeadlineOrder) {
+  std::mt19937 random(7);
+  std::map<int, std::string> by_deadline;  // seconds -> name
+  std::vector<int> seconds(200);
+  for (int i = 0; i < 200; ++i) seconds[i] = i + 1;
+  std::shuffle(seconds.begin(), seconds.end(), random);
+  for (int s : seconds) {
+    const auto name = "d" + std::to_string(s);
+    add(name, std::chrono::seconds(s));
+    by_deadline[s] = name;
+  }
+  // Answer every third one in a random order; the rest must time out each in its own second.
+  for (int s : seconds) {
+    if (s % 3 == 0) answer(by_deadline[s]);
+  }
+  for (int s = 1; s <= 200; ++s) {
+    advance(1s);
+    for (const auto& [deadline, name] : by_deadline) {
+      const bool expected_done = deadline % 3 == 0 || deadline <= s;
+      ASSERT_EQ(outcomes.count(name), expected_done ? 1u : 0u) << name << " at " << s << " s";
+      if (deadline % 3 != 0 && deadline <= s) {
+        ASSERT_EQ(outcomes[name], timed_out) << name;
+      }
+    }
+  }
+}
+
+TEST_F(PendingRequestsTest, FailAllFailsEveryOneAndDisarms) {
+  add("a", 10s);
+  add("b", 20s);
+  pending->fail_all(make_error_code(errc::shutdown));
+  test::drain(io);
+  const auto shutdown = make_error_code(errc::shutdown).message();
+  EXPECT_EQ(outcomes["a"], shutdown);
+  EXPECT_EQ(outcomes["b"], shutdown);
+  advance(30s);
+  EXPECT_EQ(outcomes["a"], shutdown) << "completed once";
+}
+
+}  // namespace
+}  // namespace rtconn::detail
