@@ -100,7 +100,7 @@ class SipMessage {
   /// A moved-from message is empty, as one made of strings of its own would be.
   SipMessage(SipMessage&& other) noexcept { *this = std::move(other); }
   SipMessage& operator=(SipMessage&& other) noexcept;
-  /// Leaves its buffers to the next message parsed on this thread.
+  /// Leaves its buffers to the next message parsed or built on this thread.
   ~SipMessage();
 
   /// An empty request with the given method and Request-URI.

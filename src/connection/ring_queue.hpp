@@ -6,9 +6,9 @@
 
 #include <cstddef>
 #include <memory>
+#include <utility>
 
 #include "common/cached_allocator.hpp"
-#include <utility>
 
 namespace rtconn::connection {
 
