@@ -3,7 +3,9 @@
 // engine's two and a BIO pair's two) for life: ~70 KB an idle TLS connection. Here an idle
 // connection holds its SSL object and nothing else; decrypted input goes straight into the
 // connection's scratch buffer, and OpenSSL releases its record buffers between records
-// (SSL_MODE_RELEASE_BUFFERS on the context).
+// (SSL_MODE_RELEASE_BUFFERS on the context). A server's TLS 1.3 connection sheds even the SSL
+// object (~15 KB in OpenSSL 3.0) once its handshake is over: tls::RecordProtection carries it on
+// from the traffic secrets, as kernel TLS would.
 
 #include <algorithm>
 #include <array>
@@ -21,8 +23,11 @@
 
 #include "rtconn/tls_failure.hpp"
 #include "stream/byte_stream.hpp"
+#include "tls/openssl_handles.hpp"
 #include "tls/peer_verification.hpp"
+#include "tls/record_protection.hpp"
 #include "tls/session_cache.hpp"
+#include "tls/traffic_secrets.hpp"
 #include "tls/x509_facts.hpp"
 
 namespace rtconn::stream {
@@ -92,6 +97,8 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
       tls::offer_cached_session(ssl, &session_peer_);
     } else {
       SSL_set_accept_state(ssl);
+      capture_ = std::make_unique<tls::TrafficSecretCapture>();
+      capture_->attach(ssl);
     }
     handshake_done_ = std::move(handler);
     step_handshake();
@@ -99,7 +106,8 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
 
   void wait_readable(ByteStream::Handler handler) {
     // Input SSL has not seen, or decrypted bytes not yet handed out: no need to ask the socket.
-    if (!leftover_.empty() || SSL_pending(ssl_.get()) > 0 || deferred_error_) {
+    if (deferred_error_ ||
+        (protection_ ? input_in_hand() : !leftover_.empty() || SSL_pending(ssl_.get()) > 0)) {
       return asio::post(socket_.get_executor(),
                         [handler = std::move(handler)]() mutable { handler({}); });
     }
@@ -111,9 +119,104 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
       ec = std::exchange(deferred_error_, {});
       return 0;
     }
+    std::error_code stop;
+    const std::size_t total = protection_ ? open_records(buffer, stop) : read_ssl(buffer, stop);
+    keep_input();
+    flush();  // whatever reading made us say (a KeyUpdate answer, an alert)
+    // Bytes read before an error are handed out first; the error comes with the next read.
+    if (total == 0) {
+      ec = stop;
+    } else if (stop && stop != asio::error::would_block) {
+      deferred_error_ = stop;
+    }
+    return total;
+  }
+
+  void write(std::span<const asio::const_buffer> buffers, ByteStream::IoHandler handler,
+             ByteStream::Completion completion) {
+    std::size_t total = 0;
+    for (const auto& buffer : buffers) total += buffer.size();
+    if (protection_) {
+      borrow_output(output_);
+      protection_->seal(buffers, output_);
+    } else if (const auto ec = write_ssl(buffers)) {
+      if (completion == ByteStream::Completion::may_be_inline) return handler(ec, 0);
+      return asio::post(socket_.get_executor(),
+                        [handler = std::move(handler), ec]() mutable { handler(ec, 0); });
+    }
+    write_done_ = std::move(handler);
+    write_size_ = total;
+    if (completion == ByteStream::Completion::may_be_inline && !flushing_ && write_at_once()) {
+      return;
+    }
+    flush();
+  }
+
+  void shutdown_send() noexcept {
+    if (protection_) {
+      borrow_output(output_);
+      protection_->seal_alert(0, output_);  // close_notify
+    } else {
+      ERR_clear_error();
+      SSL_shutdown(ssl_.get());  // queues our close_notify; the peer's is read like any record
+    }
+    shut_after_flush_ = true;
+    flush();
+    if (!flushing_) shut_socket();
+  }
+
+  void close() noexcept {
+    std::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  const std::string& failure_detail() const noexcept { return failure_detail_; }
+
+  std::error_code translate_error(std::error_code ec) {
+    if (ec == asio::ssl::error::stream_truncated) return asio::error::eof;
+    if (ec.category() == tls::record_category()) {
+      failure_detail_ = ec.message();
+      return make_error_code(ec.value() == static_cast<int>(tls::RecordError::peer_alert_base) +
+                                               SSL_AD_CERTIFICATE_EXPIRED
+                                 ? TlsFailureReason::CertificateExpired
+                                 : TlsFailureReason::TlsNegotiationFailure);
+    }
+    if (ec.category() != asio::error::get_ssl_category()) return ec;
+    // The peer refused us after the handshake had finished on our side (with TLS 1.3 a mutual-
+    // TLS server judges the client's certificate then), or the record layer broke.
+    failure_detail_ = ec.message();
+    const auto reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+    if (reason == SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED) {
+      return make_error_code(TlsFailureReason::CertificateExpired);
+    }
+    return make_error_code(TlsFailureReason::TlsNegotiationFailure);
+  }
+
+  std::optional<TlsSessionInfo> session() const {
+    SSL* ssl = ssl_.get();
+    TlsSessionInfo info;
+    info.protocol = ssl ? SSL_get_version(ssl) : "TLSv1.3";
+    info.cipher = SSL_CIPHER_get_name(ssl ? SSL_get_current_cipher(ssl) : shed_.cipher);
+    info.resumed = ssl ? SSL_session_reused(ssl) == 1 : shed_.resumed;
+    if (X509* peer = ssl ? SSL_get0_peer_certificate(ssl) : shed_.peer.get()) {
+      info.has_peer_certificate = true;
+      info.peer_certificate = tls::facts_of(peer);
+    }
+    return info;
+  }
+
+ private:
+  struct SslFree {
+    void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
+  };
+
+  static TlsEngine& of(BIO* bio) { return *static_cast<TlsEngine*>(BIO_get_data(bio)); }
+
+  // Decrypts through the SSL object into `buffer`.
+  std::size_t read_ssl(asio::mutable_buffer buffer, std::error_code& stop) {
     auto* data = static_cast<char*>(buffer.data());
     std::size_t total = 0;
-    std::error_code stop;
     // Once the socket gave less than asked and something was decrypted, asking it again would
     // only hear "would block": the caller waits for readiness instead, one system call fewer.
     bool socket_drained = false;
@@ -137,89 +240,126 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
       }
       break;
     }
-    keep_input();
-    flush();  // whatever reading made OpenSSL say (a KeyUpdate answer, an alert)
-    // Bytes read before an error are handed out first; the error comes with the next read.
-    if (total == 0) {
-      ec = stop;
-    } else if (stop && stop != asio::error::would_block) {
-      deferred_error_ = stop;
-    }
     return total;
   }
 
-  void write(std::span<const asio::const_buffer> buffers, ByteStream::IoHandler handler,
-             ByteStream::Completion completion) {
-    std::size_t total = 0;
+  std::error_code write_ssl(std::span<const asio::const_buffer> buffers) {
     for (const auto& buffer : buffers) {
       if (buffer.size() == 0) continue;
       ERR_clear_error();
       std::size_t written = 0;
       const int result = SSL_write_ex(ssl_.get(), buffer.data(), buffer.size(), &written);
-      if (result != 1) {
-        const auto ec = error_of(SSL_get_error(ssl_.get(), result));
-        if (completion == ByteStream::Completion::may_be_inline) return handler(ec, 0);
-        return asio::post(socket_.get_executor(),
-                          [handler = std::move(handler), ec]() mutable { handler(ec, 0); });
-      }
-      total += written;
+      if (result != 1) return error_of(SSL_get_error(ssl_.get(), result));
     }
-    write_done_ = std::move(handler);
-    write_size_ = total;
-    if (completion == ByteStream::Completion::may_be_inline && !flushing_ && write_at_once()) {
+    return {};
+  }
+
+  // Opens the records in hand and the socket's into `buffer` (RecordProtection, no SSL object).
+  std::size_t open_records(asio::mutable_buffer buffer, std::error_code& stop) {
+    auto* data = static_cast<char*>(buffer.data());
+    std::size_t total = take_held_text(data, buffer.size());
+    bool socket_drained = false;  // as in read_ssl
+    while (total < buffer.size()) {
+      const auto size = tls::RecordProtection::record_size({in_, in_size_}, stop);
+      if (stop) break;
+      if (size == 0 || size > in_size_) {
+        if ((total > 0 && socket_drained) || !read_more(stop, &socket_drained)) break;
+        continue;
+      }
+      const std::span<char> record(in_, size);
+      in_ += size;
+      in_size_ -= size;
+      borrow_output(output_);
+      const auto opened = protection_->open(record, output_, stop);
+      if (stop) {
+        if (const auto alert = tls::alert_for(stop)) protection_->seal_alert(*alert, output_);
+        break;
+      }
+      if (opened.kind == tls::RecordProtection::Opened::Kind::peer_closed) {
+        stop = asio::error::eof;
+        break;
+      }
+      const auto n = std::min(opened.data.size(), buffer.size() - total);
+      std::memcpy(data + total, opened.data.data(), n);
+      total += n;
+      held_text_.assign(opened.data.data() + n, opened.data.size() - n);
+    }
+    return total;
+  }
+
+  // Decrypted text a caller's buffer had no room for, handed out first next time.
+  std::size_t take_held_text(char* data, std::size_t size) {
+    const auto n = std::min(size, held_text_.size());
+    if (n == 0) return 0;
+    std::memcpy(data, held_text_.data(), n);
+    held_text_.erase(0, n);
+    if (held_text_.empty()) std::string().swap(held_text_);
+    return n;
+  }
+
+  // Held text or a whole record kept from the last read (not a record still cut off).
+  bool input_in_hand() const {
+    std::error_code ec;  // a bad header is found by the read that comes next
+    const auto size = tls::RecordProtection::record_size(leftover_, ec);
+    return !held_text_.empty() || ec || (size > 0 && size <= leftover_.size());
+  }
+
+  // Puts more input in hand: the leftover first; else what the socket holds, behind whatever
+  // is in hand already (a record cut off at the end of the last read).
+  bool read_more(std::error_code& ec, bool* drained) {
+    if (in_size_ == 0 && !in_leftover_ && !leftover_.empty()) {
+      in_ = leftover_.data();
+      in_size_ = leftover_.size();
+      in_leftover_ = true;
+      return true;
+    }
+    keep_input();
+    auto& raw = raw_input();
+    const auto n = socket_.read_some(asio::buffer(raw), ec);
+    if (ec) return false;
+    *drained = n < raw.size();
+    if (leftover_.empty()) {
+      in_ = raw.data();
+      in_size_ = n;
+      in_leftover_ = false;
+    } else {
+      leftover_.append(raw.data(), n);
+      in_ = leftover_.data();
+      in_size_ = leftover_.size();
+      in_leftover_ = true;
+    }
+    return true;
+  }
+
+  // Raw records are read here and decrypted into the caller's buffer: no per-connection copy.
+  static std::array<char, 32 * 1024>& raw_input() {
+    thread_local std::array<char, 32 * 1024> raw;
+    return raw;
+  }
+
+  // After a server's TLS 1.3 handshake: the SSL object goes, RecordProtection carries on from
+  // the captured secrets. Anything else (TLS 1.2, a CCM suite, bytes OpenSSL still holds)
+  // keeps the SSL object, which works as well, only larger.
+  void shed_ssl() {
+    SSL* ssl = ssl_.get();
+    const auto capture = std::move(capture_);
+    capture->release(ssl);
+    const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl);
+    const auto suite = tls::RecordProtection::suite_of(SSL_CIPHER_get_protocol_id(cipher));
+    const auto secrets = capture->secrets();
+    if (SSL_version(ssl) != TLS1_3_VERSION || !suite || !secrets || SSL_has_pending(ssl)) return;
+    try {
+      protection_ = std::make_unique<tls::RecordProtection>(*suite, secrets->read, secrets->write);
+    } catch (const std::exception&) {
       return;
     }
-    flush();
-  }
-
-  void shutdown_send() noexcept {
-    ERR_clear_error();
-    SSL_shutdown(ssl_.get());  // queues our close_notify; the peer's is read like any record
-    shut_after_flush_ = true;
-    flush();
-    if (!flushing_) shut_socket();
-  }
-
-  void close() noexcept {
-    std::error_code ignored;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
-  }
-
-  const std::string& failure_detail() const noexcept { return failure_detail_; }
-
-  std::error_code translate_error(std::error_code ec) {
-    if (ec == asio::ssl::error::stream_truncated) return asio::error::eof;
-    if (ec.category() != asio::error::get_ssl_category()) return ec;
-    // The peer refused us after the handshake had finished on our side (with TLS 1.3 a mutual-
-    // TLS server judges the client's certificate then), or the record layer broke.
-    failure_detail_ = ec.message();
-    const auto reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
-    if (reason == SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED) {
-      return make_error_code(TlsFailureReason::CertificateExpired);
+    shed_.cipher = cipher;
+    shed_.resumed = SSL_session_reused(ssl) == 1;
+    if (X509* peer = SSL_get0_peer_certificate(ssl); peer && X509_up_ref(peer) == 1) {
+      shed_.peer.reset(peer);
     }
-    return make_error_code(TlsFailureReason::TlsNegotiationFailure);
+    ssl_.reset();
   }
-
-  std::optional<TlsSessionInfo> session() const {
-    SSL* ssl = ssl_.get();
-    TlsSessionInfo info;
-    info.protocol = SSL_get_version(ssl);
-    info.cipher = SSL_get_cipher_name(ssl);
-    info.resumed = SSL_session_reused(ssl) == 1;
-    if (X509* peer = SSL_get0_peer_certificate(ssl)) {
-      info.has_peer_certificate = true;
-      info.peer_certificate = tls::facts_of(peer);
-    }
-    return info;
-  }
-
- private:
-  struct SslFree {
-    void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
-  };
-
-  static TlsEngine& of(BIO* bio) { return *static_cast<TlsEngine*>(BIO_get_data(bio)); }
 
   // The BIO: reads take from the input in hand and ask for a retry when there is none; writes
   // always succeed, into the output string.
@@ -235,14 +375,16 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
         }
         const auto n = std::min(self.in_size_, static_cast<std::size_t>(size));
         std::memcpy(out, self.in_, n);
+        if (self.capture_) self.capture_->read.feed(self.in_, n);
         self.in_ += n;
         self.in_size_ -= n;
         return static_cast<int>(n);
       });
       BIO_meth_set_write(m, [](BIO* bio, const char* in, int size) -> int {
-        auto& output = of(bio).output_;
-        borrow_output(output);
-        output.append(in, static_cast<std::size_t>(size));
+        auto& self = of(bio);
+        borrow_output(self.output_);
+        self.output_.append(in, static_cast<std::size_t>(size));
+        if (self.capture_) self.capture_->written.feed(in, static_cast<std::size_t>(size));
         return size;
       });
       BIO_meth_set_ctrl(m, [](BIO*, int command, long, void*) -> long {
@@ -265,8 +407,7 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
       in_leftover_ = true;
       return true;
     }
-    // Raw records are read here and decrypted into the caller's buffer: no per-connection copy.
-    thread_local std::array<char, 32 * 1024> raw;
+    auto& raw = raw_input();
     const auto n = socket_.read_some(asio::buffer(raw), ec);
     if (ec) return false;
     if (drained) *drained = n < raw.size();
@@ -335,6 +476,7 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
   void finish_handshake(std::error_code ec) {
     if (!handshake_done_) return;
     ec = classify_handshake(ec);
+    if (!ec && capture_) shed_ssl();
     asio::post(socket_.get_executor(),
                [handler = std::move(handshake_done_), ec]() mutable { handler(ec); });
     handshake_done_ = {};
@@ -414,7 +556,14 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
 
   asio::ip::tcp::socket socket_;
   std::shared_ptr<asio::ssl::context> context_;  // outlives ssl_, made from it
-  std::unique_ptr<SSL, SslFree> ssl_;
+  std::unique_ptr<SSL, SslFree> ssl_;  // null once shed (protection_ then carries the stream)
+  std::unique_ptr<tls::TrafficSecretCapture> capture_;  // a server's, during its handshake
+  std::unique_ptr<tls::RecordProtection> protection_;
+  struct {
+    const SSL_CIPHER* cipher = nullptr;  // OpenSSL's static table: outlives any SSL
+    bool resumed = false;
+    tls::X509Ptr peer;
+  } shed_;  // what tls_session() tells once the SSL object is gone
   const std::string expected_host_;
   std::string session_peer_;  // the session cache's name for the server; outlives the SSL
   std::string failure_detail_;
@@ -422,10 +571,11 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
 
   // Input in hand while OpenSSL runs (the thread's raw buffer, or leftover_), and what it did
   // not take: allocated only while a record is cut off at a read's end.
-  const char* in_ = nullptr;
+  char* in_ = nullptr;
   std::size_t in_size_ = 0;
   bool in_leftover_ = false;
   std::string leftover_;
+  std::string held_text_;           // decrypted text a read had no room for (protection_ only)
   std::error_code deferred_error_;  // met after bytes already read: reported next time
 
   // Output: what OpenSSL wrote (output_) and what is on its way to the socket (sending_).

@@ -1,9 +1,7 @@
 #include "tls/tls_context.hpp"
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
 #include <stdexcept>
 
 #include <openssl/err.h>
@@ -12,6 +10,7 @@
 
 #include "rtconn/tls_failure.hpp"
 #include "tls/session_cache.hpp"
+#include "tls/traffic_secrets.hpp"
 
 namespace rtconn::tls {
 namespace {
@@ -28,18 +27,6 @@ void fail_if(bool failed, const std::string& what) {
   }
 }
 
-// Lets Wireshark decrypt a capture: NSS key log lines appended to $SSLKEYLOGFILE.
-void log_key(const SSL*, const char* line) {
-  static std::mutex mutex;
-  const char* path = std::getenv("SSLKEYLOGFILE");
-  if (!path || !*path) return;
-  std::lock_guard lock(mutex);
-  if (FILE* file = std::fopen(path, "a")) {
-    std::fprintf(file, "%s\n", line);
-    std::fclose(file);
-  }
-}
-
 std::shared_ptr<asio::ssl::context> make_base_context() {
   auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls);
   SSL_CTX* ctx = context->native_handle();
@@ -50,7 +37,7 @@ std::shared_ptr<asio::ssl::context> make_base_context() {
       ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Idle connections then hold no record buffers: tens of KiB each otherwise.
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-  if (std::getenv("SSLKEYLOGFILE")) SSL_CTX_set_keylog_callback(ctx, log_key);
+  if (std::getenv("SSLKEYLOGFILE")) SSL_CTX_set_keylog_callback(ctx, on_key_logged);
   return context;
 }
 
@@ -104,6 +91,8 @@ std::shared_ptr<asio::ssl::context> make_server_context(const LocalIdentity& ide
   static const unsigned char session_context[] = "rtconn";
   SSL_CTX_set_session_id_context(ctx, session_context, sizeof session_context - 1);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+  // Server connections carry on without their SSL object once the handshake is over.
+  SSL_CTX_set_keylog_callback(ctx, on_key_logged);
   if (require_client_certificate) {
     load_trust(ctx, trust);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);

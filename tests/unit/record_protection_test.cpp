@@ -1,0 +1,290 @@
+// RecordProtection against OpenSSL's own record layer: an OpenSSL client and an OpenSSL server
+// shake hands in memory; then the server's side is carried on by RecordProtection from the
+// captured secrets, in each TLS 1.3 suite, while the client stays OpenSSL.
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
+
+#include "tls/certificate_factory.hpp"
+#include "tls/record_protection.hpp"
+#include "tls/traffic_secrets.hpp"
+
+namespace rtconn::tls {
+namespace {
+
+using Kind = RecordProtection::Opened::Kind;
+
+// What the server's OpenSSL consumed (from its input BIO) and wrote (to its output BIO), as the
+// connection's BIO feeds it.
+template <int Operation, RecordCounter TrafficSecretCapture::*Counter>
+long feed_capture(BIO* bio, int operation, const char* data, std::size_t, int, long, int result,
+                  std::size_t* processed) {
+  if (operation == (Operation | BIO_CB_RETURN) && result > 0 && processed) {
+    auto* capture = reinterpret_cast<TrafficSecretCapture*>(BIO_get_callback_arg(bio));
+    (capture->*Counter).feed(data, *processed);
+  }
+  return result;
+}
+
+std::string drain(BIO* bio) {
+  std::string bytes(static_cast<std::size_t>(BIO_ctrl_pending(bio)), '\0');
+  if (!bytes.empty()) BIO_read(bio, bytes.data(), static_cast<int>(bytes.size()));
+  return bytes;
+}
+
+class RecordProtectionTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    CertificateRequest request;
+    request.common_name = "localhost";
+    const auto issued = issue_certificate(request, nullptr);
+    server_context_ = SSL_CTX_new(TLS_server_method());
+    client_context_ = SSL_CTX_new(TLS_client_method());
+    for (SSL_CTX* context : {server_context_, client_context_}) {
+      SSL_CTX_set_min_proto_version(context, TLS1_3_VERSION);
+      ASSERT_EQ(SSL_CTX_set_ciphersuites(context, GetParam()), 1);
+    }
+    SSL_CTX_use_certificate(server_context_, issued.certificate.get());
+    SSL_CTX_use_PrivateKey(server_context_, issued.key.get());
+    SSL_CTX_set_keylog_callback(server_context_, on_key_logged);
+
+    client_ = SSL_new(client_context_);
+    server_ = SSL_new(server_context_);
+    client_in_ = BIO_new(BIO_s_mem());
+    client_out_ = BIO_new(BIO_s_mem());
+    server_in_ = BIO_new(BIO_s_mem());
+    server_out_ = BIO_new(BIO_s_mem());
+    BIO_set_callback_ex(server_in_, feed_capture<BIO_CB_READ, &TrafficSecretCapture::read>);
+    BIO_set_callback_ex(server_out_, feed_capture<BIO_CB_WRITE, &TrafficSecretCapture::written>);
+    for (BIO* bio : {server_in_, server_out_}) {
+      BIO_set_callback_arg(bio, reinterpret_cast<char*>(&capture_));
+    }
+    SSL_set_bio(client_, client_in_, client_out_);
+    SSL_set_bio(server_, server_in_, server_out_);
+    capture_.attach(server_);
+    SSL_set_connect_state(client_);
+    SSL_set_accept_state(server_);
+
+    bool server_done = false;
+    for (int round = 0; round < 10 && !server_done; ++round) {
+      SSL_do_handshake(client_);
+      const auto flight = drain(client_out_);
+      BIO_write(server_in_, flight.data(), static_cast<int>(flight.size()));
+      server_done = SSL_do_handshake(server_) == 1;
+      to_client(drain(server_out_));  // with the tickets, once the server is done
+    }
+    ASSERT_TRUE(server_done);
+    capture_.release(server_);
+    const auto secrets = capture_.secrets();
+    ASSERT_TRUE(secrets);
+    const auto suite =
+        RecordProtection::suite_of(SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(server_)));
+    ASSERT_TRUE(suite);
+    protection_.emplace(*suite, secrets->read, secrets->write);
+  }
+
+  void TearDown() override {
+    SSL_free(client_);
+    SSL_free(server_);
+    SSL_CTX_free(client_context_);
+    SSL_CTX_free(server_context_);
+  }
+
+  void to_server(const std::string& bytes) { from_client_ += bytes; }
+  void to_client(const std::string& bytes) {
+    if (!bytes.empty()) BIO_write(client_in_, bytes.data(), static_cast<int>(bytes.size()));
+  }
+
+  void client_writes(const std::string& text) {
+    std::size_t written = 0;
+    ASSERT_EQ(SSL_write_ex(client_, text.data(), text.size(), &written), 1);
+    to_server(drain(client_out_));
+  }
+
+  // Everything the client can read now; `status` gets SSL_get_error's verdict at the end.
+  std::string client_reads(int* status = nullptr) {
+    std::string text;
+    char buffer[4096];
+    for (;;) {
+      std::size_t got = 0;
+      const int result = SSL_read_ex(client_, buffer, sizeof buffer, &got);
+      if (result != 1) {
+        if (status) *status = SSL_get_error(client_, result);
+        return text;
+      }
+      text.append(buffer, got);
+    }
+  }
+
+  struct Opened {
+    std::string text;
+    std::string reply;
+    bool peer_closed = false;
+    std::error_code ec;
+  };
+  // Opens every whole record the client sent.
+  Opened server_opens() {
+    Opened result;
+    while (!result.ec && !result.peer_closed) {
+      const auto size = RecordProtection::record_size(from_client_, result.ec);
+      if (result.ec || size == 0 || size > from_client_.size()) break;
+      const auto opened =
+          protection_->open(std::span(from_client_).first(size), result.reply, result.ec);
+      if (!result.ec && opened.kind == Kind::data) {
+        result.text.append(opened.data.data(), opened.data.size());
+      }
+      result.peer_closed = opened.kind == Kind::peer_closed;
+      from_client_.erase(0, size);
+    }
+    return result;
+  }
+
+  void server_seals(const std::vector<std::string>& pieces) {
+    std::vector<asio::const_buffer> buffers;
+    for (const auto& piece : pieces) buffers.push_back(asio::buffer(piece));
+    std::string wire;
+    protection_->seal(buffers, wire);
+    to_client(wire);
+  }
+
+  SSL_CTX* server_context_ = nullptr;
+  SSL_CTX* client_context_ = nullptr;
+  SSL* client_ = nullptr;
+  SSL* server_ = nullptr;
+  BIO* client_in_ = nullptr;
+  BIO* client_out_ = nullptr;
+  BIO* server_in_ = nullptr;
+  BIO* server_out_ = nullptr;
+  TrafficSecretCapture capture_;
+  std::optional<RecordProtection> protection_;
+  std::string from_client_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Suites, RecordProtectionTest,
+                         ::testing::Values("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                           "TLS_CHACHA20_POLY1305_SHA256"));
+
+TEST_P(RecordProtectionTest, CarriesApplicationDataBothWaysAfterTheTickets) {
+  const std::string request = "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 0\r\n\r\n";
+  const std::string large(40'000, 'x');  // the client splits it into three records
+  client_writes(request);
+  client_writes(large);
+  const auto opened = server_opens();
+  ASSERT_FALSE(opened.ec) << opened.ec.message();
+  EXPECT_EQ(opened.text, request + large);
+  EXPECT_TRUE(opened.reply.empty());
+
+  // Three buffers, 33,030 bytes: records of 16 KiB at most, the text cut across the buffers.
+  server_seals({"SIP/2.0 200 OK\r\n", std::string(20'000, 'a'), std::string(13'000, 'b')});
+  int status = 0;
+  EXPECT_EQ(client_reads(&status),
+            "SIP/2.0 200 OK\r\n" + std::string(20'000, 'a') + std::string(13'000, 'b'));
+  EXPECT_EQ(status, SSL_ERROR_WANT_READ);
+  // The client took the server's two tickets before our records: sequence numbers agreed.
+  EXPECT_EQ(SSL_SESSION_is_resumable(SSL_get0_session(client_)), 1);
+}
+
+TEST_P(RecordProtectionTest, AnswersAKeyUpdateThatAsksForOneWithItsOwn) {
+  ASSERT_EQ(SSL_key_update(client_, SSL_KEY_UPDATE_REQUESTED), 1);
+  client_writes("after the update");
+  auto opened = server_opens();
+  ASSERT_FALSE(opened.ec) << opened.ec.message();
+  EXPECT_EQ(opened.text, "after the update");
+  ASSERT_FALSE(opened.reply.empty());  // our KeyUpdate, before anything else we send
+  to_client(opened.reply);
+  server_seals({"answer under the new key"});
+  EXPECT_EQ(client_reads(), "answer under the new key");
+
+  ASSERT_EQ(SSL_key_update(client_, SSL_KEY_UPDATE_NOT_REQUESTED), 1);
+  client_writes("second update");
+  opened = server_opens();
+  ASSERT_FALSE(opened.ec) << opened.ec.message();
+  EXPECT_EQ(opened.text, "second update");
+  EXPECT_TRUE(opened.reply.empty());
+  server_seals({"still fine"});
+  EXPECT_EQ(client_reads(), "still fine");
+}
+
+TEST_P(RecordProtectionTest, CloseNotifyEndsEachDirection) {
+  std::string wire;
+  protection_->seal_alert(0, wire);
+  to_client(wire);
+  int status = 0;
+  EXPECT_EQ(client_reads(&status), "");
+  EXPECT_EQ(status, SSL_ERROR_ZERO_RETURN);
+
+  SSL_shutdown(client_);
+  to_server(drain(client_out_));
+  const auto opened = server_opens();
+  EXPECT_FALSE(opened.ec) << opened.ec.message();
+  EXPECT_TRUE(opened.peer_closed);
+}
+
+TEST_P(RecordProtectionTest, RefusesATamperedRecord) {
+  client_writes("INVITE sip:x SIP/2.0\r\n");
+  from_client_[10] ^= 1;
+  const auto opened = server_opens();
+  EXPECT_EQ(opened.ec, make_error_code(RecordError::bad_record_mac));
+  EXPECT_EQ(alert_for(opened.ec), 20);
+  EXPECT_EQ(opened.text, "");
+}
+
+TEST_P(RecordProtectionTest, ReportsThePeersAlert) {
+  std::string wire;
+  protection_->seal({}, wire);
+  EXPECT_TRUE(wire.empty());  // no empty records for nothing to say
+  const std::string answer = "SIP/2.0 200 OK\r\n";
+  const asio::const_buffer buffer = asio::buffer(answer);
+  protection_->seal(std::span(&buffer, 1), wire);
+  wire[wire.size() - 1] ^= 1;  // the tag: OpenSSL refuses it and says why
+  to_client(wire);
+  client_reads();
+  to_server(drain(client_out_));
+  const auto opened = server_opens();
+  EXPECT_EQ(opened.ec.category(), record_category());
+  EXPECT_EQ(opened.ec.value(), static_cast<int>(RecordError::peer_alert_base) + 20);
+  EXPECT_FALSE(alert_for(opened.ec));  // no alert answers an alert
+  EXPECT_NE(opened.ec.message().find("bad record mac"), std::string::npos) << opened.ec.message();
+}
+
+TEST(RecordSize, RefusesWhatNoProtectedRecordIs) {
+  std::error_code ec;
+  EXPECT_EQ(RecordProtection::record_size(std::string("\x17\x03\x03"), ec), 0u);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(RecordProtection::record_size(std::string("\x17\x03\x03\x00\x20", 5), ec), 37u);
+  EXPECT_FALSE(ec);
+  // A plaintext handshake record after the handshake (a ClientHello again, say).
+  RecordProtection::record_size(std::string("\x16\x03\x01\x00\x20", 5), ec);
+  EXPECT_EQ(ec, make_error_code(RecordError::unexpected_message));
+  ec.clear();
+  RecordProtection::record_size(std::string("\x17\x03\x03\x41\x01", 5), ec);  // 2^14 + 257
+  EXPECT_EQ(ec, make_error_code(RecordError::record_overflow));
+  ec.clear();
+  RecordProtection::record_size(std::string("\x17\x03\x03\x00\x10", 5), ec);  // a tag, no type
+  EXPECT_EQ(ec, make_error_code(RecordError::bad_record_mac));
+}
+
+TEST(RecordCounter, CountsWholeRecordsGivenInAnyPieces) {
+  const std::string stream = std::string("\x16\x03\x01\x00\x02", 5) + "ab" +
+                             std::string("\x14\x03\x03\x00\x00", 5) +  // empty body
+                             std::string("\x17\x03\x03\x00\x03", 5) + "xyz";
+  for (std::size_t piece = 1; piece <= stream.size(); ++piece) {
+    RecordCounter counter;
+    std::size_t at = 0;
+    for (; at + piece <= stream.size() - 2; at += piece) counter.feed(stream.data() + at, piece);
+    counter.feed(stream.data() + at, stream.size() - 2 - at);
+    EXPECT_EQ(counter.records(), 2u) << piece;
+    EXPECT_FALSE(counter.at_record_boundary());
+    counter.feed(stream.data() + stream.size() - 2, 2);
+    EXPECT_EQ(counter.records(), 3u);
+    EXPECT_TRUE(counter.at_record_boundary());
+  }
+}
+
+}  // namespace
+}  // namespace rtconn::tls
