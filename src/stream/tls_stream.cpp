@@ -275,7 +275,9 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
         if (const auto alert = tls::alert_for(stop)) protection_->seal_alert(*alert, output_);
         break;
       }
-      if (opened.kind == tls::RecordProtection::Opened::Kind::peer_closed) {
+      using Kind = tls::RecordProtection::Opened::Kind;
+      if (opened.kind == Kind::control) continue;  // a KeyUpdate: any answer is in output_
+      if (opened.kind == Kind::peer_closed) {
         stop = asio::error::eof;
         break;
       }
