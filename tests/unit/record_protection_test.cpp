@@ -10,7 +10,7 @@
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 
-#include "tls/certificate_factory.hpp"
+#include "../support/in_memory_tls.hpp"
 #include "tls/record_protection.hpp"
 #include "tls/traffic_secrets.hpp"
 
@@ -31,79 +31,31 @@ long feed_capture(BIO* bio, int operation, const char* data, std::size_t, int, l
   return result;
 }
 
-std::string drain(BIO* bio) {
-  std::string bytes(static_cast<std::size_t>(BIO_ctrl_pending(bio)), '\0');
-  if (!bytes.empty()) BIO_read(bio, bytes.data(), static_cast<int>(bytes.size()));
-  return bytes;
-}
-
 class RecordProtectionTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
-    CertificateRequest request;
-    request.common_name = "localhost";
-    const auto issued = issue_certificate(request, nullptr);
-    server_context_ = SSL_CTX_new(TLS_server_method());
-    client_context_ = SSL_CTX_new(TLS_client_method());
-    for (SSL_CTX* context : {server_context_, client_context_}) {
-      SSL_CTX_set_min_proto_version(context, TLS1_3_VERSION);
-      ASSERT_EQ(SSL_CTX_set_ciphersuites(context, GetParam()), 1);
-    }
-    SSL_CTX_use_certificate(server_context_, issued.certificate.get());
-    SSL_CTX_use_PrivateKey(server_context_, issued.key.get());
-    SSL_CTX_set_keylog_callback(server_context_, on_key_logged);
-
-    client_ = SSL_new(client_context_);
-    server_ = SSL_new(server_context_);
-    client_in_ = BIO_new(BIO_s_mem());
-    client_out_ = BIO_new(BIO_s_mem());
-    server_in_ = BIO_new(BIO_s_mem());
-    server_out_ = BIO_new(BIO_s_mem());
-    BIO_set_callback_ex(server_in_, feed_capture<BIO_CB_READ, &TrafficSecretCapture::read>);
-    BIO_set_callback_ex(server_out_, feed_capture<BIO_CB_WRITE, &TrafficSecretCapture::written>);
-    for (BIO* bio : {server_in_, server_out_}) {
+    SSL_CTX_set_keylog_callback(pair_.server_context, on_key_logged);
+    BIO_set_callback_ex(pair_.server_in, feed_capture<BIO_CB_READ, &TrafficSecretCapture::read>);
+    BIO_set_callback_ex(pair_.server_out,
+                        feed_capture<BIO_CB_WRITE, &TrafficSecretCapture::written>);
+    for (BIO* bio : {pair_.server_in, pair_.server_out}) {
       BIO_set_callback_arg(bio, reinterpret_cast<char*>(&capture_));
     }
-    SSL_set_bio(client_, client_in_, client_out_);
-    SSL_set_bio(server_, server_in_, server_out_);
-    capture_.attach(server_);
-    SSL_set_connect_state(client_);
-    SSL_set_accept_state(server_);
-
-    bool server_done = false;
-    for (int round = 0; round < 10 && !server_done; ++round) {
-      SSL_do_handshake(client_);
-      const auto flight = drain(client_out_);
-      BIO_write(server_in_, flight.data(), static_cast<int>(flight.size()));
-      server_done = SSL_do_handshake(server_) == 1;
-      to_client(drain(server_out_));  // with the tickets, once the server is done
-    }
-    ASSERT_TRUE(server_done);
-    capture_.release(server_);
+    capture_.attach(pair_.server);
+    ASSERT_TRUE(pair_.handshake());  // the server's tickets wait for the client's first read
+    capture_.release(pair_.server);
     const auto secrets = capture_.secrets();
     ASSERT_TRUE(secrets);
-    const auto suite =
-        RecordProtection::suite_of(SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(server_)));
+    const auto suite = RecordProtection::suite_of(
+        SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(pair_.server)));
     ASSERT_TRUE(suite);
     protection_.emplace(*suite, secrets->read, secrets->write);
   }
 
-  void TearDown() override {
-    SSL_free(client_);
-    SSL_free(server_);
-    SSL_CTX_free(client_context_);
-    SSL_CTX_free(server_context_);
-  }
-
-  void to_server(const std::string& bytes) { from_client_ += bytes; }
-  void to_client(const std::string& bytes) {
-    if (!bytes.empty()) BIO_write(client_in_, bytes.data(), static_cast<int>(bytes.size()));
-  }
-
   void client_writes(const std::string& text) {
     std::size_t written = 0;
-    ASSERT_EQ(SSL_write_ex(client_, text.data(), text.size(), &written), 1);
-    to_server(drain(client_out_));
+    ASSERT_EQ(SSL_write_ex(pair_.client, text.data(), text.size(), &written), 1);
+    from_client_ += test::InMemoryTlsPair::drain(pair_.client_out);
   }
 
   // Everything the client can read now; `status` gets SSL_get_error's verdict at the end.
@@ -112,9 +64,9 @@ class RecordProtectionTest : public ::testing::TestWithParam<const char*> {
     char buffer[4096];
     for (;;) {
       std::size_t got = 0;
-      const int result = SSL_read_ex(client_, buffer, sizeof buffer, &got);
+      const int result = SSL_read_ex(pair_.client, buffer, sizeof buffer, &got);
       if (result != 1) {
-        if (status) *status = SSL_get_error(client_, result);
+        if (status) *status = SSL_get_error(pair_.client, result);
         return text;
       }
       text.append(buffer, got);
@@ -149,20 +101,13 @@ class RecordProtectionTest : public ::testing::TestWithParam<const char*> {
     for (const auto& piece : pieces) buffers.push_back(asio::buffer(piece));
     std::string wire;
     protection_->seal(buffers, wire);
-    to_client(wire);
+    pair_.to_client(wire);
   }
 
-  SSL_CTX* server_context_ = nullptr;
-  SSL_CTX* client_context_ = nullptr;
-  SSL* client_ = nullptr;
-  SSL* server_ = nullptr;
-  BIO* client_in_ = nullptr;
-  BIO* client_out_ = nullptr;
-  BIO* server_in_ = nullptr;
-  BIO* server_out_ = nullptr;
+  test::InMemoryTlsPair pair_{GetParam()};
   TrafficSecretCapture capture_;
   std::optional<RecordProtection> protection_;
-  std::string from_client_;
+  std::string from_client_;  // what the client sent since the handshake
 };
 
 INSTANTIATE_TEST_SUITE_P(Suites, RecordProtectionTest,
@@ -186,21 +131,21 @@ TEST_P(RecordProtectionTest, CarriesApplicationDataBothWaysAfterTheTickets) {
             "SIP/2.0 200 OK\r\n" + std::string(20'000, 'a') + std::string(13'000, 'b'));
   EXPECT_EQ(status, SSL_ERROR_WANT_READ);
   // The client took the server's two tickets before our records: sequence numbers agreed.
-  EXPECT_EQ(SSL_SESSION_is_resumable(SSL_get0_session(client_)), 1);
+  EXPECT_EQ(SSL_SESSION_is_resumable(SSL_get0_session(pair_.client)), 1);
 }
 
 TEST_P(RecordProtectionTest, AnswersAKeyUpdateThatAsksForOneWithItsOwn) {
-  ASSERT_EQ(SSL_key_update(client_, SSL_KEY_UPDATE_REQUESTED), 1);
+  ASSERT_EQ(SSL_key_update(pair_.client, SSL_KEY_UPDATE_REQUESTED), 1);
   client_writes("after the update");
   auto opened = server_opens();
   ASSERT_FALSE(opened.ec) << opened.ec.message();
   EXPECT_EQ(opened.text, "after the update");
   ASSERT_FALSE(opened.reply.empty());  // our KeyUpdate, before anything else we send
-  to_client(opened.reply);
+  pair_.to_client(opened.reply);
   server_seals({"answer under the new key"});
   EXPECT_EQ(client_reads(), "answer under the new key");
 
-  ASSERT_EQ(SSL_key_update(client_, SSL_KEY_UPDATE_NOT_REQUESTED), 1);
+  ASSERT_EQ(SSL_key_update(pair_.client, SSL_KEY_UPDATE_NOT_REQUESTED), 1);
   client_writes("second update");
   opened = server_opens();
   ASSERT_FALSE(opened.ec) << opened.ec.message();
@@ -213,13 +158,13 @@ TEST_P(RecordProtectionTest, AnswersAKeyUpdateThatAsksForOneWithItsOwn) {
 TEST_P(RecordProtectionTest, CloseNotifyEndsEachDirection) {
   std::string wire;
   protection_->seal_alert(0, wire);
-  to_client(wire);
+  pair_.to_client(wire);
   int status = 0;
   EXPECT_EQ(client_reads(&status), "");
   EXPECT_EQ(status, SSL_ERROR_ZERO_RETURN);
 
-  SSL_shutdown(client_);
-  to_server(drain(client_out_));
+  SSL_shutdown(pair_.client);
+  from_client_ += test::InMemoryTlsPair::drain(pair_.client_out);
   const auto opened = server_opens();
   EXPECT_FALSE(opened.ec) << opened.ec.message();
   EXPECT_TRUE(opened.peer_closed);
@@ -242,9 +187,9 @@ TEST_P(RecordProtectionTest, ReportsThePeersAlert) {
   const asio::const_buffer buffer = asio::buffer(answer);
   protection_->seal(std::span(&buffer, 1), wire);
   wire[wire.size() - 1] ^= 1;  // the tag: OpenSSL refuses it and says why
-  to_client(wire);
+  pair_.to_client(wire);
   client_reads();
-  to_server(drain(client_out_));
+  from_client_ += test::InMemoryTlsPair::drain(pair_.client_out);
   const auto opened = server_opens();
   EXPECT_EQ(opened.ec.category(), record_category());
   EXPECT_EQ(opened.ec.value(), static_cast<int>(RecordError::peer_alert_base) + 20);
