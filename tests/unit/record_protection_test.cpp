@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <optional>
 #include <string>
 
@@ -195,6 +196,42 @@ TEST_P(RecordProtectionTest, ReportsThePeersAlert) {
   EXPECT_EQ(opened.ec.value(), static_cast<int>(RecordError::peer_alert_base) + 20);
   EXPECT_FALSE(alert_for(opened.ec));  // no alert answers an alert
   EXPECT_NE(opened.ec.message().find("bad record mac"), std::string::npos) << opened.ec.message();
+}
+
+// Our own KeyUpdate, due every 2^24 records, read by a peer whose reading of KeyUpdates the
+// tests above check against OpenSSL's.
+TEST(RecordProtectionKeyUpdate, SealerRenewsItsKeyAfter2To24Records) {
+  std::array<std::uint8_t, 32> one{};
+  std::array<std::uint8_t, 32> two{};
+  one.fill(1);
+  two.fill(2);
+  const auto suite = RecordProtection::Suite::aes_128_gcm_sha256;
+  const std::uint64_t due = std::uint64_t{1} << 24;
+  RecordProtection sealer(suite, {two, 0}, {one, due - 2});
+  RecordProtection opener(suite, {one, due - 2}, {two, 0});
+  std::string wire;
+  const std::string text = "MESSAGE";
+  const asio::const_buffer buffer = asio::buffer(text);
+  for (int i = 0; i < 3; ++i) sealer.seal(std::span(&buffer, 1), wire);
+  int records = 0;
+  int data = 0;
+  std::string reply;
+  while (!wire.empty()) {
+    std::error_code ec;
+    const auto size = RecordProtection::record_size(wire, ec);
+    ASSERT_FALSE(ec);
+    const auto opened = opener.open(std::span(wire).first(size), reply, ec);
+    ASSERT_FALSE(ec) << "record " << records << ": " << ec.message();
+    if (opened.kind == Kind::data) {
+      EXPECT_EQ(std::string(opened.data.data(), opened.data.size()), text);
+      ++data;
+    }
+    wire.erase(0, size);
+    ++records;
+  }
+  EXPECT_EQ(records, 4);  // the KeyUpdate before the third
+  EXPECT_EQ(data, 3);
+  EXPECT_TRUE(reply.empty());  // it asked for no update in return
 }
 
 TEST(RecordSize, RefusesWhatNoProtectedRecordIs) {
