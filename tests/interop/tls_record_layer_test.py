@@ -24,7 +24,6 @@ import ssl
 import subprocess
 import tempfile
 import time
-import uuid
 
 import interop_support as support
 import tls_support as tls
@@ -141,20 +140,11 @@ class MemoryTlsClient:
         self.sock.close()
 
 
-def message_request(port, body):
-    token = uuid.uuid4().hex
-    return (f"MESSAGE sip:localhost SIP/2.0\r\n"
-            f"Via: SIP/2.0/TLS 127.0.0.1:{port};branch=z9hG4bK-{token[:16]}\r\n"
-            f"From: <sip:interop@localhost>;tag={token[16:24]}\r\n"
-            f"To: <sip:localhost>\r\nCall-ID: {token}@127.0.0.1\r\nCSeq: 1 MESSAGE\r\n"
-            f"Max-Forwards: 70\r\nContent-Type: text/plain\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
-
-
 def large_message_in_pieces(port, cafile):
     client = MemoryTlsClient(port, cafile)
     try:
-        client.tls.write(message_request(port, os.urandom(50_000).hex().encode()))
+        body = os.urandom(50_000).hex().encode()
+        client.tls.write(tls.sip_request("MESSAGE", port=port, body=body))
         client.flush(piece=1000)
         response = client.read_response()
         support.check(response.startswith("SIP/2.0 200 "), f"MESSAGE answered {response[:80]!r}")

@@ -126,17 +126,23 @@ def pem_blocks(path, kind):
 
 # --- SIP over a byte stream ------------------------------------------------------------------
 
-def options_request(transport="TLS", host="localhost", port=5061, sequence=1):
-    """One SIP OPTIONS request (bytes) with a fresh branch and Call-ID."""
+def sip_request(method, transport="TLS", host="localhost", port=5061, sequence=1, body=b""):
+    """One SIP request (bytes) with a fresh branch and Call-ID; a body goes as text/plain."""
     token = uuid.uuid4().hex
-    return (f"OPTIONS sip:{host} SIP/2.0\r\n"
+    content_type = "Content-Type: text/plain\r\n" if body else ""
+    return (f"{method} sip:{host} SIP/2.0\r\n"
             f"Via: SIP/2.0/{transport} 127.0.0.1:{port};branch=z9hG4bK-{token[:16]}\r\n"
             f"From: <sip:interop@localhost>;tag={token[16:24]}\r\n"
             f"To: <sip:{host}>\r\n"
             f"Call-ID: {token}@127.0.0.1\r\n"
-            f"CSeq: {sequence} OPTIONS\r\n"
+            f"CSeq: {sequence} {method}\r\n"
             "Max-Forwards: 70\r\n"
-            "Content-Length: 0\r\n\r\n").encode()
+            f"{content_type}Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def options_request(transport="TLS", host="localhost", port=5061, sequence=1):
+    """One SIP OPTIONS request (bytes) with a fresh branch and Call-ID."""
+    return sip_request("OPTIONS", transport, host, port, sequence)
 
 
 def read_sip_response(sock, deadline_s=5.0):
