@@ -166,6 +166,7 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
   }
 
   void close() noexcept {
+    say_close_notify();
     std::error_code ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -273,6 +274,7 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
       const auto opened = protection_->open(record, output_, stop);
       if (stop) {
         if (const auto alert = tls::alert_for(stop)) protection_->seal_alert(*alert, output_);
+        alerted_ = true;
         break;
       }
       using Kind = tls::RecordProtection::Opened::Kind;
@@ -337,6 +339,28 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
   static std::array<char, 32 * 1024>& raw_input() {
     thread_local std::array<char, 32 * 1024> raw;
     return raw;
+  }
+
+  // RFC 8446 6.1: a TLS stream ends with a close_notify unless an error alert went instead;
+  // closing at once (a peer that sent its own, a time-out) says it in what the socket takes
+  // now. Not behind output still on its way, which the close abandons anyway.
+  void say_close_notify() noexcept {
+    if (!established_ || alerted_ || shut_after_flush_ || flushing_ || !socket_.is_open()) return;
+    shut_after_flush_ = true;
+    try {
+      if (protection_) {
+        borrow_output(output_);
+        protection_->seal_alert(0, output_);
+      } else {
+        ERR_clear_error();
+        SSL_shutdown(ssl_.get());  // refuses after a fatal error, when OpenSSL sent its alert
+      }
+      std::error_code ignored;
+      if (!output_.empty()) socket_.write_some(asio::buffer(output_), ignored);
+    } catch (const std::bad_alloc&) {
+      // Saying goodbye is a courtesy; the close goes on.
+    }
+    give_back_output(output_);
   }
 
   // After a server's TLS 1.3 handshake: the SSL object goes, RecordProtection carries on from
@@ -478,6 +502,7 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
   void finish_handshake(std::error_code ec) {
     if (!handshake_done_) return;
     ec = classify_handshake(ec);
+    established_ = !ec;
     if (!ec && capture_) shed_ssl();
     asio::post(socket_.get_executor(),
                [handler = std::move(handshake_done_), ec]() mutable { handler(ec); });
@@ -570,6 +595,8 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
   std::string session_peer_;  // the session cache's name for the server; outlives the SSL
   std::string failure_detail_;
   bool as_client_ = false;
+  bool established_ = false;  // the handshake succeeded: a close owes the peer a close_notify
+  bool alerted_ = false;      // an error alert of ours went instead
 
   // Input in hand while OpenSSL runs (the thread's raw buffer, or leftover_), and what it did
   // not take: allocated only while a record is cut off at a read's end.

@@ -8,7 +8,8 @@ connection (its OpenSSL SSL object is freed), against clients nobody here wrote.
     and a third OPTIONS answered 200.
   * Python ssl (OpenSSL under an ssl.MemoryBIO, so the test sees the records): a MESSAGE with a
     100,000-byte body, its 7 records sent in 1,000-byte pieces so serve reads records cut at
-    every place, is answered 200; then the client's close_notify closes the connection.
+    every place, is answered 200; then the client's close_notify is answered with serve's own
+    as serve closes the connection; the same over TLS 1.2 (where the SSL object stays).
   * A record whose tag was altered in flight: serve closes that connection and logs the reason
     (bad record MAC), and the next connection is served.
   * SIGTERM with a connection open: serve's drain ends it with a close_notify the client reads
@@ -96,9 +97,9 @@ def key_updates_with_s_client(port, suite, cwd):
 class MemoryTlsClient:
     """Python's ssl over MemoryBIOs on a raw socket: the test decides how records hit the wire."""
 
-    def __init__(self, port, cafile):
+    def __init__(self, port, cafile, version=ssl.TLSVersion.TLSv1_3):
         context = ssl.create_default_context(cafile=cafile)
-        context.minimum_version = ssl.TLSVersion.TLSv1_3
+        context.minimum_version = context.maximum_version = version
         self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname="localhost")
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -140,6 +141,19 @@ class MemoryTlsClient:
         self.sock.close()
 
 
+def close_notify_answered(client):
+    """Our close_notify; serve answers with its own (RFC 8446 6.1) as it closes."""
+    while True:
+        try:
+            client.tls.unwrap()
+            break
+        except ssl.SSLWantReadError:
+            client.flush()
+            client.receive()
+    closed, _ = tls.wait_closed_by_peer(client.sock)
+    support.check(closed, "serve kept the connection after the close_notify exchange")
+
+
 def large_message_in_pieces(port, cafile):
     client = MemoryTlsClient(port, cafile)
     try:
@@ -148,16 +162,23 @@ def large_message_in_pieces(port, cafile):
         client.flush(piece=1000)
         response = client.read_response()
         support.check(response.startswith("SIP/2.0 200 "), f"MESSAGE answered {response[:80]!r}")
-        try:
-            client.tls.unwrap()
-        except ssl.SSLWantReadError:
-            pass
-        client.flush()
-        closed, _ = tls.wait_closed_by_peer(client.sock)
-        support.check(closed, "serve kept the connection after the client's close_notify")
+        close_notify_answered(client)
     finally:
         client.close()
-    return "100,000-byte MESSAGE in 1,000-byte pieces answered 200; close_notify closed it"
+    return "100,000-byte MESSAGE in 1,000-byte pieces answered 200; close_notify answered"
+
+
+def tls12_close_notify(port, cafile):
+    client = MemoryTlsClient(port, cafile, ssl.TLSVersion.TLSv1_2)  # keeps its SSL object
+    try:
+        client.tls.write(tls.options_request(port=port))
+        client.flush()
+        response = client.read_response()
+        support.check(response.startswith("SIP/2.0 200 "), f"OPTIONS answered {response[:80]!r}")
+        close_notify_answered(client)
+    finally:
+        client.close()
+    return "TLS 1.2: OPTIONS answered 200, close_notify answered"
 
 
 def altered_record_closes(port, cafile, serve):
@@ -218,6 +239,7 @@ def body(arguments):
             results.append(large_message_in_pieces(port, ids["trust"]))
             results.append(altered_record_closes(port, ids["trust"], serve))
             results.append(large_message_in_pieces(port, ids["trust"]))
+            results.append(tls12_close_notify(port, ids["trust"]))
             results.append(close_notify_on_stop(serve, port, ids["trust"]))
         return "; ".join(results)
 
