@@ -270,13 +270,8 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
       const std::span<char> record(in_, size);
       in_ += size;
       in_size_ -= size;
-      borrow_output(output_);
       const auto opened = protection_->open(record, output_, stop);
-      if (stop) {
-        if (const auto alert = tls::alert_for(stop)) protection_->seal_alert(*alert, output_);
-        alerted_ = true;
-        break;
-      }
+      if (stop) break;
       using Kind = tls::RecordProtection::Opened::Kind;
       if (opened.kind == Kind::control) continue;  // a KeyUpdate: any answer is in output_
       if (opened.kind == Kind::peer_closed) {
@@ -287,6 +282,13 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
       std::memcpy(data + total, opened.data.data(), n);
       total += n;
       held_text_.assign(opened.data.data() + n, opened.data.size() - n);
+    }
+    if (stop.category() == tls::record_category()) {
+      alerted_ = true;  // an error alert ends the stream, the peer's or ours
+      if (const auto alert = tls::alert_for(stop)) {
+        borrow_output(output_);
+        protection_->seal_alert(*alert, output_);
+      }
     }
     return total;
   }
@@ -345,7 +347,7 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
   // closing at once (a peer that sent its own, a time-out) says it in what the socket takes
   // now. Not behind output still on its way, which the close abandons anyway.
   void say_close_notify() noexcept {
-    if (!established_ || alerted_ || shut_after_flush_ || flushing_ || !socket_.is_open()) return;
+    if (!socket_.is_open() || !established_ || alerted_ || shut_after_flush_ || flushing_) return;
     shut_after_flush_ = true;
     try {
       if (protection_) {

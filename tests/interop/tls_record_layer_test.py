@@ -11,7 +11,8 @@ connection (its OpenSSL SSL object is freed), against clients nobody here wrote.
     every place, is answered 200; then the client's close_notify is answered with serve's own
     as serve closes the connection; the same over TLS 1.2 (where the SSL object stays).
   * A record whose tag was altered in flight: serve closes that connection and logs the reason
-    (bad record MAC), and the next connection is served.
+    (bad record MAC); plaintext SIP after the handshake: serve answers with an unexpected_message
+    alert, closes and logs it; the next connection is served.
   * SIGTERM with a connection open: serve's drain ends it with a close_notify the client reads
     as a clean end of stream; serve exits 0 within 5 s.
 """
@@ -224,6 +225,29 @@ def close_notify_on_stop(serve, port, cafile):
     return "SIGTERM: serve's close_notify read as a clean end, serve exited 0"
 
 
+def plaintext_after_handshake(port, cafile, serve):
+    client = MemoryTlsClient(port, cafile)
+    try:
+        client.sock.sendall(tls.options_request(port=port))  # not a TLS record
+        alert = None
+        while alert is None:
+            try:
+                client.tls.read(65536)
+            except ssl.SSLWantReadError:
+                client.receive()
+            except ssl.SSLError as e:
+                alert = str(e)
+        support.check("UNEXPECTED_MESSAGE" in alert.upper(),
+                      f"serve's answer to plaintext was {alert!r}, not unexpected_message")
+        closed, _ = tls.wait_closed_by_peer(client.sock)
+        support.check(closed, "serve kept a connection that sent plaintext after the handshake")
+    finally:
+        client.close()
+    support.check(support.wait_for(lambda: "unexpected TLS message" in serve.stderr_text()),
+                  f"serve logged no unexpected TLS message; {serve.stderr_tail()}")
+    return "plaintext after the handshake: unexpected_message alert, closed, logged"
+
+
 def body(arguments):
     with tempfile.TemporaryDirectory(prefix="rtconn-record-layer-") as tmp:
         store = os.path.join(tmp, "store")
@@ -238,6 +262,7 @@ def body(arguments):
                 results.append(key_updates_with_s_client(port, suite, tmp))
             results.append(large_message_in_pieces(port, ids["trust"]))
             results.append(altered_record_closes(port, ids["trust"], serve))
+            results.append(plaintext_after_handshake(port, ids["trust"], serve))
             results.append(large_message_in_pieces(port, ids["trust"]))
             results.append(tls12_close_notify(port, ids["trust"]))
             results.append(close_notify_on_stop(serve, port, ids["trust"]))
