@@ -105,14 +105,17 @@ class MemoryTlsClient:
         self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname="localhost")
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.complete(self.tls.do_handshake)
+        self.flush()
+
+    def complete(self, step):
+        """Runs an ssl step (do_handshake, unwrap) to its end, moving bytes both ways."""
         while True:
             try:
-                self.tls.do_handshake()
-                break
+                return step()
             except ssl.SSLWantReadError:
                 self.flush()
                 self.receive()
-        self.flush()
 
     def flush(self, piece=None):
         data = self.outgoing.read()
@@ -126,6 +129,14 @@ class MemoryTlsClient:
         chunk = self.sock.recv(65536)
         support.check(chunk, "serve closed the connection")
         self.incoming.write(chunk)
+
+    def check_answered_200(self, request, piece=None):
+        """Sends `request` (its records in `piece`-byte pieces, if given); checks the 200."""
+        self.tls.write(request)
+        self.flush(piece)
+        response = self.read_response()
+        support.check(response.startswith("SIP/2.0 200 "),
+                      f"{request.split(b' ')[0].decode()} answered {response[:80]!r}")
 
     def read_response(self, deadline_s=5.0):
         data = b""
@@ -144,13 +155,7 @@ class MemoryTlsClient:
 
 def close_notify_answered(client):
     """Our close_notify; serve answers with its own (RFC 8446 6.1) as it closes."""
-    while True:
-        try:
-            client.tls.unwrap()
-            break
-        except ssl.SSLWantReadError:
-            client.flush()
-            client.receive()
+    client.complete(client.tls.unwrap)
     closed, _ = tls.wait_closed_by_peer(client.sock)
     support.check(closed, "serve kept the connection after the close_notify exchange")
 
@@ -159,10 +164,7 @@ def large_message_in_pieces(port, cafile):
     client = MemoryTlsClient(port, cafile)
     try:
         body = os.urandom(50_000).hex().encode()
-        client.tls.write(tls.sip_request("MESSAGE", port=port, body=body))
-        client.flush(piece=1000)
-        response = client.read_response()
-        support.check(response.startswith("SIP/2.0 200 "), f"MESSAGE answered {response[:80]!r}")
+        client.check_answered_200(tls.sip_request("MESSAGE", port=port, body=body), piece=1000)
         close_notify_answered(client)
     finally:
         client.close()
@@ -172,14 +174,18 @@ def large_message_in_pieces(port, cafile):
 def tls12_close_notify(port, cafile):
     client = MemoryTlsClient(port, cafile, ssl.TLSVersion.TLSv1_2)  # keeps its SSL object
     try:
-        client.tls.write(tls.options_request(port=port))
-        client.flush()
-        response = client.read_response()
-        support.check(response.startswith("SIP/2.0 200 "), f"OPTIONS answered {response[:80]!r}")
+        client.check_answered_200(tls.options_request(port=port))
         close_notify_answered(client)
     finally:
         client.close()
     return "TLS 1.2: OPTIONS answered 200, close_notify answered"
+
+
+def check_closed_and_logged(client, serve, reason):
+    closed, _ = tls.wait_closed_by_peer(client.sock)
+    support.check(closed, f"serve kept a connection it should close for {reason}")
+    support.check(support.wait_for(lambda: reason in serve.stderr_text()),
+                  f"serve logged no {reason}; {serve.stderr_tail()}")
 
 
 def altered_record_closes(port, cafile, serve):
@@ -189,22 +195,16 @@ def altered_record_closes(port, cafile, serve):
         record = bytearray(client.outgoing.read())
         record[-1] ^= 0x01  # the last byte of the AEAD tag
         client.sock.sendall(record)
-        closed, _ = tls.wait_closed_by_peer(client.sock)
-        support.check(closed, "serve kept a connection whose record failed authentication")
+        check_closed_and_logged(client, serve, "bad record MAC")
     finally:
         client.close()
-    support.check(support.wait_for(lambda: "bad record MAC" in serve.stderr_text()),
-                  f"serve logged no bad record MAC; {serve.stderr_tail()}")
     return "an altered record closed its connection (bad record MAC logged)"
 
 
 def close_notify_on_stop(serve, port, cafile):
     client = MemoryTlsClient(port, cafile)
     try:
-        client.tls.write(tls.options_request(port=port))
-        client.flush()
-        response = client.read_response()
-        support.check(response.startswith("SIP/2.0 200 "), f"OPTIONS answered {response[:80]!r}")
+        client.check_answered_200(tls.options_request(port=port))
         os.kill(serve.pid, signal.SIGTERM)
         # Python's ssl reads a close_notify as b"" (and a cut without one as an SSLEOFError).
         end = time.monotonic() + 5
@@ -239,12 +239,9 @@ def plaintext_after_handshake(port, cafile, serve):
                 alert = str(e)
         support.check("UNEXPECTED_MESSAGE" in alert.upper(),
                       f"serve's answer to plaintext was {alert!r}, not unexpected_message")
-        closed, _ = tls.wait_closed_by_peer(client.sock)
-        support.check(closed, "serve kept a connection that sent plaintext after the handshake")
+        check_closed_and_logged(client, serve, "unexpected TLS message")
     finally:
         client.close()
-    support.check(support.wait_for(lambda: "unexpected TLS message" in serve.stderr_text()),
-                  f"serve logged no unexpected TLS message; {serve.stderr_tail()}")
     return "plaintext after the handshake: unexpected_message alert, closed, logged"
 
 
