@@ -251,6 +251,7 @@ void RecordProtection::seal(std::span<const asio::const_buffer> buffers, std::st
       }
     }
     finish_record(content_application_data, start, out);
+    fresh_write_key_ = false;
   }
 }
 
@@ -267,6 +268,7 @@ void RecordProtection::seal_key_update(bool request, std::string& out) {
   out.append(message, sizeof message);
   finish_record(content_handshake, start, out);
   update(write_);
+  fresh_write_key_ = true;
 }
 
 std::size_t RecordProtection::begin_record(std::string& out) {
@@ -403,7 +405,9 @@ void RecordProtection::take_handshake(std::span<const char> message, std::string
     return;
   }
   update(read_);
-  if (request == 1) seal_key_update(false, reply);
+  // Requests that come while we are silent get one update between them (4.6.3): a peer
+  // cannot make us derive keys faster than we send.
+  if (request == 1 && !fresh_write_key_) seal_key_update(false, reply);
 }
 
 }  // namespace rtconn::tls

@@ -82,6 +82,7 @@ class RecordProtection {
   TrafficKey read_;
   TrafficKey write_;
   Suite suite_;
+  bool fresh_write_key_ = false;  // our KeyUpdate went, and no application data since
 };
 
 }  // namespace rtconn::tls

@@ -156,6 +156,32 @@ TEST_P(RecordProtectionTest, AnswersAKeyUpdateThatAsksForOneWithItsOwn) {
   EXPECT_EQ(client_reads(), "still fine");
 }
 
+TEST_P(RecordProtectionTest, AnswersRequestsThatComeWhileSilentWithOneUpdate) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(SSL_key_update(pair_.client, SSL_KEY_UPDATE_REQUESTED), 1);
+    client_writes("update " + std::to_string(i));
+  }
+  const auto opened = server_opens();
+  ASSERT_FALSE(opened.ec) << opened.ec.message();
+  EXPECT_EQ(opened.text, "update 0update 1update 2");
+  std::error_code ec;
+  const auto size = RecordProtection::record_size(opened.reply, ec);
+  EXPECT_EQ(size, opened.reply.size());  // one KeyUpdate record for the three requests
+  pair_.to_client(opened.reply);
+  server_seals({"after one update"});
+  EXPECT_EQ(client_reads(), "after one update");
+
+  // Having sent data since, the next request gets an update of its own.
+  ASSERT_EQ(SSL_key_update(pair_.client, SSL_KEY_UPDATE_REQUESTED), 1);
+  client_writes("update 3");
+  const auto again = server_opens();
+  ASSERT_FALSE(again.ec) << again.ec.message();
+  EXPECT_FALSE(again.reply.empty());
+  pair_.to_client(again.reply);
+  server_seals({"after two"});
+  EXPECT_EQ(client_reads(), "after two");
+}
+
 TEST_P(RecordProtectionTest, CloseNotifyEndsEachDirection) {
   std::string wire;
   protection_->seal_alert(0, wire);
