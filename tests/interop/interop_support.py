@@ -76,6 +76,13 @@ def free_port(host="127.0.0.1", kind=socket.SOCK_STREAM):
         return s.getsockname()[1]
 
 
+def own_loopback_address():
+    """A loopback address of this process's own (127.200-249.x.1, from the PID): sockets that SIPp
+    binds there before connecting find ports that no other test's TIME_WAIT holds."""
+    pid = os.getpid()
+    return f"127.{200 + pid % 50}.{pid // 50 % 250 + 1}.1"
+
+
 def free_tcp_udp_port(host="127.0.0.1", attempts=50):
     """A port free for both TCP and UDP on host (SIPp binds its -p port for both)."""
     for _ in range(attempts):
@@ -435,11 +442,12 @@ def wait_for(predicate, deadline_s=5.0, interval_s=0.05):
 
 # --- SIPp ------------------------------------------------------------------------------------
 
-def sipp_argv(scenario, stat_file, local_port, extra, remote=None, calls=None):
+def sipp_argv(scenario, stat_file, local_port, extra, remote=None, calls=None,
+              local_ip="127.0.0.1"):
     """SIPp's command line for an unattended run: loopback, a given local port, no stdin, a call
     count, a global time-out that fails the run, and the statistics CSV (-trace_stat -stf)."""
     argv = [SIPP, "-sf", os.path.join(SCENARIOS, scenario),
-            "-i", "127.0.0.1", "-p", str(local_port),
+            "-i", local_ip, "-p", str(local_port),
             "-nostdin", "-timeout", "60s", "-timeout_error",
             "-trace_stat", "-stf", stat_file, "-fd", "1"]
     if calls is not None:
@@ -476,14 +484,14 @@ class SippUac:
     calls; `extra` chooses transport, rate and limits. It runs while the test does other things;
     `finish` then waits for it and requires every call to have succeeded."""
 
-    def __init__(self, group, cwd, name, remote, calls, extra):
+    def __init__(self, group, cwd, name, remote, calls, extra, local_ip="127.0.0.1"):
         self.calls = calls
         self.stat_file = os.path.join(cwd, f"{name}_stat.csv")
         self.error_file = os.path.join(cwd, f"{name}_errors.log")
         self.process = group.start("sipp", sipp_argv(
-            "options_uac.xml", self.stat_file, free_tcp_udp_port(),
+            "options_uac.xml", self.stat_file, free_tcp_udp_port(local_ip),
             list(extra) + ["-trace_err", "-error_file", self.error_file],
-            remote=remote, calls=calls), cwd)
+            remote=remote, calls=calls, local_ip=local_ip), cwd)
 
     def finish(self, deadline_s, context=lambda: ""):
         """Waits for SIPp; fails unless it exited 0 having counted `calls` successful calls and
