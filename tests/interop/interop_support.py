@@ -511,14 +511,21 @@ class SippUac:
         return stats
 
 
-def sipp_error_tail(stdout_text, error_file=None, lines=6):
-    """The end of SIPp's error log or screen output, for a failure message; its watchdog's
-    overload warnings (a busy machine, not an error) are left out."""
+def sipp_error_tail(stdout_text, error_file=None, lines=6, first_lines=16):
+    """The start and the end of SIPp's error log (the first error is what went wrong; what
+    follows is often SIPp aborting the call), or the end of its screen output, for a failure
+    message; its watchdog's overload warnings (a busy machine, not an error) are left out."""
     text = ""
     if error_file and os.path.exists(error_file):
         with open(error_file, errors="replace") as f:
             text = f.read()
-    if not text.strip():
+    head = 0
+    if text.strip():
+        head = first_lines
+    else:
         text = stdout_text
-    return [line for line in text.strip().splitlines()
-            if line.strip() and "Overload warning" not in line][-lines:]
+    kept = [line for line in text.strip().splitlines()
+            if line.strip() and "Overload warning" not in line]
+    if len(kept) <= head + lines:
+        return kept
+    return (kept[:head] + ["..."] if head else []) + kept[-lines:]

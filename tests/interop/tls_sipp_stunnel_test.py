@@ -16,6 +16,10 @@ import interop_support as support
 import tls_support as tls
 
 CALLS = 10_000
+# At 5,000/s SIPp, stunnel and serve share 2 cores; SIPp counted one call in ~25 runs as an
+# unexpected message (the same as the tn test at that rate, and TCP at 6,000/s and beyond in
+# bench/compare). 2,000/s keeps SIPp, not serve, from being what the test measures.
+RATE = 2000
 
 
 def body(arguments):
@@ -40,7 +44,7 @@ def body(arguments):
                       f"stunnel's pid file says {stunnel_pid}, we started {stunnel.pid}")
 
         stats = support.SippUac(group, tmp, "uac_tls", f"127.0.0.1:{plain_port}", CALLS,
-                                ["-t", "t1", "-r", "5000", "-rp", "1000", "-l", "200"]).finish(
+                                ["-t", "t1", "-r", str(RATE), "-rp", "1000", "-l", "200"]).finish(
             deadline_s=150, context=lambda: f"{stunnel.stderr_tail()}; {serve.stderr_tail()}")
         support.check(serve.running(), f"serve exited during the run; {serve.stderr_tail()}")
         support.check(stunnel.running(), f"stunnel exited during the run; "
