@@ -153,13 +153,7 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
   }
 
   void shutdown_send() noexcept {
-    if (protection_) {
-      borrow_output(output_);
-      protection_->seal_alert(0, output_);  // close_notify
-    } else {
-      ERR_clear_error();
-      SSL_shutdown(ssl_.get());  // queues our close_notify; the peer's is read like any record
-    }
+    queue_close_notify();  // the peer's is read like any record
     shut_after_flush_ = true;
     flush();
     if (!flushing_) shut_socket();
@@ -264,7 +258,7 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
       const auto size = tls::RecordProtection::record_size({in_, in_size_}, stop);
       if (stop) break;
       if (size == 0 || size > in_size_) {
-        if ((total > 0 && socket_drained) || !read_more(stop, &socket_drained)) break;
+        if ((total > 0 && socket_drained) || !fill_input(stop, &socket_drained)) break;
         continue;
       }
       const std::span<char> record(in_, size);
@@ -310,37 +304,21 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
     return !held_text_.empty() || ec || (size > 0 && size <= leftover_.size());
   }
 
-  // Puts more input in hand: the leftover first; else what the socket holds, behind whatever
-  // is in hand already (a record cut off at the end of the last read).
-  bool read_more(std::error_code& ec, bool* drained) {
-    if (in_size_ == 0 && !in_leftover_ && !leftover_.empty()) {
-      in_ = leftover_.data();
-      in_size_ = leftover_.size();
-      in_leftover_ = true;
-      return true;
-    }
-    keep_input();
-    auto& raw = raw_input();
-    const auto n = socket_.read_some(asio::buffer(raw), ec);
-    if (ec) return false;
-    *drained = n < raw.size();
-    if (leftover_.empty()) {
-      in_ = raw.data();
-      in_size_ = n;
-      in_leftover_ = false;
-    } else {
-      leftover_.append(raw.data(), n);
-      in_ = leftover_.data();
-      in_size_ = leftover_.size();
-      in_leftover_ = true;
-    }
-    return true;
-  }
-
   // Raw records are read here and decrypted into the caller's buffer: no per-connection copy.
   static std::array<char, 32 * 1024>& raw_input() {
     thread_local std::array<char, 32 * 1024> raw;
     return raw;
+  }
+
+  // Into output_; OpenSSL refuses after a fatal error, when it sent its alert instead.
+  void queue_close_notify() {
+    if (protection_) {
+      borrow_output(output_);
+      protection_->seal_alert(0, output_);
+    } else {
+      ERR_clear_error();
+      SSL_shutdown(ssl_.get());
+    }
   }
 
   // RFC 8446 6.1: a TLS stream ends with a close_notify unless an error alert went instead;
@@ -350,13 +328,7 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
     if (!socket_.is_open() || !established_ || alerted_ || shut_after_flush_ || flushing_) return;
     shut_after_flush_ = true;
     try {
-      if (protection_) {
-        borrow_output(output_);
-        protection_->seal_alert(0, output_);
-      } else {
-        ERR_clear_error();
-        SSL_shutdown(ssl_.get());  // refuses after a fatal error, when OpenSSL sent its alert
-      }
+      queue_close_notify();
       std::error_code ignored;
       if (!output_.empty()) socket_.write_some(asio::buffer(output_), ignored);
     } catch (const std::bad_alloc&) {
@@ -423,25 +395,32 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
     return method;
   }
 
-  // Puts input in hand for OpenSSL: what it left last time, else what the socket holds now.
-  // False with `ec` (would_block, eof, a socket error) when there is none.
-  // Sets *drained, when given, if the socket had less than a full buffer to give.
+  // Puts more input in hand: what was left last time first; else what the socket holds now,
+  // behind whatever is still in hand (a record cut off at the end of what was read). False with
+  // `ec` (would_block, eof, a socket error) when the socket has nothing. Sets *drained, when
+  // given, if the socket had less than a full buffer to give.
   bool fill_input(std::error_code& ec, bool* drained = nullptr) {
-    if (in_size_ > 0) return true;
-    keep_input();  // drops what OpenSSL took of the leftover
-    if (!leftover_.empty()) {
+    if (in_size_ == 0 && !in_leftover_ && !leftover_.empty()) {
       in_ = leftover_.data();
       in_size_ = leftover_.size();
       in_leftover_ = true;
       return true;
     }
+    keep_input();  // drops what was taken of the leftover, keeps what is still in hand
     auto& raw = raw_input();
     const auto n = socket_.read_some(asio::buffer(raw), ec);
     if (ec) return false;
     if (drained) *drained = n < raw.size();
-    in_ = raw.data();
-    in_size_ = n;
-    in_leftover_ = false;
+    if (leftover_.empty()) {
+      in_ = raw.data();
+      in_size_ = n;
+      in_leftover_ = false;
+    } else {
+      leftover_.append(raw.data(), n);
+      in_ = leftover_.data();
+      in_size_ = leftover_.size();
+      in_leftover_ = true;
+    }
     return true;
   }
 
