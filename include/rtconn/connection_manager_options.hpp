@@ -45,8 +45,9 @@ struct ConnectionManagerOptions {
   /// Host name used in the Via of requests the manager makes; empty = this machine's host name.
   std::string local_host_name;
 
-  /// Threads of the event loop a manager runs when it is given no executor. Connections keep
-  /// their own strands, so any number is safe; more spread connections over more cores.
+  /// Event loops a manager runs when it is given no executor: one thread each, every connection
+  /// pinned to one. With more than one, each loop listens on a socket of its own per address
+  /// (SO_REUSEPORT; the kernel spreads new connections over them) and serves what it accepts.
   std::size_t event_loop_threads = 1;
 
   /// Cap of each new connection pool (UCMA DefaultMaximumNumberOfConnectionsPerPool); > 0.

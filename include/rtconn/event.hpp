@@ -2,6 +2,7 @@
 /// \file
 /// Events in the style of UCMA's: `manager.connection_pool_added += handler;`.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -75,10 +76,7 @@ class Event {
     });
   }
   /// Number of handlers subscribed.
-  std::size_t handler_count() const {
-    std::lock_guard lock(state_->mutex);
-    return state_->handlers.size();
-  }
+  std::size_t handler_count() const { return state_->count.load(std::memory_order_acquire); }
 
  private:
   friend struct detail::EventAccess<Args>;
@@ -87,15 +85,19 @@ class Event {
     std::mutex mutex;  // guards handlers and next_id
     std::vector<std::pair<std::uint64_t, std::shared_ptr<const Handler>>> handlers;
     std::uint64_t next_id = 1;
+    // handlers.size(), for owners to skip raising an event nobody listens to without a lock.
+    std::atomic<std::size_t> count{0};
 
     std::uint64_t add(Handler handler) {
       std::lock_guard lock(mutex);
       handlers.emplace_back(next_id, std::make_shared<const Handler>(std::move(handler)));
+      count.store(handlers.size(), std::memory_order_release);
       return next_id++;
     }
     void remove(std::uint64_t id) {
       std::lock_guard lock(mutex);
       std::erase_if(handlers, [id](const auto& entry) { return entry.first == id; });
+      count.store(handlers.size(), std::memory_order_release);
     }
   };
 
@@ -111,6 +113,7 @@ class Event {
   void clear() {
     std::lock_guard lock(state_->mutex);
     state_->handlers.clear();
+    state_->count.store(0, std::memory_order_release);
   }
 
   std::shared_ptr<State> state_ = std::make_shared<State>();

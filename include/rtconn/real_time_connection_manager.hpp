@@ -51,10 +51,13 @@ using RequestHandler = std::function<bool(IncomingRequest&)>;
 
 /// The common part of client and server managers. Not copyable or movable.
 ///
-/// Executors: a manager made without one runs its own event-loop thread; one made with an
-/// executor runs everything on it (a strand per connection, one strand for events). Events are
-/// raised on the manager's event strand, one at a time, in the order things happened (a
-/// connection's "added" always before its "removed").
+/// Executors: a manager made without one runs its own event loops (`event_loop_threads`); one
+/// made with an executor runs everything on it (a strand per connection, one strand for events).
+/// Events are raised on the manager's event strand, one at a time, in the order things happened
+/// (a connection's "added" always before its "removed"). As with a C# event, a manager's event
+/// that has no handler when it happens is not raised: subscribe before listening or sending. A
+/// pool's own events are raised whatever: subscribe to them when its ConnectionPoolAdded is
+/// handled.
 /// Thread safety: every member may be called from any thread.
 /// Lifetime: destroying the manager stops it (see `stop`); handlers are no longer called after
 /// the destructor returns, except one already running on another thread. A manager running its

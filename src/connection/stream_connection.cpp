@@ -42,11 +42,16 @@ struct StreamConnection::RecycledWrites
 
 std::shared_ptr<StreamConnection> StreamConnection::make_incoming(
     std::uint64_t id, TransportType transport, Executor executor,
-    std::unique_ptr<stream::ByteStream> stream, std::shared_ptr<const ConnectionSettings> settings,
+    std::unique_ptr<stream::ByteStream> stream, IpEndpoint local, IpEndpoint remote,
+    std::shared_ptr<const ConnectionSettings> settings,
     std::weak_ptr<ConnectionObserver> observer) {
-  return std::make_shared<StreamConnection>(
+  auto connection = std::make_shared<StreamConnection>(
       Passkey{}, id, transport, true, std::weak_ptr<ConnectionPool>{}, std::move(executor),
       std::move(stream), ConnectTarget{}, std::move(settings), std::move(observer));
+  // Not shared yet: no lock needed.
+  connection->local_ = std::move(local);
+  connection->remote_ = std::move(remote);
+  return connection;
 }
 
 std::shared_ptr<StreamConnection> StreamConnection::make_outgoing(
@@ -84,7 +89,6 @@ void StreamConnection::start() {
     if (self->state() != ConnectionState::connecting) return;
     self->arm_timer();
     if (self->is_incoming_connection()) {
-      self->record_endpoints();  // known from accept: failed handshakes can name the peer
       self->stream_->async_handshake(false, [self](std::error_code ec) { self->on_connected(ec); });
     } else {
       self->connect();
@@ -142,7 +146,7 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
     case ConnectionState::connecting:
       return;  // never re-entered
     case ConnectionState::ready: {
-      if (!is_incoming_connection()) record_endpoints();
+      if (!is_incoming_connection()) record_endpoints();  // incoming: known from the accept
       {
         std::lock_guard lock(status_mutex_);
         // Held by pointer: a TCP connection, the many, pays 8 bytes for it, not 230.

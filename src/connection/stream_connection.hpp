@@ -51,9 +51,10 @@ class StreamConnection final : public RealTimeConnection {
   using Executor = asio::any_io_executor;
 
   /// A connection the peer opened; `stream`'s socket is connected and bound to `executor`.
+  /// `local` and `remote` are its endpoints, as the accept found them.
   static std::shared_ptr<StreamConnection> make_incoming(
       std::uint64_t id, TransportType transport, Executor executor,
-      std::unique_ptr<stream::ByteStream> stream,
+      std::unique_ptr<stream::ByteStream> stream, IpEndpoint local, IpEndpoint remote,
       std::shared_ptr<const ConnectionSettings> settings,
       std::weak_ptr<ConnectionObserver> observer);
   /// A connection to `target`, made when `start` is called; sends wait until it is ready.
@@ -83,6 +84,12 @@ class StreamConnection final : public RealTimeConnection {
   void begin_transaction();
   /// The request counted by `begin_transaction` was answered (or dropped); may resume reading.
   void end_transaction();
+  /// A request sent on this connection waits for its response (PendingRequests): when it
+  /// closes, its waiting requests are failed. Connections that never sent one skip that scan.
+  void expect_responses() noexcept { expects_responses_.store(true, std::memory_order_release); }
+  bool expects_responses() const noexcept {
+    return expects_responses_.load(std::memory_order_acquire);
+  }
 
   std::error_code close_reason() const override;
   /// The stream's own words for why TLS failed, if it did.
@@ -221,6 +228,7 @@ class StreamConnection final : public RealTimeConnection {
   std::atomic<int> throttling_high_;
   std::atomic<int> throttling_low_;
   std::atomic<bool> throttled_{false};  // written on the strand only
+  std::atomic<bool> expects_responses_{false};
 };
 
 }  // namespace rtconn::connection

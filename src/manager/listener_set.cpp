@@ -1,12 +1,11 @@
 #include "manager/listener_set.hpp"
 
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/v6_only.hpp>
 
 #include "common/light_strand.hpp"
+#include "manager/accept_rate_limit.hpp"
 #include "manager/manager_core.hpp"
 #include "rtconn/errors.hpp"
 
@@ -25,23 +24,29 @@ constexpr auto accept_retry_delay = std::chrono::milliseconds(100);
 
 }  // namespace
 
+// One listening socket and its accept loop, on one executor: a loop of the manager's own (the
+// connections it accepts stay on that loop) or a strand over the application's executor (they
+// are spread over connection_executor()).
 class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(std::shared_ptr<ManagerCore> core, TransportType transport)
+  Listener(std::shared_ptr<ManagerCore> core, TransportType transport,
+           asio::any_io_executor executor, bool accepts_onto_own_loop,
+           std::shared_ptr<AcceptRateLimit> rate_limit)
       : core_(std::move(core)),
         transport_(transport),
-        strand_(make_light_strand(core_->executor())),
-        acceptor_(strand_),
-        retry_timer_(core_->clock()->make_timer(strand_)),
-        accepts_per_second_(core_->option(&ConnectionManagerOptions::max_accepts_per_second)),
-        accept_tokens_(static_cast<double>(accepts_per_second_)),
-        tokens_counted_at_(core_->clock()->now()) {}
+        executor_(std::move(executor)),
+        accepts_onto_own_loop_(accepts_onto_own_loop),
+        acceptor_(executor_),
+        retry_timer_(core_->clock()->make_timer(executor_)),
+        rate_limit_(std::move(rate_limit)) {}
 
-  std::error_code open(const IpEndpoint& endpoint) {
+  /// `reuse_port`: one of a group of sockets sharing the address (SO_REUSEPORT).
+  std::error_code open(const IpEndpoint& endpoint, bool reuse_port) {
     const asio::ip::tcp::endpoint where(endpoint.address(), endpoint.port());
     std::error_code ec;
     acceptor_.open(where.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec && reuse_port) acceptor_.set_option(ReusePort(true), ec);
     // `[::]` means the IPv6 interfaces only; `0.0.0.0` covers IPv4, so both can be asked for.
     if (!ec && endpoint.is_v6()) acceptor_.set_option(asio::ip::v6_only(true), ec);
     if (!ec) acceptor_.bind(where, ec);
@@ -56,7 +61,7 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
   const IpEndpoint& address() const noexcept { return address_; }
 
   void start() {
-    asio::dispatch(strand_, [self = shared_from_this()] { self->accept(); });
+    asio::dispatch(executor_, [self = shared_from_this()] { self->accept(); });
   }
 
   /// Closes a listener that was opened but never started: nothing else can touch its acceptor
@@ -67,7 +72,7 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void close() {
-    asio::dispatch(strand_, [self = shared_from_this()] {
+    asio::dispatch(executor_, [self = shared_from_this()] {
       self->closed_ = true;
       self->retry_timer_->cancel();
       std::error_code ignored;
@@ -76,17 +81,20 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
   }
 
  private:
+  using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
   void accept() {
     if (closed_) return;
-    if (const auto wait = wait_for_accept_token(); wait > Clock::duration::zero()) {
+    if (const auto wait = rate_limit_->wait_for_token(); wait > Clock::duration::zero()) {
       core_->count_accept_pause();
       retry_timer_->arm(wait, [weak = weak_from_this()] {
         if (auto self = weak.lock()) self->accept();
       });
       return;
     }
+    // The peer's address comes with the accept: no getpeername for it.
     acceptor_.async_accept(
-        core_->connection_executor(),
+        accepts_onto_own_loop_ ? executor_ : core_->connection_executor(), peer_,
         [self = shared_from_this()](std::error_code ec, asio::ip::tcp::socket socket) {
           self->on_accept(ec, std::move(socket));
         });
@@ -95,7 +103,8 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
   void on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
     if (closed_) return;
     if (!ec) {
-      core_->adopt_incoming(std::move(socket), transport_);
+      core_->adopt_incoming(std::move(socket), transport_, local_address_of(socket),
+                            IpEndpoint(peer_.address(), peer_.port()));
       return accept();
     }
     if (is_transient_accept_error(ec)) {
@@ -110,33 +119,24 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
     core_->raise(core_, core_->events.listening_aborted, ListeningAbortedEventArgs{ec});
   }
 
-  // A token bucket holding one second's worth of accepts: takes a token and returns zero, or
-  // returns how long until one is due.
-  Clock::duration wait_for_accept_token() {
-    if (accepts_per_second_ == 0) return Clock::duration::zero();
-    const auto now = core_->clock()->now();
-    const double rate = static_cast<double>(accepts_per_second_);
-    const std::chrono::duration<double> elapsed = now - tokens_counted_at_;
-    accept_tokens_ = std::min(rate, accept_tokens_ + elapsed.count() * rate);
-    tokens_counted_at_ = now;
-    if (accept_tokens_ >= 1.0) {
-      accept_tokens_ -= 1.0;
-      return Clock::duration::zero();
-    }
-    const std::chrono::duration<double> until((1.0 - accept_tokens_) / rate);
-    return std::max(std::chrono::duration_cast<Clock::duration>(until), Clock::duration(1));
+  // A listener bound to one address accepts on that address; only a wildcard one must ask.
+  IpEndpoint local_address_of(const asio::ip::tcp::socket& socket) const {
+    if (!address_.address().is_unspecified()) return address_;
+    std::error_code ignored;
+    const auto local = socket.local_endpoint(ignored);
+    return IpEndpoint(local.address(), local.port());
   }
 
   const std::shared_ptr<ManagerCore> core_;
   const TransportType transport_;
-  asio::any_io_executor strand_;
+  const asio::any_io_executor executor_;
+  const bool accepts_onto_own_loop_;
   asio::ip::tcp::acceptor acceptor_;
   std::unique_ptr<Timer> retry_timer_;
+  const std::shared_ptr<AcceptRateLimit> rate_limit_;
   IpEndpoint address_;
-  const std::size_t accepts_per_second_;  // 0: no limit
-  // Strand-only.
-  double accept_tokens_;
-  Clock::time_point tokens_counted_at_;
+  // On executor_ only.
+  asio::ip::tcp::endpoint peer_;  // written by the accept in progress
   bool closed_ = false;
 };
 
@@ -154,25 +154,66 @@ std::error_code ListenerSet::start(const std::vector<IpEndpoint>& endpoints) {
   if (endpoints.empty()) return make_error_code(errc::invalid_argument);
   if (core_->stopped()) return make_error_code(errc::shutdown);
   std::vector<std::shared_ptr<Listener>> opened;
+  std::vector<IpEndpoint> addresses;
   for (const auto& endpoint : endpoints) {
-    auto listener = std::make_shared<Listener>(core_, transport_);
-    if (const auto ec = listener->open(endpoint)) {
+    if (const auto ec = open_address(endpoint, opened, addresses)) {
       // All or nothing: the ports already bound are given back before this returns, not
       // whenever the executor next runs.
       for (const auto& other : opened) other->close_unstarted();
       return ec;
     }
-    opened.push_back(std::move(listener));
   }
   listeners_ = std::move(opened);
-  std::vector<IpEndpoint> addresses;
-  for (const auto& listener : listeners_) {
-    addresses.push_back(listener->address());
-    listener->start();
-  }
+  addresses_ = addresses;
+  for (const auto& listener : listeners_) listener->start();
   core_->raise(core_, core_->events.listening_addresses_changed,
                ListeningAddressesChangedEventArgs{std::move(addresses)});
   return {};
+}
+
+// With loops of its own, each loop accepts the connections it is to serve, on a socket of its
+// own bound to the address with SO_REUSEPORT (the kernel spreads connections over them): none
+// is handed from the accepting thread to another loop, which cost a wake-up of that loop per
+// connection. A plain bind first, given up before the group binds, keeps "address in use"
+// meaning what it did: sockets with SO_REUSEPORT would otherwise share a port that a socket of
+// the same user, another manager among them, already listens on. A port of 0 becomes the probe's
+// port; if another socket takes it in between, a new probe picks another.
+std::error_code ListenerSet::open_address(const IpEndpoint& endpoint,
+                                          std::vector<std::shared_ptr<Listener>>& opened,
+                                          std::vector<IpEndpoint>& addresses) {
+  auto rate_limit = std::make_shared<AcceptRateLimit>(
+      core_->clock(), core_->option(&ConnectionManagerOptions::max_accepts_per_second));
+  const auto& loops = core_->loops();
+  if (loops.size() < 2) {
+    auto listener = std::make_shared<Listener>(
+        core_, transport_, make_light_strand(core_->executor()), false, std::move(rate_limit));
+    if (const auto ec = listener->open(endpoint, false)) return ec;
+    addresses.push_back(listener->address());
+    opened.push_back(std::move(listener));
+    return {};
+  }
+  constexpr int attempts_for_any_port = 3;
+  std::error_code ec;
+  for (int attempt = 0; attempt < attempts_for_any_port; ++attempt) {
+    auto probe = std::make_shared<Listener>(core_, transport_, loops.front(), true, rate_limit);
+    if ((ec = probe->open(endpoint, false))) return ec;
+    const IpEndpoint where(endpoint.address(), probe->address().port());
+    probe->close_unstarted();
+    std::vector<std::shared_ptr<Listener>> group;
+    for (const auto& loop : loops) {
+      auto listener = std::make_shared<Listener>(core_, transport_, loop, true, rate_limit);
+      if ((ec = listener->open(where, true))) break;
+      group.push_back(std::move(listener));
+    }
+    if (!ec) {
+      addresses.push_back(group.front()->address());
+      opened.insert(opened.end(), group.begin(), group.end());
+      return {};
+    }
+    for (const auto& listener : group) listener->close_unstarted();
+    if (endpoint.port() != 0 || ec != asio::error::address_in_use) return ec;
+  }
+  return ec;
 }
 
 std::error_code ListenerSet::stop() {
@@ -190,6 +231,7 @@ void ListenerSet::shutdown() {
 void ListenerSet::close_all() {
   for (const auto& listener : listeners_) listener->close();
   listeners_.clear();
+  addresses_.clear();
   core_->raise(core_, core_->events.listening_addresses_changed,
                ListeningAddressesChangedEventArgs{});
   core_->raise(core_, core_->events.listening_aborted, ListeningAbortedEventArgs{});
@@ -202,9 +244,7 @@ bool ListenerSet::listening() const {
 
 std::vector<IpEndpoint> ListenerSet::addresses() const {
   std::lock_guard lock(mutex_);
-  std::vector<IpEndpoint> result;
-  for (const auto& listener : listeners_) result.push_back(listener->address());
-  return result;
+  return addresses_;
 }
 
 }  // namespace rtconn::detail

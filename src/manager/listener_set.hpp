@@ -30,13 +30,19 @@ class ListenerSet {
  private:
   class Listener;
 
+  // Opens the listeners of one address (one per loop of the manager's own, or one) and adds
+  // them and the address to `opened` and `addresses`; opens none on failure. mutex_ held.
+  std::error_code open_address(const IpEndpoint& endpoint,
+                               std::vector<std::shared_ptr<Listener>>& opened,
+                               std::vector<IpEndpoint>& addresses);
   // Closes every listener and raises the events; mutex_ held, listeners_ not empty.
   void close_all();
 
   const std::shared_ptr<ManagerCore> core_;
   const TransportType transport_;
-  mutable std::mutex mutex_;  // guards listeners_
+  mutable std::mutex mutex_;  // guards listeners_ and addresses_
   std::vector<std::shared_ptr<Listener>> listeners_;
+  std::vector<IpEndpoint> addresses_;  // one per address listened on
 };
 
 }  // namespace rtconn::detail

@@ -167,6 +167,7 @@ void ManagerCore::request(const PoolKey& key, SipMessage request,
   std::error_code ec;
   auto connection = route(key, ec);
   if (!connection) return done(ec, {});
+  as_stream_connection(*connection).expect_responses();
   pending_->add(match_key, connection->id(), option(&ConnectionManagerOptions::request_timeout),
                 std::move(done));
   connection->start_send(std::move(request),
@@ -208,16 +209,16 @@ asio::any_io_executor ManagerCore::connection_executor() {
   return loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
 }
 
-void ManagerCore::adopt_incoming(asio::ip::tcp::socket socket, TransportType transport) {
+void ManagerCore::adopt_incoming(asio::ip::tcp::socket socket, TransportType transport,
+                                 IpEndpoint local, IpEndpoint remote) {
   std::error_code ec;
-  const auto peer = socket.remote_endpoint(ec).address();
-  // The listener accepted the socket onto the executor the connection is to run on.
+  const auto peer = remote.address();
   const auto socket_executor = socket.get_executor();
   auto stream = make_stream(std::move(socket), transport, true, {}, ec);
   if (!stream) return;  // the socket closed with it
   auto connection = connection::StreamConnection::make_incoming(
-      next_connection_id(), transport, socket_executor, std::move(stream),
-      connection_settings(true), weak_from_this());
+      next_connection_id(), transport, socket_executor, std::move(stream), std::move(local),
+      std::move(remote), connection_settings(true), weak_from_this());
   std::vector<std::shared_ptr<connection::StreamConnection>> start;
   {
     std::lock_guard lock(mutex_);
@@ -413,7 +414,7 @@ void ManagerCore::start_connection(const std::shared_ptr<RealTimeConnection>& co
 
 void ManagerCore::raise_pool_event(const std::shared_ptr<ConnectionPool>& pool, bool added,
                                    ConnectionEventArgs args) {
-  raise(pool, added ? pool->connection_added : pool->connection_removed, std::move(args));
+  raise_always(pool, added ? pool->connection_added : pool->connection_removed, std::move(args));
 }
 
 bool ManagerCore::on_ready(const std::shared_ptr<RealTimeConnection>& connection) {
@@ -498,7 +499,9 @@ void ManagerCore::refuse_overloaded(const SipMessage& request,
 
 void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connection,
                             std::error_code reason) {
-  pending_->fail_connection(connection->id(), reason);
+  if (as_stream_connection(*connection).expects_responses()) {
+    pending_->fail_connection(connection->id(), reason);
+  }
   auto detail = as_stream_connection(*connection).failure_detail();
   if (connection->is_incoming_connection()) {
     std::lock_guard lock(mutex_);

@@ -56,6 +56,8 @@ class ManagerCore final : public PoolHost,
   ManagerEvents events;
 
   const asio::any_io_executor& executor() const noexcept { return executor_; }
+  /// The manager's own single-threaded loops; empty when it runs on an application's executor.
+  const std::vector<asio::any_io_executor>& loops() const noexcept { return loops_; }
   /// Where the next connection runs: the next loop in turn, or a new strand.
   asio::any_io_executor connection_executor();
   const std::shared_ptr<Clock>& clock() const noexcept { return clock_; }
@@ -89,14 +91,26 @@ class ManagerCore final : public PoolHost,
                Completion<std::error_code, SipMessage> done);
   void set_request_handler(RequestHandler handler);
 
-  /// Takes over a socket a listener accepted onto a connection_executor().
-  void adopt_incoming(asio::ip::tcp::socket socket, TransportType transport);
+  /// Takes over a socket a listener accepted onto the executor it is to run on, with the
+  /// endpoints the accept found.
+  void adopt_incoming(asio::ip::tcp::socket socket, TransportType transport, IpEndpoint local,
+                      IpEndpoint remote);
   std::vector<std::shared_ptr<RealTimeConnection>> incoming() const;
   ManagerCounters counters() const;
 
-  /// Raises `event` on the event strand; `owner` keeps the event alive until then.
+  /// Raises `event` on the event strand; `owner` keeps the event alive until then. As a C#
+  /// event, one nobody listens to when it happens is not raised: with a loop per core most
+  /// connections live on another thread than the event strand, and each post there wakes it
+  /// (IncomingConnectionAdded and Removed: two per connection).
   template <class Args>
   void raise(std::shared_ptr<const void> owner, const Event<Args>& event, Args args) {
+    if (event.handler_count() == 0) return;
+    raise_always(std::move(owner), event, std::move(args));
+  }
+  /// As raise, also with no handler yet: for a pool's own events, whose handlers are added on
+  /// the event strand when ConnectionPoolAdded is handled, after the pool's first events happen.
+  template <class Args>
+  void raise_always(std::shared_ptr<const void> owner, const Event<Args>& event, Args args) {
     asio::post(event_strand_, [owner = std::move(owner), &event, args = std::move(args)] {
       EventAccess<Args>::raise(event, args);
     });

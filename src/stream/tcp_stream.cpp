@@ -8,16 +8,14 @@ namespace {
 
 class TcpStream final : public ByteStream {
  public:
-  explicit TcpStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
-    std::error_code ignored;
-    // SIP over TCP is request/response: Nagle would hold a small response back for an ACK.
-    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  }
+  explicit TcpStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
 
   asio::ip::tcp::socket& socket() noexcept override { return socket_; }
 
+  // Called once connected (or accepted), when the socket is open.
   void async_handshake(bool, Handler handler) override {
     std::error_code ignored;
+    // SIP over TCP is request/response: Nagle would hold a small response back for an ACK.
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
     socket_.non_blocking(true, ignored);  // read_available must never block
     asio::post(socket_.get_executor(), [handler = std::move(handler)]() mutable { handler({}); });

@@ -604,10 +604,7 @@ class TlsStream final : public ByteStream {
   TlsStream(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> context,
             std::string expected_host)
       : engine_(std::make_shared<TlsEngine>(std::move(socket), std::move(context),
-                                            std::move(expected_host))) {
-    std::error_code ignored;
-    engine_->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
-  }
+                                            std::move(expected_host))) {}
   // Ends what is in flight, so the engine (and the handlers it holds) is let go.
   ~TlsStream() override { engine_->close(); }
 
@@ -616,7 +613,7 @@ class TlsStream final : public ByteStream {
   void async_handshake(bool as_client, Handler handler) override {
     std::error_code ignored;
     socket().non_blocking(true, ignored);  // the engine reads without waiting
-    socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+    socket().set_option(asio::ip::tcp::no_delay(true), ignored);  // (see TcpStream)
     engine_->handshake(as_client, std::move(handler));
   }
 

@@ -1,0 +1,175 @@
+// A server manager running loops of its own (no executor given): each loop accepts the
+// connections it serves on a listening socket of its own, all sharing the address
+// (SO_REUSEPORT). What a user sees must not change: one listening address per endpoint, a busy
+// port still busy, a port given back on stop, every connection served, the endpoints right.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <asio/error.hpp>
+
+#include "../support/test_support.hpp"
+#include "rtconn/errors.hpp"
+#include "rtconn/manual_clock.hpp"
+#include "rtconn/real_time_server_connection_manager.hpp"
+
+namespace rtconn::test {
+namespace {
+
+class OwnLoops : public testing::Test {
+ protected:
+  ~OwnLoops() override {
+    if (server) server->set_request_handler({});
+    server.reset();
+    drain(io);
+  }
+
+  void start_server(const char* where, std::size_t loops = 2,
+                    ConnectionManagerOptions options = {}) {
+    options.event_loop_threads = loops;
+    server = std::make_unique<RealTimeServerTcpConnectionManager>(options);
+    server->set_request_handler([this](IncomingRequest& request) {
+      {
+        std::lock_guard lock(mutex);
+        threads.insert(std::this_thread::get_id());
+      }
+      request.respond(200);
+      ++answered;
+      return true;
+    });
+    server->start_listening(*IpEndpoint::parse(where));
+  }
+
+  IpEndpoint loopback_address() const {
+    return {asio::ip::make_address("127.0.0.1"), server->listening_port()};
+  }
+
+  asio::io_context io;  // the raw clients' (the server runs on its own threads)
+  std::unique_ptr<RealTimeServerTcpConnectionManager> server;
+  std::atomic<int> answered{0};
+  std::mutex mutex;                   // guards threads
+  std::set<std::thread::id> threads;  // the threads the requests were handled on
+};
+
+TEST_F(OwnLoops, EveryLoopAcceptsAndServesBehindOneAddress) {
+  start_server("127.0.0.1:0");
+  ASSERT_EQ(server->listening_addresses().size(), 1u);
+  const auto address = server->listening_addresses()[0];
+  EXPECT_NE(address.port(), 0);
+
+  // The kernel spreads connections over the sockets by their addresses and ports: with 64,
+  // every loop gets some unless the spread is broken (chance 2^-63 for two loops).
+  constexpr int connections = 64;
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < connections; ++i) {
+    clients.push_back(std::make_unique<RawClient>(io, address));
+    clients.back()->send(make_request("OPTIONS"));
+  }
+  ASSERT_TRUE(run_until(io, [&] {
+    for (const auto& c : clients) {
+      if (c->message_count() < 1) return false;
+    }
+    return true;
+  }));
+  for (const auto& c : clients)
+    EXPECT_TRUE(c->received().starts_with("SIP/2.0 200")) << c->received();
+  EXPECT_EQ(answered.load(), connections);
+  EXPECT_EQ(server->incoming_connections().size(), static_cast<std::size_t>(connections));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(threads.size(), 2u) << "connections were not spread over both loops";
+}
+
+TEST_F(OwnLoops, EndpointsComeFromTheAcceptAlsoOnAWildcardAddress) {
+  start_server("0.0.0.0:0");
+  const auto listening = server->listening_addresses();
+  ASSERT_EQ(listening.size(), 1u);
+  EXPECT_TRUE(listening[0].address().is_unspecified());
+  RawClient raw(io, loopback_address());
+  raw.send(make_request("OPTIONS"));
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; }));
+  const auto incoming = server->incoming_connections();
+  ASSERT_EQ(incoming.size(), 1u);
+  // The wildcard listener asked the socket which of its addresses took the connection.
+  EXPECT_EQ(incoming[0]->local_endpoint(), loopback_address());
+  EXPECT_EQ(incoming[0]->remote_endpoint(), raw.local_endpoint());
+}
+
+TEST_F(OwnLoops, APortInUseIsBusyForEveryKindOfManager) {
+  start_server("127.0.0.1:0");
+  const auto taken = server->listening_addresses()[0];
+  // Sockets that share a port all set SO_REUSEPORT: a second manager's must not join them.
+  ConnectionManagerOptions options;
+  options.event_loop_threads = 2;
+  RealTimeServerTcpConnectionManager second(options);
+  std::error_code ec;
+  second.start_listening({taken}, ec);
+  EXPECT_EQ(ec, asio::error::address_in_use) << ec.message();
+  EXPECT_FALSE(second.is_listening());
+  RealTimeServerTcpConnectionManager on_executor(io.get_executor());
+  EXPECT_THROW(on_executor.start_listening(taken), ConnectionFailureException);
+
+  // And the other way round: a port held by a plain socket.
+  asio::ip::tcp::acceptor plain(io, {asio::ip::address_v4::loopback(), 0});
+  const IpEndpoint held(plain.local_endpoint().address(), plain.local_endpoint().port());
+  EXPECT_THROW(second.start_listening(held), ConnectionFailureException);
+  EXPECT_FALSE(second.is_listening());
+}
+
+TEST_F(OwnLoops, StopListeningGivesThePortBack) {
+  start_server("127.0.0.1:0");
+  const auto address = server->listening_addresses()[0];
+  server->stop_listening();
+  EXPECT_TRUE(server->listening_addresses().empty());
+  // Every socket of the group was closed: a plain bind (no SO_REUSEPORT) takes the port.
+  const auto free_again = [&] {
+    std::error_code ec;
+    asio::ip::tcp::acceptor probe(io);
+    probe.open(asio::ip::tcp::v4(), ec);
+    probe.set_option(asio::socket_base::reuse_address(true), ec);
+    probe.bind({address.address(), address.port()}, ec);
+    return !ec;
+  };
+  EXPECT_TRUE(run_until(io, free_again));
+}
+
+TEST_F(OwnLoops, TheAcceptRateLimitIsTheAddresssNotEachLoops) {
+  const auto clock = std::make_shared<ManualClock>();
+  ConnectionManagerOptions options;
+  options.clock = clock;
+  options.max_accepts_per_second = 4;  // one bucket of 4 for the address, however many loops
+  start_server("127.0.0.1:0", 2, options);
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 9; ++i) {
+    clients.push_back(std::make_unique<RawClient>(io, server->listening_addresses().at(0)));
+  }
+  ASSERT_TRUE(run_until(io, [&] { return server->incoming_connections().size() >= 3; }));
+  settle(io);
+  // A bucket per loop would have taken 8. A loop waits for a connection of its own with a
+  // token in hand, so one of the 4 may still be held by the loop that got none.
+  EXPECT_LE(server->incoming_connections().size(), 4u);
+  EXPECT_GE(server->incoming_connections().size(), 3u);
+  EXPECT_GE(server->counters().accept_pauses, 1u);
+  // As time moves, the rest come in: waited, not refused.
+  EXPECT_TRUE(run_until(io, [&] {
+    clock->advance(100ms);
+    return server->incoming_connections().size() == 9;
+  }));
+  for (const auto& client : clients) EXPECT_FALSE(client->peer_closed());
+}
+
+TEST_F(OwnLoops, OneLoopListensOnOneSocket) {
+  start_server("127.0.0.1:0", 1);
+  RawClient raw(io, server->listening_addresses().at(0));
+  raw.send(make_request("OPTIONS"));
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; }));
+  EXPECT_TRUE(raw.received().starts_with("SIP/2.0 200"));
+}
+
+}  // namespace
+}  // namespace rtconn::test
