@@ -1,6 +1,9 @@
 #include "manager/listener_set.hpp"
 
+#include <memory>
+
 #include <spdlog/spdlog.h>
+#include <asio/bind_allocator.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/v6_only.hpp>
 
@@ -21,6 +24,23 @@ bool is_transient_accept_error(const std::error_code& ec) {
 }
 
 constexpr auto accept_retry_delay = std::chrono::milliseconds(100);
+
+// Memory for the accept operation straight from the heap, not through Asio's per-thread cache of
+// operation blocks: that cache hands a freed block to the next operation that fits in it, and
+// the next ones are the new connection's first waits (its timer's, its socket's), which live as
+// long as it idles: each idle connection held the accept's larger block (heaptrack, 5,000 idle
+// connections: 288 B each from the accept; 40 B more PSS per connection than when the accept
+// left its block to short-lived operations).
+template <class T>
+struct UncachedAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UncachedAllocator<U>;
+  };
+  UncachedAllocator() = default;
+  template <class U>
+  UncachedAllocator(const UncachedAllocator<U>&) noexcept {}
+};
 
 }  // namespace
 
@@ -95,9 +115,11 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
     // The peer's address comes with the accept: no getpeername for it.
     acceptor_.async_accept(
         accepts_onto_own_loop_ ? executor_ : core_->connection_executor(), peer_,
-        [self = shared_from_this()](std::error_code ec, asio::ip::tcp::socket socket) {
-          self->on_accept(ec, std::move(socket));
-        });
+        asio::bind_allocator(
+            UncachedAllocator<void>{},
+            [self = shared_from_this()](std::error_code ec, asio::ip::tcp::socket socket) {
+              self->on_accept(ec, std::move(socket));
+            }));
   }
 
   void on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
