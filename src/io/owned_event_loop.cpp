@@ -3,9 +3,15 @@
 #include <chrono>
 #include <future>
 
+#include <spdlog/spdlog.h>
+
 namespace rtconn::detail {
 
 OwnedEventLoop::OwnedEventLoop(std::size_t loops) {
+  // spdlog makes its registry on first use, inside libspdlog, where TSan cannot see the check of
+  // the static's guard: two loops logging the process's first lines at once looked like a race
+  // (OwnLoops test under TSan). Made here, before the threads start, it happens before both.
+  spdlog::default_logger_raw();
   for (std::size_t i = 0; i < loops; ++i) loops_.push_back(std::make_unique<Loop>());
   for (auto& loop : loops_) threads_.emplace_back([&io = loop->io] { io.run(); });
 }
