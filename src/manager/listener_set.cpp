@@ -1,9 +1,13 @@
 #include "manager/listener_set.hpp"
 
+#include <algorithm>
+#include <future>
 #include <memory>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 #include <asio/bind_allocator.hpp>
+#include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/v6_only.hpp>
 
@@ -24,6 +28,17 @@ bool is_transient_accept_error(const std::error_code& ec) {
 }
 
 constexpr auto accept_retry_delay = std::chrono::milliseconds(100);
+
+// How long stop_listening waits for the loops to close their sockets: they close at once unless
+// a loop is stuck in an application's handler, and then stopping must not hang with it.
+constexpr auto close_wait_limit = std::chrono::seconds(2);
+
+bool running_on_one_of(const std::vector<asio::any_io_executor>& loops) {
+  return std::any_of(loops.begin(), loops.end(), [](const asio::any_io_executor& loop) {
+    const auto* io = loop.target<asio::io_context::executor_type>();
+    return io != nullptr && io->running_in_this_thread();
+  });
+}
 
 // Memory for the accept operation straight from the heap, not through Asio's per-thread cache of
 // operation blocks: that cache hands a freed block to the next operation that fits in it, and
@@ -79,6 +94,7 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
   }
 
   const IpEndpoint& address() const noexcept { return address_; }
+  bool on_own_loop() const noexcept { return accepts_onto_own_loop_; }
 
   void start() {
     asio::dispatch(executor_, [self = shared_from_this()] { self->accept(); });
@@ -91,13 +107,18 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
     acceptor_.close(ignored);
   }
 
-  void close() {
-    asio::dispatch(executor_, [self = shared_from_this()] {
+  /// Closes on its executor; the future is ready once the socket is closed.
+  std::future<void> close() {
+    auto closed = std::make_shared<std::promise<void>>();
+    auto done = closed->get_future();
+    asio::dispatch(executor_, [self = shared_from_this(), closed] {
       self->closed_ = true;
       self->retry_timer_->cancel();
       std::error_code ignored;
       self->acceptor_.close(ignored);
+      closed->set_value();
     });
+    return done;
   }
 
  private:
@@ -167,7 +188,7 @@ ListenerSet::ListenerSet(std::shared_ptr<ManagerCore> core, TransportType transp
 
 ListenerSet::~ListenerSet() {
   std::lock_guard lock(mutex_);
-  for (const auto& listener : listeners_) listener->close();
+  for (const auto& listener : listeners_) (void)listener->close();
 }
 
 std::error_code ListenerSet::start(const std::vector<IpEndpoint>& endpoints) {
@@ -218,13 +239,14 @@ std::error_code ListenerSet::open_address(const IpEndpoint& endpoint,
   std::error_code ec;
   for (int attempt = 0; attempt < attempts_for_any_port; ++attempt) {
     auto probe = std::make_shared<Listener>(core_, transport_, loops.front(), true, rate_limit);
-    if ((ec = probe->open(endpoint, false))) return ec;
+    const bool closed_here = std::find(closed_.begin(), closed_.end(), endpoint) != closed_.end();
+    if ((ec = open_after_close(*probe, endpoint, false, closed_here))) return ec;
     const IpEndpoint where(endpoint.address(), probe->address().port());
     probe->close_unstarted();
     std::vector<std::shared_ptr<Listener>> group;
     for (const auto& loop : loops) {
       auto listener = std::make_shared<Listener>(core_, transport_, loop, true, rate_limit);
-      if ((ec = listener->open(where, true))) break;
+      if ((ec = open_after_close(*listener, where, true, true))) break;
       group.push_back(std::move(listener));
     }
     if (!ec) {
@@ -238,25 +260,68 @@ std::error_code ListenerSet::open_address(const IpEndpoint& endpoint,
   return ec;
 }
 
+// A port closed a moment ago may still read as in use: under TSan, a bind right after both
+// loops had closed their sockets, or right after the probe had, failed now and then (1 round in
+// 5-20 of OwnLoops.ListeningAgainOnTheSamePortRightAfterStopping), and the same bind 60-75 us
+// later succeeded. So a bind of a port this set has just given up is tried again for a moment;
+// a port someone else holds is still refused, 20 ms later.
+std::error_code ListenerSet::open_after_close(Listener& listener, const IpEndpoint& endpoint,
+                                              bool reuse_port, bool just_closed) {
+  constexpr int tries = 200;
+  constexpr auto pause = std::chrono::microseconds(100);
+  std::error_code ec;
+  for (int i = 0; i < tries; ++i) {
+    ec = listener.open(endpoint, reuse_port);
+    if (ec != asio::error::address_in_use || !just_closed) return ec;
+    listener.close_unstarted();
+    std::this_thread::sleep_for(pause);
+  }
+  return ec;
+}
+
 std::error_code ListenerSet::stop() {
-  std::lock_guard lock(mutex_);
-  if (listeners_.empty()) return make_error_code(errc::not_listening);
-  close_all();
+  std::vector<std::future<void>> closing;
+  {
+    std::lock_guard lock(mutex_);
+    if (listeners_.empty()) return make_error_code(errc::not_listening);
+    closing = close_all();
+  }
+  wait_until_closed(closing);
   return {};
 }
 
 void ListenerSet::shutdown() {
-  std::lock_guard lock(mutex_);
-  if (!listeners_.empty()) close_all();
+  std::vector<std::future<void>> closing;
+  {
+    std::lock_guard lock(mutex_);
+    if (!listeners_.empty()) closing = close_all();
+  }
+  wait_until_closed(closing);
 }
 
-void ListenerSet::close_all() {
-  for (const auto& listener : listeners_) listener->close();
+// The manager's own loops close their sockets on their threads: waiting for them here lets a
+// caller listen again on the same port as soon as this returns (SO_REUSEPORT's probe would
+// otherwise find the old sockets still bound). Not on one of those loops (a handler stopping
+// its own manager), where the wait could be for a loop that waits on this one; nor for an
+// application's executor, which may not be running.
+void ListenerSet::wait_until_closed(std::vector<std::future<void>>& closing) const {
+  if (running_on_one_of(core_->loops())) return;
+  for (auto& closed : closing) closed.wait_for(close_wait_limit);
+}
+
+std::vector<std::future<void>> ListenerSet::close_all() {
+  std::vector<std::future<void>> closing;
+  for (const auto& listener : listeners_) {
+    auto closed = listener->close();
+    if (listener->on_own_loop()) closing.push_back(std::move(closed));
+  }
   listeners_.clear();
+  closed_ = std::move(addresses_);
   addresses_.clear();
   core_->raise(core_, core_->events.listening_addresses_changed,
                ListeningAddressesChangedEventArgs{});
   core_->raise(core_, core_->events.listening_aborted, ListeningAbortedEventArgs{});
+  return closing;
 }
 
 bool ListenerSet::listening() const {

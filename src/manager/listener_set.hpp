@@ -1,6 +1,7 @@
 #pragma once
 // The listening sockets of a server manager and their accept loops.
 
+#include <future>
 #include <memory>
 #include <mutex>
 #include <system_error>
@@ -35,14 +36,22 @@ class ListenerSet {
   std::error_code open_address(const IpEndpoint& endpoint,
                                std::vector<std::shared_ptr<Listener>>& opened,
                                std::vector<IpEndpoint>& addresses);
-  // Closes every listener and raises the events; mutex_ held, listeners_ not empty.
-  void close_all();
+  // Opens `listener` on `endpoint`; `just_closed`: this set has just closed a socket bound there,
+  // so "in use" is tried again for a moment. mutex_ held.
+  std::error_code open_after_close(Listener& listener, const IpEndpoint& endpoint, bool reuse_port,
+                                   bool just_closed);
+  // Closes every listener and raises the events; mutex_ held, listeners_ not empty. Returns
+  // what to wait on for the sockets of the manager's own loops to be closed.
+  std::vector<std::future<void>> close_all();
+  // Waits (bounded, without mutex_) for the sockets close_all closes on the manager's loops.
+  void wait_until_closed(std::vector<std::future<void>>& closing) const;
 
   const std::shared_ptr<ManagerCore> core_;
   const TransportType transport_;
   mutable std::mutex mutex_;  // guards listeners_ and addresses_
   std::vector<std::shared_ptr<Listener>> listeners_;
   std::vector<IpEndpoint> addresses_;  // one per address listened on
+  std::vector<IpEndpoint> closed_;     // the addresses of the last close_all
 };
 
 }  // namespace rtconn::detail

@@ -163,6 +163,36 @@ TEST_F(OwnLoops, TheAcceptRateLimitIsTheAddresssNotEachLoops) {
   for (const auto& client : clients) EXPECT_FALSE(client->peer_closed());
 }
 
+TEST_F(OwnLoops, ListeningAgainOnTheSamePortRightAfterStopping) {
+  start_server("127.0.0.1:0");
+  const auto address = server->listening_addresses()[0];
+  for (int i = 0; i < 20; ++i) {
+    server->stop_listening();
+    std::error_code ec;
+    server->start_listening({address}, ec);
+    ASSERT_FALSE(ec) << "round " << i << ": " << ec.message();
+  }
+  RawClient raw(io, address);
+  raw.send(make_request("OPTIONS"));
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; }));
+}
+
+TEST_F(OwnLoops, AHandlerOnALoopMayStopListening) {
+  start_server("127.0.0.1:0");
+  std::atomic<bool> stopped{false};
+  server->set_request_handler([&](IncomingRequest& request) {
+    server->stop_listening();  // on a loop: closes without waiting for the other loop
+    request.respond(200);
+    stopped = true;
+    return true;
+  });
+  RawClient raw(io, server->listening_addresses().at(0));
+  raw.send(make_request("OPTIONS"));
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; }));
+  EXPECT_TRUE(stopped.load());
+  EXPECT_FALSE(server->is_listening());
+}
+
 TEST_F(OwnLoops, OneLoopListensOnOneSocket) {
   start_server("127.0.0.1:0", 1);
   RawClient raw(io, server->listening_addresses().at(0));
