@@ -193,7 +193,7 @@ TEST_F(OwnLoops, AHandlerOnALoopMayStopListening) {
   EXPECT_FALSE(server->is_listening());
 }
 
-TEST_F(OwnLoops, OneLoopListensOnOneSocket) {
+TEST_F(OwnLoops, OneLoopAcceptsAndServesToo) {
   start_server("127.0.0.1:0", 1);
   RawClient raw(io, server->listening_addresses().at(0));
   raw.send(make_request("OPTIONS"));
