@@ -14,6 +14,9 @@
 #include <vector>
 
 namespace rtconn {
+namespace sip {
+enum class HeaderId : std::uint8_t;  // the headers the stack reads itself; internal
+}
 
 /// One header line as it stands in the message; the name keeps the spelling it was given. The
 /// views point into the message and stay valid until it is changed or destroyed.
@@ -49,6 +52,7 @@ class SipMessage {
   struct Field {
     Span name;
     Span value;
+    sip::HeaderId id{};  // the name's, given when the field is made
   };
 
  public:
@@ -177,14 +181,22 @@ class SipMessage {
   Field store_field(std::string_view name, std::string_view value);
   /// Puts `field` where the first line of its name stands, dropping the others; or appends it.
   void replace_fields(Field field);
+  /// Whether `f` is a line of the header `name`, whose id is `id`.
+  bool named(const Field& f, sip::HeaderId id, std::string_view name) const noexcept;
+  /// The To of `request` that a response with this status code and To tag adds the tag to, or
+  /// null.
+  static const Field* tagged_to(const SipMessage& request, int status_code,
+                                std::string_view to_tag) noexcept;
   /// Where `part`, a view into `bytes`, lies in text_ when text_ is a copy of `bytes`.
   static Span span_in(std::string_view bytes, std::string_view part) noexcept;
   struct RecycledFields;  // the thread's header tables, kept between messages
   /// Takes buffers an earlier message left on this thread (an empty message's only): what a
   /// new message builds or parses goes into storage that is already there.
   void take_recycled_buffers() noexcept;
-  /// Takes the header lines of a message being parsed from `bytes`, whose copy text_ is.
-  bool take_header_lines(std::string_view bytes, std::string_view lines);
+  /// Takes the header lines of a message being parsed from `bytes`, whose copy text_ is, from
+  /// offset `from` up to the first empty line: where that line starts, or npos when the lines
+  /// are malformed or no empty line ends them.
+  std::size_t take_header_lines(std::string_view bytes, std::size_t from);
 
   std::string text_;  // every string the spans below point into
   std::vector<Field> fields_;

@@ -1,4 +1,5 @@
 #include "rtconn/sip_message.hpp"
+#include "sip/header_id.hpp"
 #include "sip/text.hpp"
 
 namespace rtconn {
@@ -55,4 +56,41 @@ bool header_names_equal(std::string_view a, std::string_view b) noexcept {
   return sip::iequals(expand_compact_header_name(a), expand_compact_header_name(b));
 }
 
+namespace sip {
+
+HeaderId header_id(std::string_view name) noexcept {
+  // By length first: most lines are told apart without comparing a single character.
+  switch (name.size()) {
+    case 1:
+      switch (ascii_lower(name.front())) {
+        case 'v':
+          return HeaderId::via;
+        case 'f':
+          return HeaderId::from;
+        case 't':
+          return HeaderId::to;
+        case 'i':
+          return HeaderId::call_id;
+        case 'l':
+          return HeaderId::content_length;
+        default:
+          return HeaderId::other;
+      }
+    case 2:
+      return iequals(name, "To") ? HeaderId::to : HeaderId::other;
+    case 3:
+      return iequals(name, "Via") ? HeaderId::via : HeaderId::other;
+    case 4:
+      if (iequals(name, "From")) return HeaderId::from;
+      return iequals(name, "CSeq") ? HeaderId::cseq : HeaderId::other;
+    case 7:
+      return iequals(name, "Call-ID") ? HeaderId::call_id : HeaderId::other;
+    case 14:
+      return iequals(name, "Content-Length") ? HeaderId::content_length : HeaderId::other;
+    default:
+      return HeaderId::other;
+  }
+}
+
+}  // namespace sip
 }  // namespace rtconn

@@ -10,28 +10,24 @@
 #include <utility>
 
 #include "common/recycled_buffers.hpp"
+#include "sip/header_id.hpp"
 #include "sip/text.hpp"
 
 namespace rtconn {
 namespace {
 
 constexpr std::string_view content_length_name = "Content-Length";
+constexpr std::string_view version = "SIP/2.0";
+constexpr std::string_view tag_parameter = ";tag=";
 
 bool is_content_length(std::string_view name) noexcept {
-  return header_names_equal(name, content_length_name);
+  return sip::header_id(name) == sip::HeaderId::content_length;
 }
 
-enum class Copied { no, yes, to };
-
-// Whether a response copies this header from its request (Via, From, To, Call-ID, CSeq), and
-// whether it is the To, which may take a tag.
-Copied copied_to_response(std::string_view name) noexcept {
-  const std::string_view n = expand_compact_header_name(name);
-  if (sip::iequals(n, "To")) return Copied::to;
-  for (std::string_view copied : {"Via", "From", "Call-ID", "CSeq"}) {
-    if (sip::iequals(n, copied)) return Copied::yes;
-  }
-  return Copied::no;
+// The headers a response copies from its request (RFC 3261 8.2.6.2).
+bool copied_to_response(sip::HeaderId id) noexcept {
+  using enum sip::HeaderId;
+  return id == via || id == from || id == to || id == call_id || id == cseq;
 }
 
 // Decimal digits of a number written without allocating.
@@ -105,38 +101,56 @@ SipMessage SipMessage::response_to(const SipMessage& request, int status_code,
 void SipMessage::serialize_response_to(const SipMessage& request, int status_code,
                                        std::string_view reason_phrase, std::string_view to_tag,
                                        std::string& out) {
-  // Built in a message each thread keeps, whose buffers are reused: nothing is allocated but
-  // `out`. A response made from an unusually large request does not keep its buffers.
-  constexpr std::size_t kept_capacity = 16 * 1024;
-  constexpr std::size_t kept_fields = 64;
-  thread_local SipMessage scratch;
-  scratch.assign_response_to(request, status_code, reason_phrase, to_tag);
-  scratch.serialize_to(out);
-  if (scratch.text_.capacity() > kept_capacity || scratch.fields_.capacity() > kept_fields) {
-    scratch = SipMessage();
+  // Written straight from the request's fields: this runs for every request answered.
+  if (reason_phrase.empty()) reason_phrase = default_reason_phrase(status_code);
+  const Field* tagged = tagged_to(request, status_code, to_tag);
+  const Decimal status(static_cast<std::size_t>(status_code));
+  constexpr std::string_view no_body = "Content-Length: 0\r\n\r\n";
+  // The status line's two spaces and CRLF; each header's ": " and CRLF.
+  std::size_t size =
+      version.size() + status.view().size() + reason_phrase.size() + 4 + no_body.size();
+  for (const Field& f : request.fields_) {
+    if (copied_to_response(f.id)) size += f.name.size + f.value.size + 4;
   }
+  if (tagged != nullptr) size += tag_parameter.size() + to_tag.size();
+  out.reserve(out.size() + size);
+
+  out.append(version).append(" ").append(status.view()).append(" ").append(reason_phrase);
+  out.append(sip::crlf);
+  for (const Field& f : request.fields_) {
+    if (!copied_to_response(f.id)) continue;
+    out.append(request.text(f.name)).append(": ").append(request.text(f.value));
+    if (&f == tagged) out.append(tag_parameter).append(to_tag);
+    out.append(sip::crlf);
+  }
+  out.append(no_body);
+}
+
+const SipMessage::Field* SipMessage::tagged_to(const SipMessage& request, int status_code,
+                                               std::string_view to_tag) noexcept {
+  // The tag identifies the dialog this response would create (RFC 3261 8.2.6.2); a 100 creates
+  // none, and a To that already has a tag belongs to an existing dialog.
+  if (status_code <= 100 || to_tag.empty()) return nullptr;
+  const auto to = std::find_if(request.fields_.begin(), request.fields_.end(),
+                               [](const Field& f) { return f.id == sip::HeaderId::to; });
+  if (to == request.fields_.end() || header_parameter(request.text(to->value), "tag")) {
+    return nullptr;
+  }
+  return &*to;
 }
 
 void SipMessage::assign_response_to(const SipMessage& request, int status_code,
                                     std::string_view reason_phrase, std::string_view to_tag) {
-  constexpr std::string_view tag_parameter = ";tag=";
   if (reason_phrase.empty()) reason_phrase = default_reason_phrase(status_code);
-  // One look at each header's name: this runs for every request answered.
-  const Field* to = nullptr;
+  const Field* tagged = tagged_to(request, status_code, to_tag);
   std::size_t size = reason_phrase.size();
   std::size_t count = 0;
   for (const Field& f : request.fields_) {
-    const auto copy = copied_to_response(request.text(f.name));
-    if (copy == Copied::no) continue;
-    if (copy == Copied::to && to == nullptr) to = &f;
+    if (!copied_to_response(f.id)) continue;
     size += f.name.size + f.value.size;
     ++count;
   }
-  // The tag identifies the dialog this response would create (RFC 3261 8.2.6.2); a 100 creates
-  // none, and a To that already has a tag belongs to an existing dialog.
-  const bool add_tag = status_code > 100 && !to_tag.empty() && to != nullptr &&
-                       !header_parameter(request.text(to->value), "tag");
-  if (add_tag) size += tag_parameter.size() + to_tag.size();
+  if (tagged != nullptr) size += tag_parameter.size() + to_tag.size();
 
   // Sized once, so the copies below never move the buffer.
   text_.clear();
@@ -148,26 +162,32 @@ void SipMessage::assign_response_to(const SipMessage& request, int status_code,
   reason_phrase_ = store({reason_phrase});
   // In the request's order: RFC 3261 8.2.6.2 asks only that the Vias keep theirs.
   for (const Field& f : request.fields_) {
-    if (count == fields_.size()) break;
-    if (copied_to_response(request.text(f.name)) == Copied::no) continue;
+    if (!copied_to_response(f.id)) continue;
     const Span field_name = store({request.text(f.name)});
-    const Span value = add_tag && &f == to ? store({request.text(f.value), tag_parameter, to_tag})
-                                           : store({request.text(f.value)});
-    fields_.push_back({field_name, value});
+    const Span value = &f == tagged ? store({request.text(f.value), tag_parameter, to_tag})
+                                    : store({request.text(f.value)});
+    fields_.push_back({field_name, value, f.id});
   }
 }
 
+bool SipMessage::named(const Field& f, sip::HeaderId id, std::string_view name) const noexcept {
+  if (id != sip::HeaderId::other) return f.id == id;
+  return f.id == sip::HeaderId::other && header_names_equal(text(f.name), name);
+}
+
 std::optional<std::string_view> SipMessage::header(std::string_view name) const {
+  const auto id = sip::header_id(name);
   for (const Field& f : fields_) {
-    if (header_names_equal(text(f.name), name)) return text(f.value);
+    if (named(f, id, name)) return text(f.value);
   }
   return std::nullopt;
 }
 
 std::vector<std::string_view> SipMessage::header_values(std::string_view name) const {
+  const auto id = sip::header_id(name);
   std::vector<std::string_view> values;
   for (const Field& f : fields_) {
-    if (header_names_equal(text(f.name), name)) values.push_back(text(f.value));
+    if (named(f, id, name)) values.push_back(text(f.value));
   }
   return values;
 }
@@ -184,7 +204,7 @@ void SipMessage::set_header(std::string_view name, std::string_view value) {
 
 void SipMessage::replace_fields(Field field) {
   const std::string_view name = text(field.name);
-  const auto matches = [&](const Field& f) { return header_names_equal(text(f.name), name); };
+  const auto matches = [&](const Field& f) { return named(f, field.id, name); };
   const auto first = std::find_if(fields_.begin(), fields_.end(), matches);
   if (first == fields_.end()) {
     fields_.push_back(field);
@@ -196,8 +216,8 @@ void SipMessage::replace_fields(Field field) {
 }
 
 std::size_t SipMessage::remove_header(std::string_view name) {
-  return std::erase_if(fields_,
-                       [&](const Field& f) { return header_names_equal(text(f.name), name); });
+  const auto id = sip::header_id(name);
+  return std::erase_if(fields_, [&](const Field& f) { return named(f, id, name); });
 }
 
 void SipMessage::set_body(std::string_view body, std::string_view content_type) {
@@ -208,14 +228,18 @@ void SipMessage::set_body(std::string_view body, std::string_view content_type) 
   body_ = {all.offset, static_cast<std::uint32_t>(body.size())};
   if (!content_type.empty()) {
     const Span name{body_.end(), static_cast<std::uint32_t>(content_type_name.size())};
-    replace_fields({name, {name.end(), static_cast<std::uint32_t>(content_type.size())}});
+    replace_fields({name,
+                    {name.end(), static_cast<std::uint32_t>(content_type.size())},
+                    sip::header_id(content_type_name)});
   }
 }
 
 SipMessage::Field SipMessage::store_field(std::string_view name, std::string_view value) {
   const Span both = store({name, value});
   const Span stored_name{both.offset, static_cast<std::uint32_t>(name.size())};
-  return {stored_name, {stored_name.end(), static_cast<std::uint32_t>(value.size())}};
+  return {stored_name,
+          {stored_name.end(), static_cast<std::uint32_t>(value.size())},
+          sip::header_id(name)};
 }
 
 SipMessage::Span SipMessage::store(std::initializer_list<std::string_view> parts) {
@@ -287,7 +311,6 @@ bool SipMessage::has_to_tag() const {
 }
 
 void SipMessage::serialize_to(std::string& out) const {
-  constexpr std::string_view version = "SIP/2.0";
   const Decimal status(static_cast<std::size_t>(status_code_));
   const Decimal length(body_.size);
 

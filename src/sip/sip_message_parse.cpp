@@ -1,16 +1,15 @@
-#include <algorithm>
 #include <cstdint>
 #include <limits>
 
 #include "rtconn/errors.hpp"
 #include "rtconn/sip_message.hpp"
+#include "sip/header_id.hpp"
 #include "sip/text.hpp"
 
 namespace rtconn {
 namespace {
 
 constexpr std::string_view sip_version = "SIP/2.0";
-constexpr std::string_view header_section_end = "\r\n\r\n";
 
 struct StartLine {
   std::string_view method;
@@ -86,9 +85,8 @@ std::size_t end_of_address(std::string_view value) noexcept {
 
 SipMessage SipMessage::parse(std::string_view bytes, std::error_code& ec) {
   ec = make_error_code(errc::malformed_message);
-  const auto blank_line = bytes.find(header_section_end);
-  if (blank_line == std::string_view::npos) return {};
   const auto start_line_end = bytes.find(sip::crlf);
+  if (start_line_end == std::string_view::npos) return {};
   const auto start = parse_start_line(bytes.substr(0, start_line_end));
   if (!start) return {};
   if (bytes.size() > std::numeric_limits<std::uint32_t>::max()) return {};
@@ -98,17 +96,13 @@ SipMessage SipMessage::parse(std::string_view bytes, std::error_code& ec) {
   SipMessage message;
   message.take_recycled_buffers();
   message.text_.assign(bytes);
-  const auto lines_begin = start_line_end + sip::crlf.size();
-  const auto lines_end = blank_line + sip::crlf.size();
-  if (lines_begin < lines_end &&
-      !message.take_header_lines(bytes, bytes.substr(lines_begin, lines_end - lines_begin))) {
-    return {};
-  }
+  const auto blank_line = message.take_header_lines(bytes, start_line_end + sip::crlf.size());
+  if (blank_line == std::string_view::npos) return {};
   message.method_ = span_in(bytes, start->method);
   message.request_uri_ = span_in(bytes, start->request_uri);
   message.status_code_ = start->status_code;
   message.reason_phrase_ = span_in(bytes, start->reason_phrase);
-  message.body_ = span_in(bytes, bytes.substr(blank_line + header_section_end.size()));
+  message.body_ = span_in(bytes, bytes.substr(blank_line + sip::crlf.size()));
   ec.clear();
   return message;
 }
@@ -119,21 +113,22 @@ SipMessage::Span SipMessage::span_in(std::string_view bytes, std::string_view pa
           static_cast<std::uint32_t>(part.size())};
 }
 
-// `lines` (a part of `bytes`) is every header line, each ending in CRLF; none is empty, since the
-// first empty line ends the header section. Continuation lines (RFC 3261 7.3.1) are joined to
-// their header with one space, in new text after the copy. Content-Length is dropped: the body
-// decides it.
-bool SipMessage::take_header_lines(std::string_view bytes, std::string_view lines) {
-  fields_.reserve(static_cast<std::size_t>(std::count(lines.begin(), lines.end(), '\n')));
+// Each header line ends in CRLF, and the first empty line ends them: found in the same pass, so
+// the header section is read once. Continuation lines (RFC 3261 7.3.1) are joined to their header
+// with one space, in new text after the copy. Content-Length is dropped: the body decides it.
+std::size_t SipMessage::take_header_lines(std::string_view bytes, std::size_t from) {
+  constexpr auto malformed = std::string_view::npos;
   bool have_header = false;
   bool dropping = false;
-  while (!lines.empty()) {
-    const auto end = lines.find(sip::crlf);
-    const std::string_view line = lines.substr(0, end);
-    lines.remove_prefix(end + sip::crlf.size());
+  while (true) {
+    const auto end = bytes.find(sip::crlf, from);
+    if (end == std::string_view::npos) return malformed;
+    const std::string_view line = bytes.substr(from, end - from);
+    if (line.empty()) return from;
+    from = end + sip::crlf.size();
 
     if (sip::is_wsp(line.front())) {
-      if (!have_header) return false;
+      if (!have_header) return malformed;
       const std::string_view more = sip::trim_wsp(line);
       if (dropping || more.empty()) continue;
       Span& value = fields_.back().value;
@@ -147,17 +142,17 @@ bool SipMessage::take_header_lines(std::string_view bytes, std::string_view line
       continue;
     }
     const auto colon = line.find(':');
-    if (colon == std::string_view::npos) return false;
+    if (colon == std::string_view::npos) return malformed;
     const std::string_view name = sip::trim_wsp(line.substr(0, colon));
-    if (!sip::is_token(name)) return false;
+    if (!sip::is_token(name)) return malformed;
     have_header = true;
-    dropping = header_names_equal(name, "Content-Length");
+    const auto id = sip::header_id(name);
+    dropping = id == sip::HeaderId::content_length;
     if (!dropping) {
       fields_.push_back(
-          {span_in(bytes, name), span_in(bytes, sip::trim_wsp(line.substr(colon + 1)))});
+          {span_in(bytes, name), span_in(bytes, sip::trim_wsp(line.substr(colon + 1))), id});
     }
   }
-  return true;
 }
 
 std::optional<std::string_view> header_parameter(std::string_view value,

@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 
 #include "rtconn/errors.hpp"
-#include "rtconn/sip_message.hpp"
+#include "sip/header_id.hpp"
 #include "sip/text.hpp"
 
 namespace rtconn::sip {
@@ -38,37 +39,6 @@ std::string_view trim_lws(std::string_view s) noexcept {
   return s.substr(first, s.find_last_not_of(lws) - first + 1);
 }
 
-// The body length declared by a header section ending in CRLFCRLF. Only names at the start of a
-// header line count: "Content-Length" inside another header's value (or a folded continuation)
-// says nothing about this message.
-std::optional<std::size_t> declared_body_length(std::string_view header, errc& error) {
-  std::optional<std::size_t> length;
-  std::size_t pos = header.find(crlf) + crlf.size();  // past the start line
-  while (true) {
-    std::size_t end = header.find(crlf, pos);
-    while (end + crlf.size() < header.size() && is_wsp(header[end + crlf.size()])) {
-      end = header.find(crlf, end + crlf.size());
-    }
-    const std::string_view field = header.substr(pos, end - pos);
-    pos = end + crlf.size();
-    if (field.empty()) break;  // the blank line
-
-    const auto colon = field.find(':');
-    if (colon == std::string_view::npos ||
-        !header_names_equal(trim_wsp(field.substr(0, colon)), "Content-Length")) {
-      continue;
-    }
-    const auto value = parse_decimal<std::size_t>(trim_lws(field.substr(colon + 1)));
-    if (!value || (length && *length != *value)) {
-      error = errc::invalid_content_length;
-      return std::nullopt;
-    }
-    length = value;
-  }
-  if (!length) error = errc::missing_content_length;
-  return length;
-}
-
 }  // namespace
 
 Frame StreamFramer::next(std::string_view input) {
@@ -83,32 +53,29 @@ Frame StreamFramer::next(std::string_view input) {
     if (scanned_ == 0) {
       if (auto frame = keep_alive(input)) return *frame;
     }
-    // Resume where the last search stopped, less the bytes of a marker split across reads.
-    constexpr std::size_t overlap = header_end.size() - 1;
-    const std::size_t from = scanned_ > overlap ? scanned_ - overlap : 0;
-    const auto found = input.find(header_end, from);
-    if (found == std::string_view::npos) {
+    const auto header_bytes = scan_header_lines(input);
+    if (!header_bytes) {
       if (input.size() > limits_.max_header_bytes) return framing_lost(errc::headers_too_large);
       scanned_ = input.size();
       return {};
     }
-    const std::size_t header_bytes = found + header_end.size();
-    const std::string_view header = input.substr(0, header_bytes);
+    const std::string_view header = input.substr(0, *header_bytes);
+    const HeaderScan scan = std::exchange(scan_, {});
     // Checked here too so the outcome does not depend on how the bytes were split into reads.
-    if (header_bytes > limits_.max_header_bytes) {
+    if (*header_bytes > limits_.max_header_bytes) {
       return framing_lost(errc::headers_too_large, header);
     }
-    errc error{};
-    const auto body_bytes = declared_body_length(header, error);
-    if (!body_bytes) return framing_lost(error, header);
-    if (header_bytes > limits_.max_message_bytes ||
-        *body_bytes > limits_.max_message_bytes - header_bytes) {
+    if (scan.length_invalid) return framing_lost(errc::invalid_content_length, header);
+    if (!scan.length) return framing_lost(errc::missing_content_length, header);
+    const std::size_t body_bytes = *scan.length;
+    if (*header_bytes > limits_.max_message_bytes ||
+        body_bytes > limits_.max_message_bytes - *header_bytes) {
       scanned_ = 0;
-      discard_remaining_ = *body_bytes;
-      return {FrameKind::oversize, header_bytes, header, make_error_code(errc::message_too_large)};
+      discard_remaining_ = body_bytes;
+      return {FrameKind::oversize, *header_bytes, header, make_error_code(errc::message_too_large)};
     }
-    scanned_ = header_bytes;
-    message_bytes_ = header_bytes + *body_bytes;
+    scanned_ = *header_bytes;
+    message_bytes_ = *header_bytes + body_bytes;
   }
 
   if (input.size() < message_bytes_) return {};
@@ -116,6 +83,46 @@ Frame StreamFramer::next(std::string_view input) {
   scanned_ = 0;
   message_bytes_ = 0;
   return frame;
+}
+
+std::optional<std::size_t> StreamFramer::scan_header_lines(std::string_view input) {
+  // A line arriving a byte at a time is searched once: from where the last search stopped, less
+  // the CR of a CRLF split across reads.
+  std::size_t from = std::max(scan_.line_start, scanned_ > 0 ? scanned_ - 1 : 0);
+  while (true) {
+    const auto end = input.find(crlf, from);
+    if (end == std::string_view::npos) return std::nullopt;
+    const std::size_t start = std::exchange(scan_.line_start, end + crlf.size());
+    from = scan_.line_start;
+    if (start == 0) continue;  // the start line
+    const std::string_view line = input.substr(start, end - start);
+    if (!line.empty() && is_wsp(line.front())) continue;  // a folded line: the field goes on
+    end_field(input, start);
+    if (line.empty()) return scan_.line_start;
+    // Only names at the start of a header line count: "Content-Length" inside another header's
+    // value (or a folded continuation) says nothing about this message. Most lines are passed
+    // over on their first letter.
+    const char first = ascii_lower(line.front());
+    if (first != 'c' && first != 'l') continue;
+    const auto colon = line.find(':');
+    if (colon != std::string_view::npos &&
+        header_id(trim_wsp(line.substr(0, colon))) == HeaderId::content_length) {
+      scan_.length_value = start + colon + 1;
+    }
+  }
+}
+
+void StreamFramer::end_field(std::string_view input, std::size_t next_line) {
+  if (scan_.length_value == std::string_view::npos) return;
+  const std::size_t value_end = next_line - crlf.size();
+  const auto value = parse_decimal<std::size_t>(
+      trim_lws(input.substr(scan_.length_value, value_end - scan_.length_value)));
+  scan_.length_value = std::string_view::npos;
+  if (!value || (scan_.length && *scan_.length != *value)) {
+    scan_.length_invalid = true;
+  } else {
+    scan_.length = value;
+  }
 }
 
 }  // namespace rtconn::sip

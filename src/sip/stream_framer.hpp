@@ -3,6 +3,7 @@
 // Knows no sockets: the caller hands in the unconsumed bytes and drops what a frame consumed.
 
 #include <cstddef>
+#include <optional>
 #include <string_view>
 #include <system_error>
 
@@ -47,7 +48,21 @@ class StreamFramer {
   bool inside_message() const noexcept { return scanned_ > 0 || discard_remaining_ > 0; }
 
  private:
+  // What the lines of the current header section seen so far said: each line is looked at once,
+  // when its CRLF arrives, and the empty line ends the section in the same pass.
+  struct HeaderScan {
+    std::size_t line_start = 0;  // where the first line not looked at yet begins (0: start line)
+    std::size_t length_value = std::string_view::npos;  // a Content-Length value still open
+    std::optional<std::size_t> length;  // what the Content-Length lines closed so far declare
+    bool length_invalid = false;        // one was not a number, or two disagreed
+  };
+  /// The header section's size once its empty line is in `input`.
+  std::optional<std::size_t> scan_header_lines(std::string_view input);
+  /// The header field being read ends where `next_line` begins.
+  void end_field(std::string_view input, std::size_t next_line);
+
   FramerLimits limits_;
+  HeaderScan scan_;
   std::size_t scanned_ = 0;            // bytes of the current header section already searched
   std::size_t discard_remaining_ = 0;  // body bytes of an oversize message still to skip
   // Header section plus body of the current message once its header section has been read, so a

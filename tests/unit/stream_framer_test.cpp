@@ -224,6 +224,27 @@ TEST(StreamFramer, AcceptsContentLengthInAnySpelling) {
   }
 }
 
+// Each line is read once, when its CRLF arrives; a Content-Length value is closed only when the
+// next line shows it is not folded. The outcome must not depend on where the reads split it.
+TEST(StreamFramer, ReadsContentLengthTheSameWhateverTheChunking) {
+  for (std::string_view lines :
+       {"Content-Length: 3\r\n", "L :  3 \t\r\n", "Content-Length:\r\n 3\r\n",
+        "Content-Length:\r\n\t 3\r\nX: 1\r\n", "Subject: a\r\n Content-Length: 9\r\nl: 3\r\n",
+        "Content-Length: 3\r\nl: 4\r\n", "Content-Length: 3\r\n 4\r\n", "X: 3\r\n"}) {
+    const std::string m = "MESSAGE sip:a@b SIP/2.0\r\n" + std::string(lines) + "\r\nabcdef";
+    const Frame whole = frame_of(m);
+    StreamFramer framer;
+    Frame bytewise;
+    for (std::size_t n = 1; n <= m.size() && bytewise.kind == FrameKind::need_more; ++n) {
+      bytewise = framer.next(std::string_view(m).substr(0, n));
+    }
+    EXPECT_EQ(bytewise.kind, whole.kind) << lines;
+    EXPECT_EQ(bytewise.consumed, whole.consumed) << lines;
+    EXPECT_EQ(bytewise.bytes, whole.bytes) << lines;
+    EXPECT_EQ(bytewise.error, whole.error) << lines;
+  }
+}
+
 TEST(StreamFramer, RefusesAnOverlongHeaderSection) {
   const FramerLimits limits{.max_header_bytes = 64, .max_message_bytes = 1024};
   StreamFramer framer(limits);
