@@ -5,10 +5,10 @@
 
 namespace rtconn::sip {
 
-/// `z9hG4bK` followed by 64 random bits as 11 token characters.
+/// `z9hG4bK` followed by 64 random bits as 16 lower-case hex digits.
 std::string make_branch();
-/// 64 random bits as 11 token characters: short enough for std::string's inline buffer, so a
-/// tag per answered request allocates nothing.
+/// 60 random bits as 15 lower-case hex digits: short enough for std::string's inline buffer, so
+/// a tag per answered request allocates nothing.
 std::string make_tag();
 
 }  // namespace rtconn::sip
