@@ -184,18 +184,19 @@ class StreamConnection final : public RealTimeConnection {
   // Entries at the back of queue_ held until the bytes before them leave room (the wait
   // action); they are not in queued_bytes_ and are not written yet.
   std::size_t waiting_ = 0;
-  bool pong_queued_ = false;  // a keep-alive pong is queued and not written yet
   std::vector<asio::const_buffer> gather_;
   std::size_t queued_bytes_ = 0;  // in the writable part of queue_
+  std::error_code drain_reason_;
+  std::optional<Clock::time_point> drain_deadline_;
+  // The flags side by side: every idle connection pays for padding between them.
+  bool pong_queued_ = false;  // a keep-alive pong is queued and not written yet
   bool reading_ = false;
   // Input is being framed: what it is answered with waits, to leave in one write at the end.
   bool corked_ = false;
-  bool held_ = false;        // the observer has not let it read yet
-  bool peer_ended_ = false;  // the peer ended its side: nothing more to read
-  std::error_code drain_reason_;
+  bool held_ = false;             // the observer has not let it read yet
+  bool peer_ended_ = false;       // the peer ended its side: nothing more to read
   bool drain_requested_ = false;  // drain as soon as the connection is ready
-  std::optional<Clock::time_point> drain_deadline_;
-  bool write_shut_ = false;  // drained and half-closed: waiting for the peer's end
+  bool write_shut_ = false;       // drained and half-closed: waiting for the peer's end
   bool valid_message_seen_ = false;
   Clock::time_point created_;
   Clock::time_point last_activity_;

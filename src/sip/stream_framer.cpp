@@ -65,9 +65,13 @@ Frame StreamFramer::next(std::string_view input) {
     if (*header_bytes > limits_.max_header_bytes) {
       return framing_lost(errc::headers_too_large, header);
     }
-    if (scan.length_invalid) return framing_lost(errc::invalid_content_length, header);
-    if (!scan.length) return framing_lost(errc::missing_content_length, header);
-    const std::size_t body_bytes = *scan.length;
+    if (scan.declared == HeaderScan::Length::invalid) {
+      return framing_lost(errc::invalid_content_length, header);
+    }
+    if (scan.declared == HeaderScan::Length::none) {
+      return framing_lost(errc::missing_content_length, header);
+    }
+    const std::size_t body_bytes = scan.length;
     if (*header_bytes > limits_.max_message_bytes ||
         body_bytes > limits_.max_message_bytes - *header_bytes) {
       scanned_ = 0;
@@ -118,10 +122,12 @@ void StreamFramer::end_field(std::string_view input, std::size_t next_line) {
   const auto value = parse_decimal<std::size_t>(
       trim_lws(input.substr(scan_.length_value, value_end - scan_.length_value)));
   scan_.length_value = std::string_view::npos;
-  if (!value || (scan_.length && *scan_.length != *value)) {
-    scan_.length_invalid = true;
+  if (scan_.declared == HeaderScan::Length::invalid) return;
+  if (!value || (scan_.declared == HeaderScan::Length::declared && scan_.length != *value)) {
+    scan_.declared = HeaderScan::Length::invalid;
   } else {
-    scan_.length = value;
+    scan_.declared = HeaderScan::Length::declared;
+    scan_.length = *value;
   }
 }
 

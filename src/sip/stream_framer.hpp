@@ -3,6 +3,7 @@
 // Knows no sockets: the caller hands in the unconsumed bytes and drops what a frame consumed.
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 #include <system_error>
@@ -53,8 +54,9 @@ class StreamFramer {
   struct HeaderScan {
     std::size_t line_start = 0;  // where the first line not looked at yet begins (0: start line)
     std::size_t length_value = std::string_view::npos;  // a Content-Length value still open
-    std::optional<std::size_t> length;  // what the Content-Length lines closed so far declare
-    bool length_invalid = false;        // one was not a number, or two disagreed
+    std::size_t length = 0;  // what the Content-Length lines closed so far declare, if any did
+    // Not an optional and a flag: this lives in every connection, idle ones too.
+    enum class Length : std::uint8_t { none, declared, invalid } declared = Length::none;
   };
   /// The header section's size once its empty line is in `input`.
   std::optional<std::size_t> scan_header_lines(std::string_view input);
