@@ -1,6 +1,9 @@
 // Any bytes as a framed message, a URI, header parameters, a DN and a serial: the parsers must
-// reject or accept, never crash.
+// reject or accept, never crash. A parsed message's lookups (by a one-byte id for the headers the
+// stack reads, by name for the rest) must find what header_names_equal says they should.
 #include <cstdint>
+#include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "rtconn/certificate_id.hpp"
@@ -18,6 +21,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& field : message.headers()) {
       rtconn::header_parameter(field.value, "tag");
       rtconn::header_parameter(field.value, "branch");
+      std::optional<std::string_view> first;
+      std::size_t count = 0;
+      for (const auto& other : message.headers()) {
+        if (!rtconn::header_names_equal(other.name, field.name)) continue;
+        if (!first) first = other.value;
+        ++count;
+      }
+      if (message.header(field.name) != first) std::abort();
+      if (message.header_values(field.name).size() != count) std::abort();
     }
     if (message.is_request()) rtconn::SipMessage::response_to(message, 200, {}, "t").to_string();
   }
