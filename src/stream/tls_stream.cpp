@@ -3,9 +3,9 @@
 // engine's two and a BIO pair's two) for life: ~70 KB an idle TLS connection. Here an idle
 // connection holds its SSL object and nothing else; decrypted input goes straight into the
 // connection's scratch buffer, and OpenSSL releases its record buffers between records
-// (SSL_MODE_RELEASE_BUFFERS on the context). A server's TLS 1.3 connection sheds even the SSL
-// object (~15 KB in OpenSSL 3.0) once its handshake is over: tls::RecordProtection carries it on
-// from the traffic secrets, as kernel TLS would.
+// (SSL_MODE_RELEASE_BUFFERS on the context). A TLS 1.3 connection sheds even the SSL object
+// (~15 KB in OpenSSL 3.0), a server's once its handshake is over, a client's once the first
+// answer is in: tls::RecordProtection carries it on from the traffic secrets, as kernel TLS would.
 
 #include <algorithm>
 #include <array>
@@ -97,9 +97,9 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
       tls::offer_cached_session(ssl, &session_peer_);
     } else {
       SSL_set_accept_state(ssl);
-      capture_ = std::make_unique<tls::TrafficSecretCapture>();
-      capture_->attach(ssl);
     }
+    capture_ = std::make_unique<tls::TrafficSecretCapture>(side());
+    capture_->attach(ssl);
     handshake_done_ = std::move(handler);
     step_handshake();
   }
@@ -122,6 +122,9 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
     std::error_code stop;
     const std::size_t total = protection_ ? open_records(buffer, stop) : read_ssl(buffer, stop);
     keep_input();
+    // A client sheds once the server's first answer is in: OpenSSL has taken the tickets sent
+    // before it by then, and the server has accepted our certificate if it asked for one.
+    if (capture_ && total > 0 && (!stop || stop == asio::error::would_block)) shed_ssl();
     flush();  // whatever reading made us say (a KeyUpdate answer, an alert)
     // Bytes read before an error are handed out first; the error comes with the next read.
     if (total == 0) {
@@ -337,9 +340,11 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
     give_back_output(output_);
   }
 
-  // After a server's TLS 1.3 handshake: the SSL object goes, RecordProtection carries on from
-  // the captured secrets. Anything else (TLS 1.2, a CCM suite, bytes OpenSSL still holds)
-  // keeps the SSL object, which works as well, only larger.
+  tls::Side side() const noexcept { return as_client_ ? tls::Side::client : tls::Side::server; }
+
+  // After a server's TLS 1.3 handshake, or a client's first answer: the SSL object goes,
+  // RecordProtection carries on from the captured secrets. Anything else (TLS 1.2, a CCM suite,
+  // bytes OpenSSL still holds) keeps the SSL object, which works as well, only larger.
   void shed_ssl() {
     SSL* ssl = ssl_.get();
     const auto capture = std::move(capture_);
@@ -349,7 +354,8 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
     const auto secrets = capture->secrets();
     if (SSL_version(ssl) != TLS1_3_VERSION || !suite || !secrets || SSL_has_pending(ssl)) return;
     try {
-      protection_ = std::make_unique<tls::RecordProtection>(*suite, secrets->read, secrets->write);
+      protection_ =
+          std::make_unique<tls::RecordProtection>(*suite, secrets->read, secrets->write, side());
     } catch (const std::exception&) {
       return;
     }
@@ -484,7 +490,7 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
     if (!handshake_done_) return;
     ec = classify_handshake(ec);
     established_ = !ec;
-    if (!ec && capture_) shed_ssl();
+    if (!ec && capture_ && !as_client_) shed_ssl();
     asio::post(socket_.get_executor(),
                [handler = std::move(handshake_done_), ec]() mutable { handler(ec); });
     handshake_done_ = {};

@@ -25,6 +25,7 @@ constexpr std::size_t max_protected = max_text + 256;  // 2^14 + 256 (5.2)
 constexpr std::uint8_t content_alert = 21;
 constexpr std::uint8_t content_handshake = 22;
 constexpr std::uint8_t content_application_data = 23;
+constexpr std::uint8_t handshake_new_session_ticket = 4;
 constexpr std::uint8_t handshake_key_update = 24;
 constexpr std::uint8_t alert_user_canceled = 90;
 // AES-GCM may protect about 2^24.5 full records under one key (RFC 8446 5.5): ours renew sooner.
@@ -167,7 +168,8 @@ std::optional<RecordProtection::Suite> RecordProtection::suite_of(std::uint16_t 
   }
 }
 
-RecordProtection::RecordProtection(Suite suite, Direction read, Direction write) : suite_(suite) {
+RecordProtection::RecordProtection(Suite suite, Direction read, Direction write, Side side)
+    : suite_(suite), side_(side) {
   if (!cipher_of(suite) || !hkdf()) throw std::runtime_error("TLS 1.3 cipher not available");
   install(read_, read.secret, read.sequence);
   install(write_, write.secret, write.sequence);
@@ -357,6 +359,11 @@ RecordProtection::Opened RecordProtection::open(std::span<char> record, std::str
     ec = make_error_code(RecordError::record_overflow);
     return nothing;
   }
+  // A handshake message split across records is not to be interleaved with others (5.1).
+  if (ticket_left_ > 0 && type != content_handshake) {
+    ec = make_error_code(RecordError::unexpected_message);
+    return nothing;
+  }
   switch (type) {
     case content_application_data:
       return {Opened::Kind::data, content};
@@ -382,32 +389,58 @@ RecordProtection::Opened RecordProtection::open(std::span<char> record, std::str
 }
 
 // After the handshake a server takes only KeyUpdate (4.6.3), which ends its record (a key
-// change, 5.1). A handshake message split across records is refused too: none that may come
-// now is longer than one record.
+// change, 5.1); a client also takes NewSessionTickets (4.6.1), several to a record or one split
+// across records, and skips them. Any other handshake message is refused, as is a KeyUpdate or
+// a message header split across records (that would need the bytes held over; OpenSSL starts
+// each handshake message in a record of its own).
 void RecordProtection::take_handshake(std::span<const char> message, std::string& reply,
                                       std::error_code& ec) {
   const auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(message[i]); };
-  if (message.size() < 4 || byte(0) != handshake_key_update) {
+  if (message.empty()) {  // no zero-length handshake fragments (5.1)
     ec = make_error_code(RecordError::unexpected_message);
     return;
   }
-  if (byte(1) != 0 || byte(2) != 0 || byte(3) != 1) {
-    ec = make_error_code(RecordError::decode_error);
+  while (!message.empty()) {
+    if (ticket_left_ > 0) {
+      const auto n = std::min<std::size_t>(ticket_left_, message.size());
+      ticket_left_ -= static_cast<std::uint32_t>(n);
+      message = message.subspan(n);
+      continue;
+    }
+    if (message.size() < 4) {
+      ec = make_error_code(RecordError::unexpected_message);
+      return;
+    }
+    const std::uint32_t length = (std::uint32_t{byte(1)} << 16) | (byte(2) << 8) | byte(3);
+    if (byte(0) == handshake_new_session_ticket && side_ == Side::client) {
+      const auto n = std::min<std::size_t>(length, message.size() - 4);
+      ticket_left_ = length - static_cast<std::uint32_t>(n);
+      message = message.subspan(4 + n);
+      continue;
+    }
+    if (byte(0) != handshake_key_update) {
+      ec = make_error_code(RecordError::unexpected_message);
+      return;
+    }
+    if (length != 1) {
+      ec = make_error_code(RecordError::decode_error);
+      return;
+    }
+    if (message.size() != 5) {
+      ec = make_error_code(RecordError::unexpected_message);
+      return;
+    }
+    const auto request = byte(4);
+    if (request > 1) {
+      ec = make_error_code(RecordError::illegal_parameter);
+      return;
+    }
+    update(read_);
+    // Requests that come while we are silent get one update between them (4.6.3): a peer
+    // cannot make us derive keys faster than we send.
+    if (request == 1 && !fresh_write_key_) seal_key_update(false, reply);
     return;
   }
-  if (message.size() != 5) {
-    ec = make_error_code(RecordError::unexpected_message);
-    return;
-  }
-  const auto request = byte(4);
-  if (request > 1) {
-    ec = make_error_code(RecordError::illegal_parameter);
-    return;
-  }
-  update(read_);
-  // Requests that come while we are silent get one update between them (4.6.3): a peer
-  // cannot make us derive keys faster than we send.
-  if (request == 1 && !fresh_write_key_) seal_key_update(false, reply);
 }
 
 }  // namespace rtconn::tls

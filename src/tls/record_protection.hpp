@@ -34,6 +34,9 @@ std::error_code make_error_code(RecordError e) noexcept;
 /// The alert to send for `ec` before closing; nullopt for the peer's own alert.
 std::optional<std::uint8_t> alert_for(std::error_code ec) noexcept;
 
+/// Which end of the connection we are.
+enum class Side : std::uint8_t { server, client };
+
 class RecordProtection {
  public:
   enum class Suite : std::uint8_t { aes_128_gcm_sha256, aes_256_gcm_sha384, chacha20_poly1305 };
@@ -44,7 +47,9 @@ class RecordProtection {
     std::span<const std::uint8_t> secret;  ///< the application traffic secret
     std::uint64_t sequence;                ///< records already protected under it
   };
-  RecordProtection(Suite suite, Direction read, Direction write);
+  /// A client also takes the server's NewSessionTickets, ignoring them: the session cache has
+  /// what came before the SSL object went.
+  RecordProtection(Suite suite, Direction read, Direction write, Side side = Side::server);
 
   /// Appends `buffers` as application data records (16 KiB of text at most each).
   void seal(std::span<const asio::const_buffer> buffers, std::string& out);
@@ -59,8 +64,9 @@ class RecordProtection {
     enum class Kind { data, control, peer_closed } kind;
     std::span<char> data;  ///< the application data (Kind::data)
   };
-  /// Decrypts the whole record `record` in place. Handshake messages (KeyUpdate) and harmless
-  /// alerts are handled here: Kind::control, any answer appended to `reply`.
+  /// Decrypts the whole record `record` in place. Handshake messages (KeyUpdate; a client's
+  /// tickets) and harmless alerts are handled here: Kind::control, any answer appended to
+  /// `reply`.
   Opened open(std::span<char> record, std::string& reply, std::error_code& ec);
 
  private:
@@ -82,7 +88,9 @@ class RecordProtection {
   TrafficKey read_;
   TrafficKey write_;
   Suite suite_;
-  bool fresh_write_key_ = false;  // our KeyUpdate went, and no application data since
+  Side side_;
+  bool fresh_write_key_ = false;   // our KeyUpdate went, and no application data since
+  std::uint32_t ticket_left_ = 0;  // bytes of a ticket that go on in the next handshake record
 };
 
 }  // namespace rtconn::tls

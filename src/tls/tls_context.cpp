@@ -127,6 +127,7 @@ std::shared_ptr<asio::ssl::context> make_client_context(const TrustSettings& tru
   load_trust(ctx, trust);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   enable_client_session_cache(ctx);
+  SSL_CTX_set_keylog_callback(ctx, on_key_logged);  // the traffic secrets, as for servers
   if (identity) use_identity(ctx, *identity);
   return context;
 }

@@ -70,17 +70,12 @@ void TrafficSecretCapture::note(const char* line) noexcept {
   const auto last_space = text.rfind(' ');
   if (first_space == std::string_view::npos || last_space == first_space) return;
   const auto label = text.substr(0, first_space);
-  Noted* noted = nullptr;
-  std::uint64_t records = 0;
-  if (label == "CLIENT_TRAFFIC_SECRET_0") {
-    noted = &client_;
-    records = read.records();
-  } else if (label == "SERVER_TRAFFIC_SECRET_0") {
-    noted = &server_;
-    records = written.records();
-  } else {
-    return;
-  }
+  const bool client_secret = label == "CLIENT_TRAFFIC_SECRET_0";
+  if (!client_secret && label != "SERVER_TRAFFIC_SECRET_0") return;
+  Noted* noted = client_secret ? &client_ : &server_;
+  // A secret's records pass the way its owner sends them.
+  const bool ours = client_secret == (side_ == Side::client);
+  const std::uint64_t records = ours ? written.records() : read.records();
   const auto hex = text.substr(last_space + 1);
   if (hex.size() % 2 != 0 || hex.size() / 2 > noted->secret.size()) return;
   for (std::size_t i = 0; i < hex.size() / 2; ++i) {
@@ -98,9 +93,11 @@ std::optional<TrafficSecretCapture::Secrets> TrafficSecretCapture::secrets() con
       !written.at_record_boundary()) {
     return std::nullopt;
   }
+  const Noted& theirs = side_ == Side::client ? server_ : client_;
+  const Noted& ours = side_ == Side::client ? client_ : server_;
   return Secrets{
-      {std::span(client_.secret).first(client_.size), read.records() - client_.records_before},
-      {std::span(server_.secret).first(server_.size), written.records() - server_.records_before},
+      {std::span(theirs.secret).first(theirs.size), read.records() - theirs.records_before},
+      {std::span(ours.secret).first(ours.size), written.records() - ours.records_before},
   };
 }
 

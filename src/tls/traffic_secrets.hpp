@@ -1,5 +1,5 @@
 #pragma once
-// The application traffic secrets of a server's TLS 1.3 handshake, for RecordProtection to
+// The application traffic secrets of a TLS 1.3 handshake, for RecordProtection to
 // carry the connection on without its SSL object. OpenSSL 3.0 shows them only to its key log
 // callback (as it does to SSLKEYLOGFILE); the callback also keeps writing that file when set.
 
@@ -29,11 +29,13 @@ class RecordCounter {
   std::uint8_t header_seen_ = 0;  // 5: inside a record's body
 };
 
-/// One server handshake's capture. The connection feeds the counters every byte OpenSSL reads
-/// and writes; the key log callback notes each application secret and how many records had
-/// passed when OpenSSL switched to it, which is where its sequence numbers start.
+/// One handshake's capture, on our `side` of it. The connection feeds the counters every byte
+/// OpenSSL reads and writes; the key log callback notes each application secret and how many
+/// records had passed when OpenSSL switched to it, which is where its sequence numbers start.
 class TrafficSecretCapture {
  public:
+  explicit TrafficSecretCapture(Side side = Side::server) noexcept : side_(side) {}
+
   /// Captures `ssl`'s secrets from now on; the capture must outlive the handshake or be
   /// released first.
   void attach(SSL* ssl) noexcept;
@@ -61,6 +63,7 @@ class TrafficSecretCapture {
   };
   Noted client_;  // the client's sending secret: what a server reads with
   Noted server_;
+  Side side_;
 };
 
 /// The key log callback: captures for connections that attached one, and appends the NSS key

@@ -120,7 +120,9 @@ TEST_F(TlsTest, PoolRemovalCarriesOpenSslsWords) {
 
 TEST_F(TlsTest, PoolReconnectionResumesTheTlsSession) {
   auto server = start_localhost_server();
-  auto client = make_client();
+  auto options = client_options();
+  options.default_maximum_number_of_connections_per_pool = 1;  // every request on one connection
+  auto client = make_client(options);
   const auto key = tls_key("localhost", server->listening_port());
   auto first = request(*client, key);
   ASSERT_FALSE(first->ec) << first->ec.message();
@@ -128,6 +130,13 @@ TEST_F(TlsTest, PoolReconnectionResumesTheTlsSession) {
   ASSERT_EQ(connections.size(), 1u);
   ASSERT_TRUE(connections.front()->tls_session().has_value());
   EXPECT_FALSE(connections.front()->tls_session()->resumed);
+  // After the first answer the client connection runs without its SSL object: it still
+  // carries requests and tells its session, and the tickets taken before are in the cache.
+  auto again = request(*client, key);
+  ASSERT_FALSE(again->ec) << again->ec.message();
+  ASSERT_EQ(client->connection_pool(key)->connections().size(), 1u);
+  EXPECT_EQ(connections.front()->tls_session()->protocol, "TLSv1.3");
+  EXPECT_FALSE(connections.front()->tls_session()->cipher.empty());
   const auto first_id = connections.front()->id();
   connections.front()->disconnect();
   ASSERT_TRUE(run_until(io_, [&] { return client->connection_pools().empty(); }));

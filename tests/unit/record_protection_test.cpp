@@ -1,6 +1,6 @@
 // RecordProtection against OpenSSL's own record layer: an OpenSSL client and an OpenSSL server
-// shake hands in memory; then the server's side is carried on by RecordProtection from the
-// captured secrets, in each TLS 1.3 suite, while the client stays OpenSSL.
+// shake hands in memory; then one side is carried on by RecordProtection from the captured
+// secrets, in each TLS 1.3 suite, while the other stays OpenSSL.
 
 #include <gtest/gtest.h>
 
@@ -32,17 +32,46 @@ long feed_capture(BIO* bio, int operation, const char* data, std::size_t, int, l
   return result;
 }
 
+struct Opened {
+  std::string text;
+  std::string reply;
+  bool peer_closed = false;
+  std::size_t controls = 0;  // records handled inside: KeyUpdates, skipped tickets
+  std::error_code ec;
+};
+
+// Opens the whole records at the front of `wire` (dropping them) until an error or the end.
+Opened open_all(RecordProtection& protection, std::string& wire) {
+  Opened result;
+  while (!result.ec && !result.peer_closed) {
+    const auto size = RecordProtection::record_size(wire, result.ec);
+    if (result.ec || size == 0 || size > wire.size()) break;
+    const auto opened = protection.open(std::span(wire).first(size), result.reply, result.ec);
+    if (!result.ec && opened.kind == Kind::data) {
+      result.text.append(opened.data.data(), opened.data.size());
+    }
+    result.peer_closed = opened.kind == Kind::peer_closed;
+    if (opened.kind == Kind::control) ++result.controls;
+    wire.erase(0, size);
+  }
+  return result;
+}
+
+// Gives `capture` one side's secrets and every byte its OpenSSL reads from `in` and writes to
+// `out`, as a connection's BIO does.
+void capture_traffic(SSL_CTX* context, SSL* ssl, BIO* in, BIO* out, TrafficSecretCapture& capture) {
+  SSL_CTX_set_keylog_callback(context, on_key_logged);
+  BIO_set_callback_ex(in, feed_capture<BIO_CB_READ, &TrafficSecretCapture::read>);
+  BIO_set_callback_ex(out, feed_capture<BIO_CB_WRITE, &TrafficSecretCapture::written>);
+  for (BIO* bio : {in, out}) BIO_set_callback_arg(bio, reinterpret_cast<char*>(&capture));
+  capture.attach(ssl);
+}
+
 class RecordProtectionTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
-    SSL_CTX_set_keylog_callback(pair_.server_context, on_key_logged);
-    BIO_set_callback_ex(pair_.server_in, feed_capture<BIO_CB_READ, &TrafficSecretCapture::read>);
-    BIO_set_callback_ex(pair_.server_out,
-                        feed_capture<BIO_CB_WRITE, &TrafficSecretCapture::written>);
-    for (BIO* bio : {pair_.server_in, pair_.server_out}) {
-      BIO_set_callback_arg(bio, reinterpret_cast<char*>(&capture_));
-    }
-    capture_.attach(pair_.server);
+    capture_traffic(pair_.server_context, pair_.server, pair_.server_in, pair_.server_out,
+                    capture_);
     ASSERT_TRUE(pair_.handshake());  // the server's tickets wait for the client's first read
     capture_.release(pair_.server);
     const auto secrets = capture_.secrets();
@@ -74,28 +103,8 @@ class RecordProtectionTest : public ::testing::TestWithParam<const char*> {
     }
   }
 
-  struct Opened {
-    std::string text;
-    std::string reply;
-    bool peer_closed = false;
-    std::error_code ec;
-  };
   // Opens every whole record the client sent.
-  Opened server_opens() {
-    Opened result;
-    while (!result.ec && !result.peer_closed) {
-      const auto size = RecordProtection::record_size(from_client_, result.ec);
-      if (result.ec || size == 0 || size > from_client_.size()) break;
-      const auto opened =
-          protection_->open(std::span(from_client_).first(size), result.reply, result.ec);
-      if (!result.ec && opened.kind == Kind::data) {
-        result.text.append(opened.data.data(), opened.data.size());
-      }
-      result.peer_closed = opened.kind == Kind::peer_closed;
-      from_client_.erase(0, size);
-    }
-    return result;
-  }
+  Opened server_opens() { return open_all(*protection_, from_client_); }
 
   void server_seals(const std::vector<std::string>& pieces) {
     std::vector<asio::const_buffer> buffers;
@@ -222,6 +231,124 @@ TEST_P(RecordProtectionTest, ReportsThePeersAlert) {
   EXPECT_EQ(opened.ec.value(), static_cast<int>(RecordError::peer_alert_base) + 20);
   EXPECT_FALSE(alert_for(opened.ec));  // no alert answers an alert
   EXPECT_NE(opened.ec.message().find("bad record mac"), std::string::npos) << opened.ec.message();
+}
+
+// The client's side: OpenSSL's client takes the server's tickets and first answer, as a client
+// connection does before it sheds its SSL object; RecordProtection carries the client on.
+class ClientRecordProtectionTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    capture_traffic(pair_.client_context, pair_.client, pair_.client_in, pair_.client_out,
+                    capture_);
+    ASSERT_TRUE(pair_.handshake());
+    ssl_sends(pair_.client, pair_.client_out, "OPTIONS sip:a@b SIP/2.0\r\n");
+    pair_.to_server(to_server_);
+    to_server_.clear();
+    ASSERT_EQ(server_reads(), "OPTIONS sip:a@b SIP/2.0\r\n");
+    ssl_sends(pair_.server, pair_.server_out, "SIP/2.0 200 OK\r\n");
+    pair_.to_client(to_client_);
+    to_client_.clear();
+    char buffer[64];
+    std::size_t got = 0;
+    ASSERT_EQ(SSL_read_ex(pair_.client, buffer, sizeof buffer, &got), 1);
+    ASSERT_EQ(std::string(buffer, got), "SIP/2.0 200 OK\r\n");
+    ASSERT_EQ(SSL_SESSION_is_resumable(SSL_get0_session(pair_.client)), 1);  // the tickets
+    capture_.release(pair_.client);
+    secrets_ = capture_.secrets();
+    ASSERT_TRUE(secrets_);
+    const auto suite = RecordProtection::suite_of(
+        SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(pair_.client)));
+    ASSERT_TRUE(suite);
+    suite_ = *suite;
+    protection_.emplace(suite_, secrets_->read, secrets_->write, Side::client);
+  }
+
+  // Writes through `ssl`; what it wrote goes to the other side's queue.
+  void ssl_sends(SSL* ssl, BIO* out, const std::string& text) {
+    std::size_t written = 0;
+    ASSERT_EQ(SSL_write_ex(ssl, text.data(), text.size(), &written), 1);
+    (ssl == pair_.client ? to_server_ : to_client_) += test::InMemoryTlsPair::drain(out);
+  }
+
+  std::string server_reads() {
+    std::string text;
+    char buffer[4096];
+    std::size_t got = 0;
+    while (SSL_read_ex(pair_.server, buffer, sizeof buffer, &got) == 1) text.append(buffer, got);
+    return text;
+  }
+
+  // Opens every whole record the server sent.
+  Opened client_opens() { return open_all(*protection_, to_client_); }
+
+  void client_seals(const std::string& text) {
+    const asio::const_buffer buffer = asio::buffer(text);
+    std::string wire;
+    protection_->seal(std::span(&buffer, 1), wire);
+    pair_.to_server(wire);
+  }
+
+  test::InMemoryTlsPair pair_{GetParam()};
+  TrafficSecretCapture capture_{Side::client};
+  std::optional<TrafficSecretCapture::Secrets> secrets_;
+  RecordProtection::Suite suite_{};
+  std::optional<RecordProtection> protection_;
+  std::string to_server_;
+  std::string to_client_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Suites, ClientRecordProtectionTest,
+                         ::testing::Values("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                           "TLS_CHACHA20_POLY1305_SHA256"));
+
+TEST_P(ClientRecordProtectionTest, CarriesDataBothWaysAndSkipsLaterTickets) {
+  client_seals("MESSAGE sip:a@b SIP/2.0\r\n");
+  EXPECT_EQ(server_reads(), "MESSAGE sip:a@b SIP/2.0\r\n");
+  ASSERT_EQ(SSL_new_session_ticket(pair_.server), 1);
+  ssl_sends(pair_.server, pair_.server_out, "SIP/2.0 200 OK\r\n");
+  const auto opened = client_opens();
+  ASSERT_FALSE(opened.ec) << opened.ec.message();
+  EXPECT_EQ(opened.text, "SIP/2.0 200 OK\r\n");
+  EXPECT_EQ(opened.controls, 1u);  // the ticket's record
+  client_seals("after the ticket");
+  EXPECT_EQ(server_reads(), "after the ticket");
+}
+
+TEST_P(ClientRecordProtectionTest, SkipsATicketSplitAcrossRecords) {
+  // Application data in the ticket makes it longer than the server's 512-byte records.
+  const std::string appdata(1500, 'p');
+  ASSERT_EQ(SSL_SESSION_set1_ticket_appdata(SSL_get_session(pair_.server), appdata.data(),
+                                            appdata.size()),
+            1);
+  ASSERT_EQ(SSL_set_max_send_fragment(pair_.server, 512), 1);
+  ASSERT_EQ(SSL_new_session_ticket(pair_.server), 1);
+  ssl_sends(pair_.server, pair_.server_out, "after a long ticket");
+  const auto opened = client_opens();
+  ASSERT_FALSE(opened.ec) << opened.ec.message();
+  EXPECT_EQ(opened.text, "after a long ticket");
+  EXPECT_GE(opened.controls, 4u);  // 1,500 bytes and more over records of 512
+}
+
+TEST_P(ClientRecordProtectionTest, AnswersTheServersKeyUpdate) {
+  ASSERT_EQ(SSL_key_update(pair_.server, SSL_KEY_UPDATE_REQUESTED), 1);
+  ssl_sends(pair_.server, pair_.server_out, "under the new key");
+  const auto opened = client_opens();
+  ASSERT_FALSE(opened.ec) << opened.ec.message();
+  EXPECT_EQ(opened.text, "under the new key");
+  ASSERT_FALSE(opened.reply.empty());  // our KeyUpdate
+  pair_.to_server(opened.reply);
+  client_seals("ours under ours");
+  EXPECT_EQ(server_reads(), "ours under ours");
+}
+
+TEST_P(ClientRecordProtectionTest, AServerSideRefusesATicket) {
+  // The same keys on a server's side: no NewSessionTicket may reach a server (RFC 8446 4.6.1).
+  protection_.emplace(suite_, secrets_->read, secrets_->write, Side::server);
+  ASSERT_EQ(SSL_new_session_ticket(pair_.server), 1);
+  ssl_sends(pair_.server, pair_.server_out, "after the ticket");
+  const auto opened = client_opens();
+  EXPECT_EQ(opened.ec, make_error_code(RecordError::unexpected_message));
+  EXPECT_EQ(opened.text, "");
 }
 
 // Our own KeyUpdate, due every 2^24 records, read by a peer whose reading of KeyUpdates the
