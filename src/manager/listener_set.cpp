@@ -75,17 +75,20 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
         retry_timer_(core_->clock()->make_timer(executor_)),
         rate_limit_(std::move(rate_limit)) {}
 
-  /// `reuse_port`: one of a group of sockets sharing the address (SO_REUSEPORT).
-  std::error_code open(const IpEndpoint& endpoint, bool reuse_port) {
+  std::error_code open(const IpEndpoint& endpoint, Bind bind) {
     const asio::ip::tcp::endpoint where(endpoint.address(), endpoint.port());
     std::error_code ec;
     acceptor_.open(where.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec && reuse_port) acceptor_.set_option(ReusePort(true), ec);
+    if (!ec && bind == Bind::shared) acceptor_.set_option(ReusePort(true), ec);
     // `[::]` means the IPv6 interfaces only; `0.0.0.0` covers IPv4, so both can be asked for.
     if (!ec && endpoint.is_v6()) acceptor_.set_option(asio::ip::v6_only(true), ec);
     if (!ec) acceptor_.bind(where, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    // A probe does not listen: a bound socket that does not listen is no obstacle to the group's
+    // binds (both have SO_REUSEADDR) even while its close is still going through the kernel,
+    // where a listening one could hold the port for tens of ms after close() (ASan, loaded
+    // machine: the group's binds failed for 40 ms), yet its bind is refused by anyone's listener.
+    if (!ec && bind != Bind::probe) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (!ec) {
       const auto bound = acceptor_.local_endpoint(ec);
       address_ = IpEndpoint(bound.address(), bound.port());
@@ -230,7 +233,7 @@ std::error_code ListenerSet::open_address(const IpEndpoint& endpoint,
   if (loops.size() < 2) {
     auto listener = std::make_shared<Listener>(
         core_, transport_, make_light_strand(core_->executor()), false, std::move(rate_limit));
-    if (const auto ec = listener->open(endpoint, false)) return ec;
+    if (const auto ec = listener->open(endpoint, Bind::alone)) return ec;
     addresses.push_back(listener->address());
     opened.push_back(std::move(listener));
     return {};
@@ -240,13 +243,13 @@ std::error_code ListenerSet::open_address(const IpEndpoint& endpoint,
   for (int attempt = 0; attempt < attempts_for_any_port; ++attempt) {
     auto probe = std::make_shared<Listener>(core_, transport_, loops.front(), true, rate_limit);
     const bool closed_here = std::find(closed_.begin(), closed_.end(), endpoint) != closed_.end();
-    if ((ec = open_after_close(*probe, endpoint, false, closed_here))) return ec;
+    if ((ec = open_after_close(*probe, endpoint, Bind::probe, closed_here))) return ec;
     const IpEndpoint where(endpoint.address(), probe->address().port());
     probe->close_unstarted();
     std::vector<std::shared_ptr<Listener>> group;
     for (const auto& loop : loops) {
       auto listener = std::make_shared<Listener>(core_, transport_, loop, true, rate_limit);
-      if ((ec = open_after_close(*listener, where, true, true))) break;
+      if ((ec = open_after_close(*listener, where, Bind::shared, true))) break;
       group.push_back(std::move(listener));
     }
     if (!ec) {
@@ -266,12 +269,12 @@ std::error_code ListenerSet::open_address(const IpEndpoint& endpoint,
 // later succeeded. So a bind of a port this set has just given up is tried again for a moment;
 // a port someone else holds is still refused, 20 ms later.
 std::error_code ListenerSet::open_after_close(Listener& listener, const IpEndpoint& endpoint,
-                                              bool reuse_port, bool just_closed) {
+                                              Bind bind, bool just_closed) {
   constexpr int tries = 200;
   constexpr auto pause = std::chrono::microseconds(100);
   std::error_code ec;
   for (int i = 0; i < tries; ++i) {
-    ec = listener.open(endpoint, reuse_port);
+    ec = listener.open(endpoint, bind);
     if (ec != asio::error::address_in_use || !just_closed) return ec;
     listener.close_unstarted();
     std::this_thread::sleep_for(pause);

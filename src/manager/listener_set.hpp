@@ -30,6 +30,10 @@ class ListenerSet {
 
  private:
   class Listener;
+  // How a listener takes its address: the only socket on it; a probe that only binds, to learn
+  // whether the address is free (and which port 0 gives); one of a group sharing the address
+  // (SO_REUSEPORT).
+  enum class Bind { alone, probe, shared };
 
   // Opens the listeners of one address (one per loop of the manager's own, or one) and adds
   // them and the address to `opened` and `addresses`; opens none on failure. mutex_ held.
@@ -38,7 +42,7 @@ class ListenerSet {
                                std::vector<IpEndpoint>& addresses);
   // Opens `listener` on `endpoint`; `just_closed`: this set has just closed a socket bound there,
   // so "in use" is tried again for a moment. mutex_ held.
-  std::error_code open_after_close(Listener& listener, const IpEndpoint& endpoint, bool reuse_port,
+  std::error_code open_after_close(Listener& listener, const IpEndpoint& endpoint, Bind bind,
                                    bool just_closed);
   // Closes every listener and raises the events; mutex_ held, listeners_ not empty. Returns
   // what to wait on for the sockets of the manager's own loops to be closed.
