@@ -391,8 +391,8 @@ RecordProtection::Opened RecordProtection::open(std::span<char> record, std::str
 // After the handshake a server takes only KeyUpdate (4.6.3), which ends its record (a key
 // change, 5.1); a client also takes NewSessionTickets (4.6.1), several to a record or one split
 // across records, and skips them. Any other handshake message is refused, as is a KeyUpdate or
-// a message header split across records (that would need the bytes held over; OpenSSL starts
-// each handshake message in a record of its own).
+// a message header split across records (that would need the bytes held over; not seen from
+// OpenSSL's servers, in memory or in Kamailio, the only ones tested).
 void RecordProtection::take_handshake(std::span<const char> message, std::string& reply,
                                       std::error_code& ec) {
   const auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(message[i]); };
