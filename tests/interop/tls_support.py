@@ -165,15 +165,18 @@ def read_sip_response(sock, deadline_s=5.0):
 
 
 def python_tls_client(port, cafile, host="localhost", certfile=None, keyfile=None,
-                      deadline_s=5.0):
-    """A Python ssl client connection to 127.0.0.1:port verifying the server as `host`."""
-    context = ssl.create_default_context(cafile=cafile)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    if certfile:
-        context.load_cert_chain(certfile, keyfile)
+                      deadline_s=5.0, context=None, session=None):
+    """A Python ssl client connection to 127.0.0.1:port verifying the server as `host`; with
+    `context` (one this made before: `sock.context`) and `session` (`sock.session` of one of its
+    connections), it offers to resume that session."""
+    if context is None:
+        context = ssl.create_default_context(cafile=cafile)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if certfile:
+            context.load_cert_chain(certfile, keyfile)
     raw = socket.create_connection(("127.0.0.1", port), timeout=deadline_s)
     try:
-        return context.wrap_socket(raw, server_hostname=host)
+        return context.wrap_socket(raw, server_hostname=host, session=session)
     except BaseException:
         raw.close()
         raise
@@ -201,14 +204,17 @@ def wait_closed_by_peer(sock, deadline_s=5.0):
 
 # --- openssl s_client ------------------------------------------------------------------------
 
-def s_client(port, args, cwd, send=b"", expect=r"^SIP/2\.0 \d{3} ", deadline_s=10.0):
+def s_client(port, args, cwd, send=b"", expect=r"^SIP/2\.0 \d{3} ", deadline_s=10.0,
+             quiet=True):
     """Runs `openssl s_client -connect 127.0.0.1:PORT -quiet -no_ign_eof ARGS`, writes `send`
     and keeps its stdin open until stdout matches `expect`, s_client exits (the server closed or
     refused) or deadline_s passes; then closes stdin (s_client ends on EOF) and waits for it, by
-    PID, killing it if it overstays.
+    PID, killing it if it overstays. quiet=False: `-nocommands` instead of `-quiet`, so stdout
+    also has s_client's account of the session (`New, TLSv1.3, ...` or `Reused, ...`).
 
     Returns (exit code, stdout text, stderr text, matched?)."""
-    argv = [OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", "-quiet", "-no_ign_eof", *args]
+    argv = [OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}",
+            "-quiet" if quiet else "-nocommands", "-no_ign_eof", *args]
     stderr_path = os.path.join(cwd, f"s_client-{port}-{uuid.uuid4().hex[:8]}.stderr")
     with open(stderr_path, "wb") as stderr_file:
         process = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
