@@ -2,11 +2,48 @@
 // Client-side TLS session resumption: a pool's next connection to the same server resumes the
 // session (or uses the ticket) of an earlier one instead of a full handshake.
 
+#include <cstddef>
+#include <list>
+#include <mutex>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <openssl/ssl.h>
 
 namespace rtconn::tls {
+
+/// The newest session per peer, kept serialised: each connection that resumes it gets a session
+/// object of its own. Sharing one SSL_SESSION between connections on different event loops lets
+/// OpenSSL duplicate it on one thread (a TLS 1.3 ticket arriving) while another drops the last
+/// reference: safe by OpenSSL's reference counts, but not something to build on across threads.
+///
+/// Pools come and go with their connections, but a session outlives its pool: at most
+/// `capacity` peers are kept, and the one stored or resumed longest ago makes room, so a client
+/// sent to ever new destinations (a proxy following the URIs its callers choose) holds a bounded
+/// number of sessions.
+class ClientSessionCache {
+ public:
+  static constexpr std::size_t default_capacity = 4096;
+
+  explicit ClientSessionCache(std::size_t capacity = default_capacity) : capacity_(capacity) {}
+
+  void store(const std::string& peer, SSL_SESSION* session);
+  /// A session of the caller's own (to free), or null.
+  SSL_SESSION* find(const std::string& peer);
+  std::size_t size() const;
+
+ private:
+  struct Entry {
+    std::vector<unsigned char> bytes;
+    std::list<std::string>::iterator age;  // in oldest_first_
+  };
+
+  const std::size_t capacity_;
+  mutable std::mutex mutex_;  // guards the two below
+  std::unordered_map<std::string, Entry> sessions_;
+  std::list<std::string> oldest_first_;
+};
 
 /// Makes `context` remember the sessions its client connections establish, per peer.
 void enable_client_session_cache(SSL_CTX* context);
