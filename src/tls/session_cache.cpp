@@ -1,6 +1,7 @@
 #include "tls/session_cache.hpp"
 
 #include <iterator>
+#include <new>
 
 namespace rtconn::tls {
 
@@ -17,12 +18,19 @@ void ClientSessionCache::store(const std::string& peer, SSL_SESSION* session) {
     return;
   }
   if (capacity_ == 0) return;
-  if (sessions_.size() == capacity_) {
+  if (sessions_.size() >= capacity_) {
     sessions_.erase(oldest_first_.front());
     oldest_first_.pop_front();
   }
-  oldest_first_.push_back(peer);
-  sessions_.emplace(peer, Entry{std::move(bytes), std::prev(oldest_first_.end())});
+  // The map and the list grow together or not at all: a name in one only would undo the bound.
+  const auto it = sessions_.emplace(peer, Entry{std::move(bytes), {}}).first;
+  try {
+    oldest_first_.push_back(peer);
+  } catch (...) {
+    sessions_.erase(it);
+    throw;
+  }
+  it->second.age = std::prev(oldest_first_.end());
 }
 
 SSL_SESSION* ClientSessionCache::find(const std::string& peer) {
@@ -32,12 +40,24 @@ SSL_SESSION* ClientSessionCache::find(const std::string& peer) {
     const auto it = sessions_.find(peer);
     if (it == sessions_.end()) return nullptr;
     bytes = it->second.bytes;
-    oldest_first_.splice(oldest_first_.end(), oldest_first_, it->second.age);
   }
   const unsigned char* in = bytes.data();
   SSL_SESSION* session = d2i_SSL_SESSION(nullptr, &in, static_cast<long>(bytes.size()));
-  if (session && !SSL_SESSION_is_resumable(session)) {
-    SSL_SESSION_free(session);
+  const bool usable = session && SSL_SESSION_is_resumable(session);
+  {
+    // Decoded outside the lock; the entry may have been replaced meanwhile, and then stays.
+    std::lock_guard lock(mutex_);
+    if (const auto it = sessions_.find(peer); it != sessions_.end() && it->second.bytes == bytes) {
+      if (usable) {
+        oldest_first_.splice(oldest_first_.end(), oldest_first_, it->second.age);
+      } else {
+        oldest_first_.erase(it->second.age);
+        sessions_.erase(it);
+      }
+    }
+  }
+  if (!usable) {
+    SSL_SESSION_free(session);  // null is fine
     return nullptr;
   }
   return session;
@@ -74,7 +94,11 @@ ClientSessionCache* cache_of(SSL* ssl) {
 int on_new_session(SSL* ssl, SSL_SESSION* session) {
   auto* cache = cache_of(ssl);
   const auto* peer = static_cast<const std::string*>(SSL_get_ex_data(ssl, connection_index()));
-  if (cache && peer) cache->store(*peer, session);
+  try {
+    if (cache && peer) cache->store(*peer, session);
+  } catch (const std::bad_alloc&) {
+    // No exception may cross OpenSSL's C frames; a session not kept costs a full handshake.
+  }
   return 0;
 }
 

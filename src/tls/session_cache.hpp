@@ -19,18 +19,20 @@ namespace rtconn::tls {
 /// reference: safe by OpenSSL's reference counts, but not something to build on across threads.
 ///
 /// Pools come and go with their connections, but a session outlives its pool: at most
-/// `capacity` peers are kept, and the one stored or resumed longest ago makes room, so a client
+/// `capacity` peers are kept, and the one stored or offered longest ago makes room, so a client
 /// sent to ever new destinations (a proxy following the URIs its callers choose) holds a bounded
-/// number of sessions.
+/// number of sessions. A session that no longer decodes as resumable is dropped when found.
 class ClientSessionCache {
  public:
   static constexpr std::size_t default_capacity = 4096;
 
   explicit ClientSessionCache(std::size_t capacity = default_capacity) : capacity_(capacity) {}
 
+  /// Keeps a serialised copy of `session` as `peer`'s newest (the caller keeps `session`).
   void store(const std::string& peer, SSL_SESSION* session);
   /// A session of the caller's own (to free), or null.
   SSL_SESSION* find(const std::string& peer);
+  /// How many peers have a session kept.
   std::size_t size() const;
 
  private:

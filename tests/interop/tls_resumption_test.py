@@ -6,7 +6,7 @@ Checks:
   * TLS 1.3, `openssl s_client`: a full handshake (`New, TLSv1.3`) saves its session
     (`-sess_out`: the ticket serve sent after the handshake); then 12 connections one after
     another, each offering the session the one before saved (`-sess_in`, `-sess_out`), are all
-    `Reused, TLSv1.3` and each answers an OPTIONS with SIP/2.0 200 OK. serve runs two loops,
+    `Reused, TLSv1.3` and each answers an OPTIONS with a 200. serve runs two loops,
     each accepting on a socket of its own (SO_REUSEPORT), and 13 connections from fresh ports
     all land on one of them once in 4,096 runs: a ticket one loop issued resumes on the other.
   * TLS 1.2, `s_client -tls1_2`, with tickets and without (`-no_ticket`: serve's session cache,
@@ -16,7 +16,7 @@ Checks:
     connection (`session_reused`), which answers two OPTIONS in turn.
   * a session saved from another serve process (its own ticket keys) is not taken: s_client
     falls back to a full handshake (`New, TLSv1.3`) and is answered.
-serve logs no TLS negotiation failure throughout, and exits 0 within 5 s of SIGTERM.
+Neither serve logs a TLS negotiation failure, and each exits 0 within 5 s of SIGTERM.
 """
 
 import os
@@ -66,6 +66,11 @@ def resumed_in_turn(port, tmp, name, count, extra=()):
     return f"{name}: {count}/{count} resumed after a full handshake, each answered"
 
 
+def no_failures(serve):
+    failures = support.tls_failures(serve.stderr_text())
+    support.check(not failures, f"serve logged TLS negotiation failures: {failures[:3]!r}")
+
+
 def python_resumption(port, trust):
     with tls.python_tls_client(port, trust) as first:
         first.sendall(tls.options_request(sequence=1))
@@ -96,7 +101,11 @@ def body(arguments):
             group, arguments.rtconn, tmp, tls=["127.0.0.1:0"], extra=serve_args, name="other")
         [(_, other_port)] = other_listening["tls"]
         foreign = os.path.join(tmp, "foreign.session.pem")
-        s_client_session(other_port, tmp, "the other serve", session_out=foreign)
+        seen = s_client_session(other_port, tmp, "the other serve", session_out=foreign)
+        support.check(seen == ("New", "TLSv1.3"),
+                      f"the other serve's first connection was {seen}, expected a new TLSv1.3 "
+                      f"session")
+        no_failures(other)
         support.stop_serve(other, signal.SIGTERM, deadline_s=5.0)
 
         serve, listening = support.start_serve_transports(
@@ -114,8 +123,7 @@ def body(arguments):
                       f"TLSv1.3 session (a full handshake)")
         results.append("another serve's session: full handshake instead, answered")
 
-        failures = support.tls_failures(serve.stderr_text())
-        support.check(not failures, f"serve logged TLS negotiation failures: {failures[:3]!r}")
+        no_failures(serve)
         took = support.stop_serve(serve, signal.SIGTERM, deadline_s=5.0)
         results.append(f"serve exited 0 {took:.2f} s after SIGTERM")
     return "; ".join(results)

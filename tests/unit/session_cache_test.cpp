@@ -25,7 +25,7 @@ const SSL_CIPHER* tls12_suite() {
     const unsigned char ecdhe_ecdsa_aes128_gcm_sha256[] = {0xc0, 0x2b};
     const SSL_CIPHER* found = SSL_CIPHER_find(ssl, ecdhe_ecdsa_aes128_gcm_sha256);
     SSL_free(ssl);
-    SSL_CTX_free(context);  // the suite is one of OpenSSL's static table
+    SSL_CTX_free(context);  // the suite is in OpenSSL's static table
     return found;
   }();
   return suite;
@@ -68,7 +68,7 @@ TEST(ClientSessionCache, HoldsAtMostItsCapacityDroppingThePeerUsedLongestAgo) {
   cache.store("a", session_with_id("a1").get());
   cache.store("b", session_with_id("b1").get());
   cache.store("c", session_with_id("c1").get());
-  EXPECT_EQ(found_id(cache, "a"), "a1");    // resumed: now the most recent
+  EXPECT_EQ(found_id(cache, "a"), "a1");          // offered: now the most recent
   cache.store("d", session_with_id("d1").get());  // b makes room
   EXPECT_EQ(cache.size(), 3u);
   EXPECT_EQ(found_id(cache, "b"), "");
@@ -79,6 +79,17 @@ TEST(ClientSessionCache, HoldsAtMostItsCapacityDroppingThePeerUsedLongestAgo) {
   EXPECT_EQ(found_id(cache, "d"), "d1");
   EXPECT_EQ(found_id(cache, "e"), "e1");
   EXPECT_EQ(cache.size(), 3u);
+}
+
+TEST(ClientSessionCache, ASessionThatCannotResumeIsDroppedWhenFound) {
+  ClientSessionCache cache;
+  Session without_id(SSL_SESSION_new());  // neither an ID nor a ticket
+  SSL_SESSION_set_protocol_version(without_id.get(), TLS1_2_VERSION);
+  SSL_SESSION_set_cipher(without_id.get(), tls12_suite());
+  cache.store("a", without_id.get());
+  ASSERT_EQ(cache.size(), 1u);
+  EXPECT_EQ(found_id(cache, "a"), "");
+  EXPECT_EQ(cache.size(), 0u);
 }
 
 TEST(ClientSessionCache, ADefaultCacheHoldsThousandsOfPeersButNotWithoutEnd) {
