@@ -7,15 +7,13 @@
 
 #include <openssl/ssl.h>
 
+#include "tls/openssl_handles.hpp"
 #include "tls/session_cache.hpp"
 
 namespace rtconn::tls {
 namespace {
 
-struct SessionFree {
-  void operator()(SSL_SESSION* session) const { SSL_SESSION_free(session); }
-};
-using Session = std::unique_ptr<SSL_SESSION, SessionFree>;
+using Session = std::unique_ptr<SSL_SESSION, OpensslDeleter<SSL_SESSION, SSL_SESSION_free>>;
 
 // A suite for the sessions below: OpenSSL will not serialise a session without one.
 const SSL_CIPHER* tls12_suite() {
