@@ -1,11 +1,8 @@
 // Answering a request allocates nothing once the loop's caches are warm: every operator new on
-// the server's loop thread is counted while a client trades requests with it. Its own executable:
-// it replaces the global operator new.
+// the server's loop thread is counted while a client trades requests with it.
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -17,50 +14,22 @@
 #include <asio/post.hpp>
 #include <asio/write.hpp>
 
+#include "counting_allocator.hpp"
 #include "rtconn/real_time_server_connection_manager.hpp"
-
-namespace {
-
-thread_local bool counted_thread = false;
-std::atomic<std::size_t> allocations{0};
-
-void* allocate(std::size_t size, std::size_t alignment) {
-  if (counted_thread) allocations.fetch_add(1, std::memory_order_relaxed);
-  void* p = alignment <= __STDCPP_DEFAULT_NEW_ALIGNMENT__
-                ? std::malloc(size ? size : 1)
-                : std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) { return allocate(size, 0); }
-void* operator new[](std::size_t size) { return allocate(size, 0); }
-void* operator new(std::size_t size, std::align_val_t a) {
-  return allocate(size, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t size, std::align_val_t a) {
-  return allocate(size, static_cast<std::size_t>(a));
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace rtconn {
 namespace {
 
 std::string options_request(int n) {
   return "OPTIONS sip:rtconn@127.0.0.1 SIP/2.0\r\n"
-         "Via: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK-" + std::to_string(n) + "\r\n"
+         "Via: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK-" +
+         std::to_string(n) +
+         "\r\n"
          "From: <sip:test@127.0.0.1>;tag=a1\r\n"
          "To: <sip:rtconn@127.0.0.1>\r\n"
-         "Call-ID: call-" + std::to_string(n) + "@127.0.0.1\r\n"
+         "Call-ID: call-" +
+         std::to_string(n) +
+         "@127.0.0.1\r\n"
          "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
 }
 
@@ -76,7 +45,7 @@ class SteadyStateAllocation : public testing::Test {
     });
     server_->start_listening(*IpEndpoint::parse("127.0.0.1:0"));
     thread_ = std::thread([this] {
-      counted_thread = true;
+      allocation::count_this_thread(true);
       loop_.run();
     });
     const auto address = server_->listening_addresses().at(0);
@@ -132,9 +101,9 @@ class SteadyStateAllocation : public testing::Test {
   // per-thread cache and displace a block the requests use. Each answer read means its request
   // was parsed and answered, which is where allocations would be.
   std::size_t allocations_while(int count, int batch) {
-    const auto before = allocations.load();
+    const auto before = allocation::allocations();
     trade(count, batch);
-    return allocations.load() - before;
+    return allocation::allocations() - before;
   }
 
   asio::io_context loop_;

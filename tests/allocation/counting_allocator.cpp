@@ -1,0 +1,77 @@
+#include "counting_allocator.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace rtconn::allocation {
+namespace {
+
+thread_local bool counted_thread = false;
+std::atomic<std::size_t> allocation_count{0};
+std::atomic<std::size_t> byte_count{0};
+
+void* allocate(std::size_t size, std::size_t alignment) {
+  if (counted_thread) {
+    allocation_count.fetch_add(1, std::memory_order_relaxed);
+    byte_count.fetch_add(size, std::memory_order_relaxed);
+  }
+  void* p = alignment <= __STDCPP_DEFAULT_NEW_ALIGNMENT__
+                ? std::malloc(size ? size : 1)
+                : std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
+
+void count_this_thread(bool counted) noexcept {
+  counted_thread = counted;
+}
+std::size_t allocations() noexcept {
+  return allocation_count.load();
+}
+std::size_t allocated_bytes() noexcept {
+  return byte_count.load();
+}
+
+}  // namespace rtconn::allocation
+
+using rtconn::allocation::allocate;
+
+void* operator new(std::size_t size) {
+  return allocate(size, 0);
+}
+void* operator new[](std::size_t size) {
+  return allocate(size, 0);
+}
+void* operator new(std::size_t size, std::align_val_t a) {
+  return allocate(size, static_cast<std::size_t>(a));
+}
+void* operator new[](std::size_t size, std::align_val_t a) {
+  return allocate(size, static_cast<std::size_t>(a));
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
