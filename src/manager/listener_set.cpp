@@ -149,7 +149,9 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
   void on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
     if (closed_) return;
     if (!ec) {
-      core_->adopt_incoming(std::move(socket), transport_, local_address_of(socket),
+      // Read before the call: its arguments may be evaluated in any order, the move first.
+      const IpEndpoint local = local_address_of(socket);
+      core_->adopt_incoming(std::move(socket), transport_, local,
                             IpEndpoint(peer_.address(), peer_.port()));
       return accept();
     }

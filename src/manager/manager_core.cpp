@@ -463,7 +463,7 @@ void ManagerCore::authorize(const std::shared_ptr<connection::StreamConnection>&
 
 void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connection,
                              SipMessage message) {
-  if (message.is_response()) return pending_->on_response(std::move(message));
+  if (message.is_response()) return pending_->on_response(std::move(message), connection->id());
   // ACK opens no transaction: nothing answers it. Neither it nor a CANCEL (which belongs to a
   // request already taken) is refused by message throttling.
   const bool ack = message.method() == "ACK";

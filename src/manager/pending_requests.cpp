@@ -83,14 +83,20 @@ void PendingRequests::insert(std::string key, std::uint64_t connection_id,
   if (deadline < armed_for_) arm_for_earliest();
 }
 
-void PendingRequests::on_response(SipMessage response) {
-  asio::post(strand_, [self = shared_from_this(), response = std::move(response)]() mutable {
+void PendingRequests::on_response(SipMessage response, std::uint64_t connection_id) {
+  asio::post(strand_, [self = shared_from_this(), response = std::move(response),
+                       connection_id]() mutable {
     if (response.status_code() < 200) return;
     const auto parts = key_parts_of(response);
     const auto it = parts ? self->entries_.find(KeyParts{parts->first, parts->second})
                           : self->entries_.end();
     if (it == self->entries_.end()) {
       spdlog::debug("dropping a {} response that matches no request", response.status_code());
+      return;
+    }
+    if (it->second.connection_id != connection_id) {
+      spdlog::debug("dropping a {} response on connection {} to a request sent on connection {}",
+                    response.status_code(), connection_id, it->second.connection_id);
       return;
     }
     self->finish(it, {}, std::move(response));

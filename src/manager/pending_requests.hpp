@@ -34,8 +34,13 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
   /// `connection_id`.
   void add(std::string key, std::uint64_t connection_id, std::chrono::milliseconds timeout,
            Done done);
-  /// Completes the request this final response answers; provisional and stray ones are dropped.
-  void on_response(SipMessage response);
+  /// Completes the request this final response, which came on `connection_id`, answers;
+  /// provisional and stray ones are dropped, as is one that came on another connection than its
+  /// request went on (RFC 3261 18.2.2: over a stream, the answer comes back on the request's
+  /// connection while it is open, and a request whose connection closed has failed already):
+  /// a peer that saw the request's Via, a proxy's next hop say, cannot answer it from a
+  /// connection of its own.
+  void on_response(SipMessage response, std::uint64_t connection_id);
   /// Fails the request with `key`, if it still waits.
   void fail(std::string key, std::error_code ec);
   /// Fails the requests sent on a connection that closed: over a stream, their responses

@@ -36,10 +36,10 @@ class PendingRequestsTest : public testing::Test {
     return key;
   }
 
-  void answer(const std::string& name) {
+  void answer(const std::string& name, std::uint64_t connection = 1) {
     auto request = test::make_request("OPTIONS");
     request.set_header("Via", "SIP/2.0/TCP client.invalid;branch=z9hG4bK-" + name);
-    pending->on_response(SipMessage::response_to(request, 200));
+    pending->on_response(SipMessage::response_to(request, 200), connection);
     test::drain(io);
   }
 
@@ -94,6 +94,14 @@ TEST_F(PendingRequestsTest, AResponseCompletesOnlyItsRequestAndOnlyOnce) {
   EXPECT_EQ(outcomes.count("b"), 0u);
   advance(10s);
   EXPECT_EQ(outcomes["b"], timed_out);
+  EXPECT_EQ(outcomes["a"], "answered");
+}
+
+TEST_F(PendingRequestsTest, AResponseOnAnotherConnectionThanItsRequestIsDropped) {
+  add("a", 10s, 1);
+  answer("a", 2);  // a peer that saw the Via answering from a connection of its own
+  EXPECT_EQ(outcomes.count("a"), 0u);
+  answer("a", 1);
   EXPECT_EQ(outcomes["a"], "answered");
 }
 
