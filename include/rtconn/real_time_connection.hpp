@@ -122,15 +122,19 @@ class RealTimeConnection : public std::enable_shared_from_this<RealTimeConnectio
   /// Closes the connection: pending sends fail with errc::connection_closed. No-op once closed.
   virtual void disconnect() = 0;
 
+  /// Internal: what a send finding the write queue full does. The answers the library sends on
+  /// the application's behalf (IncomingRequest::respond, a 503) are refused: nothing paces
+  /// them, so a peer that sends requests and never reads would otherwise have them pile up.
+  enum class WhenQueueFull { as_configured, refuse };
   /// Internal: starts a send; `async_send` is the public form.
   void start_send(const SipMessage& message, detail::Completion<std::error_code> done) {
     std::string wire;
     message.serialize_to(wire);
-    start_send_serialized(std::move(wire), std::move(done));
+    start_send_serialized(std::move(wire), std::move(done), WhenQueueFull::as_configured);
   }
   /// Internal: starts sending a message already in its wire form.
-  virtual void start_send_serialized(std::string wire,
-                                     detail::Completion<std::error_code> done) = 0;
+  virtual void start_send_serialized(std::string wire, detail::Completion<std::error_code> done,
+                                     WhenQueueFull when_full) = 0;
   /// Internal: the executor completions fall back to.
   virtual asio::any_io_executor completion_executor() const = 0;
 

@@ -349,7 +349,9 @@ bool StreamConnection::frame_input(std::uint64_t& keep_alives) {
       case sip::FrameKind::keep_alive_ping:
         // One pong answers every ping that arrives before it is written: a peer pouring out
         // CRLFs makes us write at most one small pong per write, not one per ping.
-        if (!pong_queued_) pong_queued_ = enqueue(std::string(keep_alive_pong), {});
+        if (!pong_queued_) {
+          pong_queued_ = enqueue(std::string(keep_alive_pong), {}, WhenQueueFull::refuse);
+        }
         [[fallthrough]];
       case sip::FrameKind::keep_alive_pong:
         ++keep_alives;
@@ -405,19 +407,21 @@ void StreamConnection::answer(const SipMessage& request, int status, std::string
   // A final response needs a To tag (RFC 3261 8.2.6.2) even when the connection itself refuses
   // the request; response_to keeps the tag of a request already inside a dialog.
   SipMessage::serialize_response_to(request, status, reason, sip::make_tag(), bytes);
-  enqueue(std::move(bytes), {});
+  enqueue(std::move(bytes), {}, WhenQueueFull::refuse);
 }
 
 void StreamConnection::start_send_serialized(std::string wire,
-                                             detail::Completion<std::error_code> done) {
+                                             detail::Completion<std::error_code> done,
+                                             WhenQueueFull when_full) {
   if (done) pending_sends_.fetch_add(1, std::memory_order_acq_rel);
-  asio::dispatch(executor_,
-                 [self = self(), wire = std::move(wire), done = std::move(done)]() mutable {
-                   self->enqueue(std::move(wire), std::move(done));
-                 });
+  asio::dispatch(executor_, [self = self(), wire = std::move(wire), done = std::move(done),
+                             when_full]() mutable {
+    self->enqueue(std::move(wire), std::move(done), when_full);
+  });
 }
 
-bool StreamConnection::enqueue(std::string bytes, detail::Completion<std::error_code> done) {
+bool StreamConnection::enqueue(std::string bytes, detail::Completion<std::error_code> done,
+                               WhenQueueFull when_full) {
   const auto current = state();
   if (current == ConnectionState::closed) {
     const auto reason = close_reason();
@@ -434,8 +438,8 @@ bool StreamConnection::enqueue(std::string bytes, detail::Completion<std::error_
   // could never be sent at all. Nothing overtakes a waiting send.
   const bool admitted = waiting_ == 0 && (queue_.empty() || queued_bytes_ + bytes.size() <=
                                                                 settings_->max_write_queue_bytes);
-  // The connection's own writes (pongs, 400/413) never wait: the peer is not reading them.
-  const bool refused = !admitted && !(done && settings_->wait_when_queue_full);
+  const bool refused = !admitted && !(when_full == WhenQueueFull::as_configured &&
+                                       settings_->wait_when_queue_full);
   if (admitted) queued_bytes_ += bytes.size();
   if (refused) {
     complete_unqueued(std::move(done), make_error_code(errc::write_queue_full));

@@ -107,7 +107,8 @@ class StreamConnection final : public RealTimeConnection {
   int connection_throttling_low_mark() const override;
   void set_connection_throttling_marks(int high_mark, int low_mark) override;
   void disconnect() override;
-  void start_send_serialized(std::string wire, detail::Completion<std::error_code> done) override;
+  void start_send_serialized(std::string wire, detail::Completion<std::error_code> done,
+                             WhenQueueFull when_full) override;
   asio::any_io_executor completion_executor() const override { return executor_; }
 
  private:
@@ -143,8 +144,10 @@ class StreamConnection final : public RealTimeConnection {
   // Answers a request the connection itself refuses (400, 413); responses and ACKs get nothing.
   void answer(const SipMessage& request, int status, std::string_view reason);
   void answer_header_section(std::string_view header_section, int status, std::string_view reason);
-  // False when it did not take the bytes (then `done` has completed with why).
-  bool enqueue(std::string bytes, detail::Completion<std::error_code> done);
+  // False when it did not take the bytes (then `done` has completed with why). The
+  // connection's own writes (pongs, 400/413) pass no `done` and `refuse`.
+  bool enqueue(std::string bytes, detail::Completion<std::error_code> done,
+               WhenQueueFull when_full);
   // Completes a send that never entered the queue (closed, or no room).
   void complete_unqueued(detail::Completion<std::error_code> done, std::error_code reason);
   // The peer ended its side of the stream (a TCP FIN, a TLS close_notify).

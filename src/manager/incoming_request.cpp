@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/recycled_buffers.hpp"
+#include "rtconn/errors.hpp"
 #include "sip/identifiers.hpp"
 
 namespace rtconn {
@@ -25,12 +26,19 @@ void IncomingRequest::respond(int status_code, std::string_view reason_phrase) {
   std::string wire = detail::RecycledStrings::take();
   SipMessage::serialize_response_to(request_, status_code, reason_phrase, to_tag_, wire);
   // Straight to the connection with a completion small enough to need no allocation; it runs
-  // on the connection's executor, which is fine for a log line.
+  // on the connection's executor, which is fine for a log line. Refused, not held, when the
+  // queue is full; and then only a debug line: a peer that sends and never reads could make
+  // one per request.
   connection_->start_send_serialized(
-      std::move(wire), [id = connection_->id(), status_code](std::error_code ec) {
-        if (ec)
-          spdlog::warn("connection {}: {} response not sent: {}", id, status_code, ec.message());
-      });
+      std::move(wire),
+      [id = connection_->id(), status_code](std::error_code ec) {
+        if (!ec) return;
+        const auto level = ec == errc::write_queue_full ? spdlog::level::debug
+                                                        : spdlog::level::warn;
+        spdlog::log(level, "connection {}: {} response not sent: {}", id, status_code,
+                    ec.message());
+      },
+      RealTimeConnection::WhenQueueFull::refuse);
   // After the send is on its way: a draining connection ends once its last transaction does,
   // and must find this answer queued by then.
   if (status_code >= 200) transaction_.reset();

@@ -494,7 +494,8 @@ void ManagerCore::refuse_overloaded(const SipMessage& request,
   std::string wire = RecycledStrings::take();
   SipMessage::serialize_response_to(request, 503, "Service Unavailable",
                                     request.has_to_tag() ? "" : sip::make_tag(), wire);
-  connection->start_send_serialized(std::move(wire), Completion<std::error_code>{});
+  connection->start_send_serialized(std::move(wire), Completion<std::error_code>{},
+                                    RealTimeConnection::WhenQueueFull::refuse);
 }
 
 void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connection,

@@ -9,11 +9,13 @@
 #include <thread>
 
 #include <asio/bind_executor.hpp>
+#include <asio/buffer.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
+#include <asio/write.hpp>
 
 #include "loopback.hpp"
 #include "rtconn/manual_clock.hpp"
@@ -327,6 +329,43 @@ TEST_F(SendCompletion, WithTheWaitActionAFullQueueHoldsSendsUntilTheConnectionCl
   settle(io);
   expect_each_completed_once(outcomes, errc::connection_closed);
   EXPECT_EQ(connection->pending_sends(), 0u);
+}
+
+TEST_F(SendCompletion, WithTheWaitActionRespondStillRefusesAnAnswerThatFindsTheQueueFull) {
+  ConnectionManagerOptions o;
+  o.max_write_queue_bytes = 64 * 1024;
+  o.write_queue_full_action = WriteQueueFullAction::wait;
+  start_server(o);
+  keep_requests();
+  // A peer that sends a request and never reads (a small fixed receive buffer, as SilentPeer's).
+  asio::ip::tcp::socket peer(io);
+  peer.open(asio::ip::tcp::v4());
+  peer.set_option(asio::socket_base::receive_buffer_size(8192));
+  peer.connect({server_address().address(), server_address().port()});
+  std::string request;
+  make_request("OPTIONS").serialize_to(request);
+  asio::write(peer, asio::buffer(request));
+  ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));
+  const auto connection = kept->connection();
+  const auto stalled = make_record();
+  connection->async_send(huge_message(), record(stalled));
+  settle(io);
+  ASSERT_EQ(stalled->calls, 0) << "the peer was expected to stall a 16 MB write";
+
+  kept->respond(200);
+  settle(io);
+  EXPECT_EQ(connection->pending_sends(), 1u) << "the answer was held behind the stalled write";
+  EXPECT_TRUE(connection->is_connected());
+  // async_respond, which has a completion to pace by, waits as configured.
+  const auto waiting = make_record();
+  kept->async_respond(kept->make_response(200), record(waiting));
+  settle(io);
+  EXPECT_EQ(waiting->calls, 0);
+  EXPECT_EQ(connection->pending_sends(), 2u);
+
+  connection->disconnect();
+  ASSERT_TRUE(run_until(io, [&] { return stalled->calls > 0 && waiting->calls > 0; }));
+  EXPECT_EQ(waiting->ec, errc::connection_closed);
 }
 
 TEST_F(SendCompletion, WaitingSendsGoOutInOrderAsTheQueueEmpties) {
