@@ -77,6 +77,7 @@ struct ConnectionManagerOptions {
   std::size_t max_incoming_connections_per_address = 5000;
   /// TLS handshakes of incoming connections in progress at once; more connections wait, unread,
   /// for a slot, so a storm of handshakes cannot take every core from established connections.
+  /// A connection takes a slot once its peer has sent something: a silent one holds none.
   std::size_t max_concurrent_tls_handshakes = 256;
   /// Time a peer has to finish a message once its first bytes arrived, so a slow sender cannot
   /// hold a connection and its buffer forever; zero means no limit.

@@ -96,6 +96,17 @@ void StreamConnection::start() {
   });
 }
 
+void StreamConnection::await_first_bytes(detail::UniqueFunction<void()> then) {
+  asio::dispatch(executor_, [self = self(), then = std::move(then)]() mutable {
+    if (self->state() != ConnectionState::connecting) return;
+    self->arm_timer();
+    self->stream_->async_wait_readable(
+        [self, then = std::move(then)](std::error_code ec) mutable {
+          if (!ec && self->state() == ConnectionState::connecting) then();
+        });
+  });
+}
+
 void StreamConnection::record_endpoints() {
   std::error_code ignored;
   std::lock_guard lock(status_mutex_);

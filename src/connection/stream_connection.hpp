@@ -72,6 +72,10 @@ class StreamConnection final : public RealTimeConnection {
 
   /// Begins connecting (outgoing) or reading (incoming).
   void start();
+  /// Incoming: arms the connection's time-outs and runs `then` on its strand once the peer has
+  /// sent something (or ended its side), unless the connection closed meanwhile; a TLS
+  /// handshake slot is taken only then, so a peer that connects and stays silent holds none.
+  void await_first_bytes(detail::UniqueFunction<void()> then);
   /// Closes with `reason` (e.g. errc::shutdown): queued sends fail with it.
   void close(std::error_code reason);
   /// Takes no new requests, writes what is queued and the answers to the requests the

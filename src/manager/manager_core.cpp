@@ -227,7 +227,25 @@ void ManagerCore::adopt_incoming(asio::ip::tcp::socket socket, TransportType tra
     ++per_address_[peer];
     auto& entry = incoming_.emplace(connection.get(), IncomingEntry{connection, false, peer, false})
                       .first->second;
-    start_or_queue(entry, start);
+    if (transport == TransportType::Tcp) start_or_queue(entry, start);
+  }
+  for (const auto& c : start) c->start();
+  if (transport == TransportType::Tcp) return;
+  // What a handshake slot bounds is the CPU handshakes take, which a ClientHello starts: a peer
+  // that connects and says nothing must not hold a slot (256 such connections a minute would
+  // otherwise keep every other TLS client waiting).
+  connection->await_first_bytes([weak = weak_from_this(), key = connection.get()] {
+    if (const auto self = weak.lock()) self->on_first_bytes(key);
+  });
+}
+
+void ManagerCore::on_first_bytes(const connection::StreamConnection* key) {
+  std::vector<std::shared_ptr<connection::StreamConnection>> start;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = incoming_.find(key);
+    if (it == incoming_.end()) return;  // closed meanwhile
+    start_or_queue(it->second, start);
   }
   for (const auto& c : start) c->start();
 }
@@ -244,7 +262,8 @@ void ManagerCore::start_or_queue(
     start.push_back(entry.connection);
     return;
   }
-  // Unstarted, it arms no timer and reads nothing: it costs its socket until a slot frees.
+  // Its ClientHello waits in the socket, unread, until a slot frees; its new-connection
+  // time-out still runs (await_first_bytes armed it).
   waiting_for_handshake_.push_back(entry.connection);
   count_and_log(
       handshakes_queued_,

@@ -151,6 +151,8 @@ class ManagerCore final : public PoolHost,
     bool handshaking = false;  // holds one of the TLS handshake slots
   };
 
+  /// An incoming TLS connection's peer sent its first bytes: start its handshake or queue it.
+  void on_first_bytes(const connection::StreamConnection* key);
   /// Starts `connection` now, or queues it until a TLS handshake slot is free. mutex_ held; the
   /// connections to start are added to `start`, to be started once the lock is released.
   void start_or_queue(IncomingEntry& entry,

@@ -160,8 +160,10 @@ TEST_F(TlsTest, HandshakesBeyondTheCapWaitForASlot) {
   options.max_concurrent_tls_handshakes = 1;
   const auto id = put(server_store_, "server", make_leaf(&ca_, "localhost", {"DNS:localhost"}));
   auto server = start_server(id, options);
-  // A peer that connects and never says a word holds the only handshake slot.
-  auto silent = std::make_unique<RawClient>(io_, server->listening_addresses().front());
+  // A peer that sends the first bytes of a ClientHello (a record header) and no more holds the
+  // only handshake slot.
+  auto stalled = std::make_unique<RawClient>(io_, server->listening_addresses().front());
+  stalled->send(std::string_view("\x16\x03\x01\x00\xc8", 5));
   settle(io_);
   auto client = make_client();
   auto outcome = start_request(*client, tls_key("localhost", server->listening_port()),
@@ -169,10 +171,26 @@ TEST_F(TlsTest, HandshakesBeyondTheCapWaitForASlot) {
   settle(io_, std::chrono::milliseconds(200));
   EXPECT_FALSE(outcome->done()) << "handshake went ahead beyond the cap";
   EXPECT_EQ(server->counters().tls_handshakes_queued, 1u);
-  silent.reset();  // its handshake fails, freeing the slot for the waiting client
+  stalled.reset();  // its handshake fails, freeing the slot for the waiting client
   ASSERT_TRUE(run_until(io_, [&] { return outcome->done(); }));
   ASSERT_FALSE(outcome->ec) << outcome->ec.message();
   EXPECT_EQ(outcome->response->status_code(), 200);
+}
+
+TEST_F(TlsTest, APeerThatConnectsAndSaysNothingHoldsNoHandshakeSlot) {
+  auto options = server_options();
+  options.max_concurrent_tls_handshakes = 1;
+  const auto id = put(server_store_, "server", make_leaf(&ca_, "localhost", {"DNS:localhost"}));
+  auto server = start_server(id, options);
+  auto silent = std::make_unique<RawClient>(io_, server->listening_addresses().front());
+  settle(io_);
+  auto client = make_client();
+  auto outcome = start_request(*client, tls_key("localhost", server->listening_port()),
+                               make_request("OPTIONS", "sip:localhost"));
+  ASSERT_TRUE(run_until(io_, [&] { return outcome->done(); }));
+  ASSERT_FALSE(outcome->ec) << outcome->ec.message();
+  EXPECT_EQ(outcome->response->status_code(), 200);
+  EXPECT_EQ(server->counters().tls_handshakes_queued, 0u);
 }
 
 }  // namespace
