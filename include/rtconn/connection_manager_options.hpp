@@ -92,7 +92,8 @@ struct ConnectionManagerOptions {
   std::size_t max_write_queue_bytes = 4 * 1024 * 1024;
   /// Whether a send finding the queue full fails or waits its turn. Waiting sends still hold
   /// their bytes: a sender that waits for each completion before sending again is what keeps
-  /// memory bounded then.
+  /// memory bounded then. `IncomingRequest::respond`, with no completion to wait for, is
+  /// refused either way (see there).
   WriteQueueFullAction write_queue_full_action = WriteQueueFullAction::fail;
 
   /// Incoming requests dispatched to the application and not yet answered, across the whole

@@ -43,7 +43,8 @@ class IncomingRequest {
   /// callers that would do nothing else with the error. ACK is never answered (RFC 3261 17.1.1).
   /// An answer that finds the connection's write queue full is refused, whatever
   /// `write_queue_full_action` says: with nothing to wait on, a peer that sends requests and
-  /// never reads would make held answers pile up. `async_respond` waits as configured.
+  /// never reads would make held answers pile up (it waits only to keep its place behind sends
+  /// that wait for room, within one more queue's worth). `async_respond` waits as configured.
   void respond(int status_code, std::string_view reason_phrase = {});
 
  private:

@@ -123,8 +123,10 @@ class RealTimeConnection : public std::enable_shared_from_this<RealTimeConnectio
   virtual void disconnect() = 0;
 
   /// Internal: what a send finding the write queue full does. The answers the library sends on
-  /// the application's behalf (IncomingRequest::respond, a 503) are refused: nothing paces
-  /// them, so a peer that sends requests and never reads would otherwise have them pile up.
+  /// the application's behalf (IncomingRequest::respond, a 503) are refused, whatever
+  /// write_queue_full_action says: nothing paces them, so a peer that sends requests and never
+  /// reads would otherwise have them pile up. They wait only to keep their place behind sends
+  /// that wait, while what waits stays within one more `max_write_queue_bytes`.
   enum class WhenQueueFull { as_configured, refuse };
   /// Internal: starts a send; `async_send` is the public form.
   void start_send(const SipMessage& message, detail::Completion<std::error_code> done) {

@@ -128,8 +128,7 @@ class RealTimeConnectionManager {
   /// Sends a request through the pool for `key` and waits for its final response (provisional
   /// ones are skipped), taken only from the connection the request went on: a response with its
   /// branch on another connection is dropped. A request without Via gets one with a fresh
-  /// branch; one whose top Via
-  /// has no branch fails with errc::invalid_argument. Completion
+  /// branch; one whose top Via has no branch fails with errc::invalid_argument. Completion
   /// `void(std::error_code, SipMessage response)`; errc::request_timeout after
   /// `options().request_timeout`.
   template <class CompletionToken>

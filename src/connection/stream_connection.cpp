@@ -447,16 +447,23 @@ bool StreamConnection::enqueue(std::string bytes, detail::Completion<std::error_
   }
   // One message larger than the whole limit still goes out when nothing else is queued, or it
   // could never be sent at all. Nothing overtakes a waiting send.
-  const bool admitted = waiting_ == 0 && (queue_.empty() || queued_bytes_ + bytes.size() <=
-                                                                settings_->max_write_queue_bytes);
-  const bool refused = !admitted && !(when_full == WhenQueueFull::as_configured &&
-                                       settings_->wait_when_queue_full);
-  if (admitted) queued_bytes_ += bytes.size();
-  if (refused) {
+  const auto limit = settings_->max_write_queue_bytes;
+  const bool admitted = waiting_ == 0 && (queue_.empty() || queued_bytes_ + bytes.size() <= limit);
+  // What nothing paces (answers, the connection's own writes) waits only to keep its place
+  // behind sends that wait, and only while what waits stays within one more queue's worth.
+  const bool may_wait = when_full == WhenQueueFull::as_configured
+                            ? settings_->wait_when_queue_full
+                            : waiting_ > 0 && waiting_bytes_ + bytes.size() <= limit;
+  if (!admitted && !may_wait) {
     complete_unqueued(std::move(done), make_error_code(errc::write_queue_full));
     return false;
   }
-  if (!admitted) ++waiting_;
+  if (admitted) {
+    queued_bytes_ += bytes.size();
+  } else {
+    ++waiting_;
+    waiting_bytes_ += bytes.size();
+  }
   // The queue moves its entries when it grows, some while they are being written: bytes kept
   // inside a string object (the small-string buffer: a pong) would move under the write.
   if (bytes.capacity() < sizeof(std::string)) bytes.reserve(sizeof(std::string));
@@ -576,6 +583,7 @@ void StreamConnection::admit_waiting() {
       return;
     }
     queued_bytes_ += next.bytes.size();
+    waiting_bytes_ -= next.bytes.size();
     --waiting_;
   }
 }
@@ -587,6 +595,7 @@ void StreamConnection::fail_queued(std::error_code reason) {
   while (queue_.size() > in_flight_) {
     if (waiting_ > 0) {
       --waiting_;  // never counted in queued_bytes_
+      waiting_bytes_ -= queue_.back().bytes.size();
     } else {
       bytes += queue_.back().bytes.size();
     }

@@ -191,6 +191,7 @@ class StreamConnection final : public RealTimeConnection {
   // Entries at the back of queue_ held until the bytes before them leave room (the wait
   // action); they are not in queued_bytes_ and are not written yet.
   std::size_t waiting_ = 0;
+  std::size_t waiting_bytes_ = 0;
   std::vector<asio::const_buffer> gather_;
   std::size_t queued_bytes_ = 0;  // in the writable part of queue_
   std::error_code drain_reason_;

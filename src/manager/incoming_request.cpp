@@ -1,7 +1,10 @@
 #include "rtconn/incoming_request.hpp"
 
+#include <atomic>
+
 #include <spdlog/spdlog.h>
 
+#include "common/count_and_log.hpp"
 #include "common/recycled_buffers.hpp"
 #include "rtconn/errors.hpp"
 #include "sip/identifiers.hpp"
@@ -26,17 +29,19 @@ void IncomingRequest::respond(int status_code, std::string_view reason_phrase) {
   std::string wire = detail::RecycledStrings::take();
   SipMessage::serialize_response_to(request_, status_code, reason_phrase, to_tag_, wire);
   // Straight to the connection with a completion small enough to need no allocation; it runs
-  // on the connection's executor, which is fine for a log line. Refused, not held, when the
-  // queue is full; and then only a debug line: a peer that sends and never reads could make
-  // one per request.
+  // on the connection's executor, which is fine for a log line. Not held for room in a full
+  // queue (see WhenQueueFull); a peer that sends and never reads could then make a refusal per
+  // request, so those are counted, not each logged.
   connection_->start_send_serialized(
       std::move(wire),
       [id = connection_->id(), status_code](std::error_code ec) {
-        if (!ec) return;
-        const auto level = ec == errc::write_queue_full ? spdlog::level::debug
-                                                        : spdlog::level::warn;
-        spdlog::log(level, "connection {}: {} response not sent: {}", id, status_code,
-                    ec.message());
+        static std::atomic<std::uint64_t> refused{0};
+        if (ec == errc::write_queue_full) {
+          detail::count_and_log(refused, "a response was not sent: the connection's write "
+                                         "queue is full (its peer does not read)");
+        } else if (ec) {
+          spdlog::warn("connection {}: {} response not sent: {}", id, status_code, ec.message());
+        }
       },
       RealTimeConnection::WhenQueueFull::refuse);
   // After the send is on its way: a draining connection ends once its last transaction does,

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/cached_allocator.hpp"
+#include "common/count_and_log.hpp"
 #include "common/light_strand.hpp"
 #include "common/recycled_buffers.hpp"
 #include "rtconn/errors.hpp"
@@ -26,12 +27,6 @@ std::string machine_host_name() {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
   return name;
-}
-
-// One line per power of two: a flood is visible in the log without filling it.
-void count_and_log(std::atomic<std::uint64_t>& counter, std::string_view what) {
-  const auto count = counter.fetch_add(1, std::memory_order_relaxed) + 1;
-  if ((count & (count - 1)) == 0) spdlog::warn("{} ({} so far)", what, count);
 }
 
 connection::StreamConnection& as_stream_connection(RealTimeConnection& connection) {
@@ -265,6 +260,8 @@ void ManagerCore::start_or_queue(
   // Its ClientHello waits in the socket, unread, until a slot frees; its new-connection
   // time-out still runs (await_first_bytes armed it).
   waiting_for_handshake_.push_back(entry.connection);
+  entry.queued = true;
+  ++queued_;
   count_and_log(
       handshakes_queued_,
       "a TLS connection waits for a handshake slot: max_concurrent_tls_handshakes reached");
@@ -278,9 +275,20 @@ void ManagerCore::release_handshake_slot(
     waiting_for_handshake_.pop_front();
     const auto it = next ? incoming_.find(next.get()) : incoming_.end();
     if (it == incoming_.end()) continue;  // closed while it waited
+    it->second.queued = false;
+    --queued_;
     start_or_queue(it->second, start);
     return;
   }
+}
+
+void ManagerCore::forget_queued() {
+  --queued_;
+  if (waiting_for_handshake_.size() <= 2 * queued_ + 64) return;
+  std::erase_if(waiting_for_handshake_, [this](const auto& weak) {
+    const auto connection = weak.lock();
+    return !connection || !incoming_.contains(connection.get());
+  });
 }
 
 bool ManagerCore::admit(const asio::ip::address& peer) {
@@ -524,16 +532,15 @@ void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connectio
   }
   auto detail = as_stream_connection(*connection).failure_detail();
   if (connection->is_incoming_connection()) {
-    std::lock_guard lock(mutex_);
+    std::vector<std::shared_ptr<connection::StreamConnection>> start;
+    std::unique_lock lock(mutex_);
     const auto it = incoming_.find(connection.get());
     if (it == incoming_.end()) return;
     const auto entry = std::move(it->second);
     incoming_.erase(it);
     notify_if_all_closed();
-    std::vector<std::shared_ptr<connection::StreamConnection>> start;
     if (entry.handshaking) release_handshake_slot(start);
-    // Started under the lock here: each start only posts to that connection's own strand.
-    for (const auto& c : start) c->start();
+    if (entry.queued) forget_queued();
     if (const auto count = per_address_.find(entry.peer);
         count != per_address_.end() && --count->second == 0) {
       per_address_.erase(count);
@@ -551,6 +558,10 @@ void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connectio
           shared_from_this(), events.incoming_tls_negotiation_failed,
           TlsNegotiationFailedEventArgs{connection->remote_endpoint(), reason, std::move(detail)});
     }
+    lock.unlock();
+    // Outside the lock: a start on this loop runs at once, and with its ClientHello waiting,
+    // that is the handshake's first flight, signature and all.
+    for (const auto& c : start) c->start();
     return;
   }
   const auto pool = connection->connection_pool();

@@ -149,6 +149,7 @@ class ManagerCore final : public PoolHost,
     bool announced = false;    // IncomingConnectionAdded raised (it became ready)
     asio::ip::address peer;    // counted in per_address_
     bool handshaking = false;  // holds one of the TLS handshake slots
+    bool queued = false;       // in waiting_for_handshake_
   };
 
   /// An incoming TLS connection's peer sent its first bytes: start its handshake or queue it.
@@ -159,6 +160,9 @@ class ManagerCore final : public PoolHost,
                       std::vector<std::shared_ptr<connection::StreamConnection>>& start);
   /// Gives back a handshake slot and hands it to the next waiting connection. mutex_ held.
   void release_handshake_slot(std::vector<std::shared_ptr<connection::StreamConnection>>& start);
+  /// A queued connection closed: drops the queue's closed entries once they outnumber the
+  /// open ones, so connections that time out while they wait cannot grow it. mutex_ held.
+  void forget_queued();
 
   /// Whether the connection limits leave room for one more from `peer`; counts and logs a
   /// refusal. Called with mutex_ held.
@@ -216,6 +220,7 @@ class ManagerCore final : public PoolHost,
   std::unordered_map<asio::ip::address, std::size_t> per_address_;
   std::size_t handshakes_ = 0;  // incoming TLS handshakes in progress
   std::deque<std::weak_ptr<connection::StreamConnection>> waiting_for_handshake_;
+  std::size_t queued_ = 0;  // entries of waiting_for_handshake_ still open and queued
   std::condition_variable all_closed_;  // with mutex_
   std::atomic<std::uint64_t> refused_total_limit_{0};
   std::atomic<std::uint64_t> refused_address_limit_{0};

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
+#include <functional>
 #include <future>
 #include <optional>
 #include <thread>
@@ -366,6 +368,49 @@ TEST_F(SendCompletion, WithTheWaitActionRespondStillRefusesAnAnswerThatFindsTheQ
   connection->disconnect();
   ASSERT_TRUE(run_until(io, [&] { return stalled->calls > 0 && waiting->calls > 0; }));
   EXPECT_EQ(waiting->ec, errc::connection_closed);
+}
+
+TEST_F(SendCompletion, RespondKeepsItsPlaceBehindASendThatWaits) {
+  ConnectionManagerOptions o;
+  o.max_write_queue_bytes = 64 * 1024;
+  o.write_queue_full_action = WriteQueueFullAction::wait;
+  start_server(o);
+  keep_requests();
+  // A peer that reads everything, in the test's io_context.
+  asio::ip::tcp::socket peer(io);
+  peer.connect({server_address().address(), server_address().port()});
+  std::string request;
+  make_request("OPTIONS").serialize_to(request);
+  asio::write(peer, asio::buffer(request));
+  std::string received;
+  std::array<char, 65536> chunk;
+  std::function<void(std::error_code, std::size_t)> on_read = [&](std::error_code ec,
+                                                                  std::size_t n) {
+    received.append(chunk.data(), n);
+    if (!ec) peer.async_read_some(asio::buffer(chunk), on_read);
+  };
+  peer.async_read_some(asio::buffer(chunk), on_read);
+  ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));
+
+  // A 1 MB message fills the queue; the send after it waits for room, and the answer after
+  // that keeps its place behind it rather than being refused.
+  const auto connection = kept->connection();
+  auto big = make_request("MESSAGE");
+  big.set_body(std::string(1024 * 1024, 'x'), "text/plain");
+  auto behind = make_request("OPTIONS");
+  const std::string behind_call_id(*behind.header("Call-ID"));
+  const auto outcomes = make_records(2);
+  connection->async_send(std::move(big), record(outcomes[0]));
+  connection->async_send(std::move(behind), record(outcomes[1]));
+  kept->respond(200);
+  ASSERT_TRUE(run_until(io, [&] {
+    return all_completed(outcomes) && received.find("SIP/2.0 200") != std::string::npos;
+  }));
+  expect_each_completed_once(outcomes);
+  EXPECT_LT(received.find(behind_call_id), received.find("SIP/2.0 200"));
+  EXPECT_EQ(connection->pending_sends(), 0u);
+  peer.close();
+  drain(io);  // the read's last completion, while what it refers to still stands
 }
 
 TEST_F(SendCompletion, WaitingSendsGoOutInOrderAsTheQueueEmpties) {

@@ -2,6 +2,7 @@
 // the peer's certificate), and TLS session resumption for a pool's reconnections.
 #include <gtest/gtest.h>
 
+#include "rtconn/manual_clock.hpp"
 #include "tls_test_support.hpp"
 
 namespace rtconn::test {
@@ -175,6 +176,39 @@ TEST_F(TlsTest, HandshakesBeyondTheCapWaitForASlot) {
   ASSERT_TRUE(run_until(io_, [&] { return outcome->done(); }));
   ASSERT_FALSE(outcome->ec) << outcome->ec.message();
   EXPECT_EQ(outcome->response->status_code(), 200);
+}
+
+TEST_F(TlsTest, ConnectionsThatTimeOutWhileQueuedForASlotLeaveTheQueue) {
+  auto options = server_options();
+  options.max_concurrent_tls_handshakes = 1;
+  const auto clock = std::make_shared<ManualClock>();
+  options.clock = clock;
+  const auto id = put(server_store_, "server", make_leaf(&ca_, "localhost", {"DNS:localhost"}));
+  auto server = start_server(id, options);
+  const auto address = server->listening_addresses().front();
+  const std::string_view record_header("\x16\x03\x01\x00\xc8", 5);  // and no more
+  auto holder = std::make_unique<RawClient>(io_, address);
+  holder->send(record_header);
+  settle(io_);
+  // More than the queue keeps closed entries for before it drops them (64).
+  constexpr std::size_t queued = 100;
+  std::vector<std::unique_ptr<RawClient>> waiting;
+  for (std::size_t i = 0; i < queued; ++i) {
+    waiting.push_back(std::make_unique<RawClient>(io_, address));
+    waiting.back()->send(record_header);
+  }
+  ASSERT_TRUE(run_until(io_, [&] { return server->counters().tls_handshakes_queued == queued; }));
+  holder.reset();  // gives its slot to the first in the queue, which stalls as it did
+  settle(io_);
+  clock->advance(options.new_incoming_connection_timeout);  // every stalled connection times out
+  settle(io_);
+  auto client = make_client();
+  auto outcome = start_request(*client, tls_key("localhost", server->listening_port()),
+                               make_request("OPTIONS", "sip:localhost"));
+  ASSERT_TRUE(run_until(io_, [&] { return outcome->done(); }));
+  ASSERT_FALSE(outcome->ec) << outcome->ec.message();
+  EXPECT_EQ(outcome->response->status_code(), 200);
+  EXPECT_EQ(server->counters().tls_handshakes_queued, queued) << "a slot was free for the client";
 }
 
 TEST_F(TlsTest, APeerThatConnectsAndSaysNothingHoldsNoHandshakeSlot) {
