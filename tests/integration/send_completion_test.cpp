@@ -67,6 +67,23 @@ class SendCompletion : public Loopback {
     m.set_body(std::string(16 * 1024 * 1024, 'x'), "text/plain");
     return m;
   }
+
+  // A server with a 64 KB write queue and the wait action, keeping its requests; `peer` connects
+  // (with `receive_buffer` set, when given) and sends one OPTIONS, which lands in `kept`.
+  void keep_a_request_from(asio::ip::tcp::socket& peer, std::optional<int> receive_buffer = {}) {
+    ConnectionManagerOptions o;
+    o.max_write_queue_bytes = 64 * 1024;
+    o.write_queue_full_action = WriteQueueFullAction::wait;
+    start_server(o);
+    keep_requests();
+    peer.open(asio::ip::tcp::v4());
+    if (receive_buffer) peer.set_option(asio::socket_base::receive_buffer_size(*receive_buffer));
+    peer.connect({server_address().address(), server_address().port()});
+    std::string request;
+    make_request("OPTIONS").serialize_to(request);
+    asio::write(peer, asio::buffer(request));
+    ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));
+  }
 };
 
 TEST_F(SendCompletion, CallbackIsCalledExactlyOnceOnTheIoThread) {
@@ -334,20 +351,9 @@ TEST_F(SendCompletion, WithTheWaitActionAFullQueueHoldsSendsUntilTheConnectionCl
 }
 
 TEST_F(SendCompletion, WithTheWaitActionRespondStillRefusesAnAnswerThatFindsTheQueueFull) {
-  ConnectionManagerOptions o;
-  o.max_write_queue_bytes = 64 * 1024;
-  o.write_queue_full_action = WriteQueueFullAction::wait;
-  start_server(o);
-  keep_requests();
   // A peer that sends a request and never reads (a small fixed receive buffer, as SilentPeer's).
   asio::ip::tcp::socket peer(io);
-  peer.open(asio::ip::tcp::v4());
-  peer.set_option(asio::socket_base::receive_buffer_size(8192));
-  peer.connect({server_address().address(), server_address().port()});
-  std::string request;
-  make_request("OPTIONS").serialize_to(request);
-  asio::write(peer, asio::buffer(request));
-  ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));
+  keep_a_request_from(peer, 8192);
   const auto connection = kept->connection();
   const auto stalled = make_record();
   connection->async_send(huge_message(), record(stalled));
@@ -371,17 +377,9 @@ TEST_F(SendCompletion, WithTheWaitActionRespondStillRefusesAnAnswerThatFindsTheQ
 }
 
 TEST_F(SendCompletion, RespondKeepsItsPlaceBehindASendThatWaits) {
-  ConnectionManagerOptions o;
-  o.max_write_queue_bytes = 64 * 1024;
-  o.write_queue_full_action = WriteQueueFullAction::wait;
-  start_server(o);
-  keep_requests();
   // A peer that reads everything, in the test's io_context.
   asio::ip::tcp::socket peer(io);
-  peer.connect({server_address().address(), server_address().port()});
-  std::string request;
-  make_request("OPTIONS").serialize_to(request);
-  asio::write(peer, asio::buffer(request));
+  keep_a_request_from(peer);
   std::string received;
   std::array<char, 65536> chunk;
   std::function<void(std::error_code, std::size_t)> on_read = [&](std::error_code ec,
@@ -390,7 +388,6 @@ TEST_F(SendCompletion, RespondKeepsItsPlaceBehindASendThatWaits) {
     if (!ec) peer.async_read_some(asio::buffer(chunk), on_read);
   };
   peer.async_read_some(asio::buffer(chunk), on_read);
-  ASSERT_TRUE(run_until(io, [&] { return kept.has_value(); }));
 
   // A 1 MB message fills the queue; the send after it waits for room, and the answer after
   // that keeps its place behind it rather than being refused.

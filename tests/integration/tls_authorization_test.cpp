@@ -156,15 +156,33 @@ TEST_F(TlsTest, PoolReconnectionResumesTheTlsSession) {
 namespace rtconn::test {
 namespace {
 
-TEST_F(TlsTest, HandshakesBeyondTheCapWaitForASlot) {
-  auto options = server_options();
-  options.max_concurrent_tls_handshakes = 1;
-  const auto id = put(server_store_, "server", make_leaf(&ca_, "localhost", {"DNS:localhost"}));
-  auto server = start_server(id, options);
-  // A peer that sends the first bytes of a ClientHello (a record header) and no more holds the
-  // only handshake slot.
+// A TLS server on the test CA's "localhost" certificate with one handshake slot.
+class HandshakeSlotTest : public TlsTest {
+ protected:
+  std::unique_ptr<RealTimeServerTlsConnectionManager> start_server_with_one_slot(
+      ConnectionManagerOptions options) {
+    options.max_concurrent_tls_handshakes = 1;
+    const auto id = put(server_store_, "server", make_leaf(&ca_, "localhost", {"DNS:localhost"}));
+    return start_server(id, options);
+  }
+
+  // A client's OPTIONS to `server` is answered 200.
+  void expect_answered(RealTimeServerTlsConnectionManager& server) {
+    auto client = make_client();
+    const auto outcome = request(*client, tls_key("localhost", server.listening_port()));
+    ASSERT_FALSE(outcome->ec) << outcome->ec.message();
+    EXPECT_EQ(outcome->response->status_code(), 200);
+  }
+
+  // The first bytes of a ClientHello (a record header) and no more.
+  static constexpr std::string_view record_header{"\x16\x03\x01\x00\xc8", 5};
+};
+
+TEST_F(HandshakeSlotTest, HandshakesBeyondTheCapWaitForASlot) {
+  auto server = start_server_with_one_slot(server_options());
+  // A peer that starts a handshake and stalls holds the only slot.
   auto stalled = std::make_unique<RawClient>(io_, server->listening_addresses().front());
-  stalled->send(std::string_view("\x16\x03\x01\x00\xc8", 5));
+  stalled->send(record_header);
   settle(io_);
   auto client = make_client();
   auto outcome = start_request(*client, tls_key("localhost", server->listening_port()),
@@ -178,15 +196,12 @@ TEST_F(TlsTest, HandshakesBeyondTheCapWaitForASlot) {
   EXPECT_EQ(outcome->response->status_code(), 200);
 }
 
-TEST_F(TlsTest, ConnectionsThatTimeOutWhileQueuedForASlotLeaveTheQueue) {
+TEST_F(HandshakeSlotTest, ConnectionsThatTimeOutWhileQueuedForASlotLeaveTheQueue) {
   auto options = server_options();
-  options.max_concurrent_tls_handshakes = 1;
   const auto clock = std::make_shared<ManualClock>();
   options.clock = clock;
-  const auto id = put(server_store_, "server", make_leaf(&ca_, "localhost", {"DNS:localhost"}));
-  auto server = start_server(id, options);
+  auto server = start_server_with_one_slot(options);
   const auto address = server->listening_addresses().front();
-  const std::string_view record_header("\x16\x03\x01\x00\xc8", 5);  // and no more
   auto holder = std::make_unique<RawClient>(io_, address);
   holder->send(record_header);
   settle(io_);
@@ -202,28 +217,15 @@ TEST_F(TlsTest, ConnectionsThatTimeOutWhileQueuedForASlotLeaveTheQueue) {
   settle(io_);
   clock->advance(options.new_incoming_connection_timeout);  // every stalled connection times out
   settle(io_);
-  auto client = make_client();
-  auto outcome = start_request(*client, tls_key("localhost", server->listening_port()),
-                               make_request("OPTIONS", "sip:localhost"));
-  ASSERT_TRUE(run_until(io_, [&] { return outcome->done(); }));
-  ASSERT_FALSE(outcome->ec) << outcome->ec.message();
-  EXPECT_EQ(outcome->response->status_code(), 200);
+  expect_answered(*server);
   EXPECT_EQ(server->counters().tls_handshakes_queued, queued) << "a slot was free for the client";
 }
 
-TEST_F(TlsTest, APeerThatConnectsAndSaysNothingHoldsNoHandshakeSlot) {
-  auto options = server_options();
-  options.max_concurrent_tls_handshakes = 1;
-  const auto id = put(server_store_, "server", make_leaf(&ca_, "localhost", {"DNS:localhost"}));
-  auto server = start_server(id, options);
+TEST_F(HandshakeSlotTest, APeerThatConnectsAndSaysNothingHoldsNoHandshakeSlot) {
+  auto server = start_server_with_one_slot(server_options());
   auto silent = std::make_unique<RawClient>(io_, server->listening_addresses().front());
   settle(io_);
-  auto client = make_client();
-  auto outcome = start_request(*client, tls_key("localhost", server->listening_port()),
-                               make_request("OPTIONS", "sip:localhost"));
-  ASSERT_TRUE(run_until(io_, [&] { return outcome->done(); }));
-  ASSERT_FALSE(outcome->ec) << outcome->ec.message();
-  EXPECT_EQ(outcome->response->status_code(), 200);
+  expect_answered(*server);
   EXPECT_EQ(server->counters().tls_handshakes_queued, 0u);
 }
 
