@@ -138,7 +138,13 @@ std::shared_ptr<RealTimeConnection> ManagerCore::route(const PoolKey& key, std::
     auto found = pool(key, ec);
     if (!found) return nullptr;
     auto connection = found->select_connection(ec);
-    if (connection || ec != errc::pool_removed) return connection;
+    if (connection) return connection;
+    if (ec != errc::pool_removed) {
+      // No connection could be opened (a client TLS context that cannot be made, say): a pool
+      // left without one would stay for good, one more for every destination tried.
+      remove_pool_if_empty(found);
+      return nullptr;
+    }
   }
   return nullptr;
 }

@@ -17,7 +17,7 @@ class ServerTlsIdentity {
       : core_(core),
         id_(std::move(id)),
         identity_(tls::load_local_identity(core.tls().store(), id_)) {
-    install();
+    install(identity_, mutual_);
   }
 
   CertificateId id() const {
@@ -30,23 +30,26 @@ class ServerTlsIdentity {
     return mutual_;
   }
 
+  // Each change is recorded only once its context is in place: one that throws (trust anchors
+  // that cannot be read, a certificate that cannot be used) leaves what is served and what is
+  // reported as they were.
   void set_mutual(bool required) {
     std::lock_guard lock(mutex_);
+    install(identity_, required);
     mutual_ = required;
-    install();
   }
 
   void set_certificate(CertificateId id) {
-    auto identity = tls::load_local_identity(core_.tls().store(), id);  // throws: old one stays
+    auto identity = tls::load_local_identity(core_.tls().store(), id);
     std::lock_guard lock(mutex_);
+    install(identity, mutual_);
     id_ = std::move(id);
     identity_ = std::move(identity);
-    install();
   }
 
  private:
-  void install() {
-    core_.tls().set_server(tls::make_server_context(identity_, core_.tls().trust(), mutual_));
+  void install(const tls::LocalIdentity& identity, bool mutual) {
+    core_.tls().set_server(tls::make_server_context(identity, core_.tls().trust(), mutual));
   }
 
   ManagerCore& core_;

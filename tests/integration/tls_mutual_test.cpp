@@ -3,6 +3,9 @@
 // IncomingTlsNegotiationFailed; the refused client's request fails at once, not by time-out.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "tls_test_support.hpp"
 
 namespace rtconn::test {
@@ -130,8 +133,19 @@ TEST_F(TlsMutualTest, ClientCertificateMissingFromClientStoreFailsSends) {
   auto options = client_options();
   options.tls.certificate = id_of(make_leaf(&ca_, "client.localhost", {}));  // never written
   auto client = make_client(options);
+  int added = 0;
+  int removed = 0;
+  const auto on_added =
+      client->connection_pool_added.subscribe([&](const ConnectionPoolEventArgs&) { ++added; });
+  const auto on_removed = client->connection_pool_removed.subscribe(
+      [&](const ConnectionPoolEventArgs&) { ++removed; });
   const auto outcome = request(*client, key());
   EXPECT_EQ(outcome->ec, make_error_code(TlsFailureReason::LocalCertificateNotFound));
+  settle(io_);
+  // A pool that could open no connection goes, or one would stay per destination tried.
+  EXPECT_TRUE(client->connection_pools().empty());
+  EXPECT_EQ(added, 1);
+  EXPECT_EQ(removed, 1);
 }
 
 TEST_F(TlsMutualTest, RequirementAppliesToConnectionsAcceptedAfterwards) {
@@ -155,6 +169,24 @@ TEST_F(TlsMutualTest, RequirementAppliesToConnectionsAcceptedAfterwards) {
   ASSERT_TRUE(wait_for_failures(1));
   EXPECT_EQ(failures_->events[0].error,
             make_error_code(TlsFailureReason::RemoteCertificateMissing));
+}
+
+TEST_F(TlsTest, AChangeThatCannotBeInstalledLeavesTheManagerAsItWas) {
+  auto options = server_options();
+  const auto unreadable = root_ / "not-a-ca.pem";
+  std::ofstream(unreadable) << "not a certificate\n";
+  options.tls.trusted_ca_files = {unreadable};  // read only when client certificates are asked
+  const auto id = put(server_store_, "server", make_leaf(&ca_, "localhost", {"DNS:localhost"}));
+  auto server = start_server(id, options);
+  EXPECT_THROW(server->set_need_mutual_tls(true), TlsFailureException);
+  EXPECT_FALSE(server->need_mutual_tls()) << "reports mutual TLS its context does not ask for";
+
+  const auto keyless = make_leaf(&ca_, "localhost", {"DNS:localhost"});
+  tls::write_pem(server_store_ / "keyless.pem", keyless.certificate.get(), nullptr);
+  const auto other = id_of(keyless);
+  EXPECT_THROW(server->set_local_certificate(other.issuer_name, other.serial_number),
+               TlsFailureException);
+  EXPECT_EQ(server->local_certificate().serial_number, id.serial_number);
 }
 
 }  // namespace
