@@ -40,14 +40,19 @@ struct TlsOptions {
 
 /// Settings a manager is made with. Every limit a remote peer could make the manager spend lives
 /// here, per manager (never process-wide). `validate()` throws std::invalid_argument naming the
-/// offending field; managers call it on construction.
+/// offending field; managers call it on construction. Time-outs may be at most 100 years (a
+/// deadline further off overflows the clock); "never" is zero where a time-out allows it.
 struct ConnectionManagerOptions {
+  static constexpr std::size_t max_event_loop_threads = 1024;
+  static constexpr std::chrono::milliseconds longest_time_out = std::chrono::hours(24 * 36525);
+
   /// Host name used in the Via of requests the manager makes; empty = this machine's host name.
   std::string local_host_name;
 
   /// Event loops a manager runs when it is given no executor: one thread each, every connection
   /// pinned to one. With more than one, each loop listens on a socket of its own per address
   /// (SO_REUSEPORT; the kernel spreads new connections over them) and serves what it accepts.
+  /// At most max_event_loop_threads.
   std::size_t event_loop_threads = 1;
 
   /// Cap of each new connection pool (UCMA DefaultMaximumNumberOfConnectionsPerPool); > 0.

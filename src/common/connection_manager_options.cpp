@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace rtconn {
 namespace {
@@ -15,6 +16,7 @@ void require(bool ok, const char* field, const char* rule) {
 
 void ConnectionManagerOptions::validate() const {
   require(event_loop_threads > 0, "event_loop_threads", "must be > 0");
+  require(event_loop_threads <= max_event_loop_threads, "event_loop_threads", "must be <= 1024");
   require(default_maximum_number_of_connections_per_pool > 0,
           "default_maximum_number_of_connections_per_pool", "must be > 0");
   require(default_outgoing_connection_timeout.count() >= 0, "default_outgoing_connection_timeout",
@@ -40,6 +42,20 @@ void ConnectionManagerOptions::validate() const {
           "must not be below max_header_bytes");
   require(max_write_queue_bytes > 0, "max_write_queue_bytes", "must be > 0");
   require(shutdown_timeout.count() >= 0, "shutdown_timeout", "must not be negative");
+  // A deadline is now + a time-out on a nanosecond clock: past about 292 years it wraps into the
+  // past and would close every connection at once.
+  const std::pair<std::chrono::milliseconds, const char*> time_outs[] = {
+      {default_outgoing_connection_timeout, "default_outgoing_connection_timeout"},
+      {default_incoming_connection_timeout, "default_incoming_connection_timeout"},
+      {new_incoming_connection_timeout, "new_incoming_connection_timeout"},
+      {connect_timeout, "connect_timeout"},
+      {request_timeout, "request_timeout"},
+      {message_completion_timeout, "message_completion_timeout"},
+      {shutdown_timeout, "shutdown_timeout"},
+  };
+  for (const auto& [value, field] : time_outs) {
+    require(value <= longest_time_out, field, "must not exceed 100 years");
+  }
 }
 
 }  // namespace rtconn

@@ -13,7 +13,15 @@ OwnedEventLoop::OwnedEventLoop(std::size_t loops) {
   // (OwnLoops test under TSan). Made here, before the threads start, it happens before both.
   spdlog::default_logger_raw();
   for (std::size_t i = 0; i < loops; ++i) loops_.push_back(std::make_unique<Loop>());
-  for (auto& loop : loops_) threads_.emplace_back([&io = loop->io] { io.run(); });
+  try {
+    for (auto& loop : loops_) threads_.emplace_back([&io = loop->io] { io.run(); });
+  } catch (...) {
+    // A thread the system would not make: the ones made must end before they are destroyed,
+    // or std::thread's destructor ends the process instead of the caller hearing why.
+    for (auto& loop : loops_) loop->io.stop();
+    for (auto& thread : threads_) thread.join();
+    throw;
+  }
 }
 
 OwnedEventLoop::~OwnedEventLoop() {

@@ -66,6 +66,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadOption{"connection_throttling_low_mark",
                   [](auto& o) { o.connection_throttling_low_mark = 0; }},
         BadOption{"max_write_queue_bytes", [](auto& o) { o.max_write_queue_bytes = 0; }},
+        BadOption{"event_loop_threads", [](auto& o) { o.event_loop_threads = 100000; }},
+        // "Never" as the largest duration: its deadline would wrap into the past.
+        BadOption{"default_incoming_connection_timeout",
+                  [](auto& o) {
+                    o.default_incoming_connection_timeout = std::chrono::milliseconds::max();
+                  }},
+        BadOption{"shutdown_timeout",
+                  [](auto& o) { o.shutdown_timeout = o.longest_time_out + 1ms; }},
         BadOption{"max_message_bytes", [](auto& o) {
                     o.max_header_bytes = 4096;
                     o.max_message_bytes = 1024;

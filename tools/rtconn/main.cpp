@@ -3,11 +3,13 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "rtconn/connection_manager_options.hpp"
 
 namespace {
 
@@ -32,8 +34,11 @@ int main(int argc, char** argv) {
   CLI::App app{"rtconn: SIP connection managers over TCP, TLS and mutual TLS"};
   app.require_subcommand(0, 1);
   std::string log_level = "info";
+  // spdlog's from_str turns a name it does not know into "off", errors included: refused here.
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::IsMember(
+          {"trace", "debug", "info", "warn", "warning", "err", "error", "critical", "off"}));
 
   const auto add_certificate_options = [](CLI::App* command,
                                           rtconn::cli::CertificateArguments& certificate) {
@@ -54,6 +59,11 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
   };
 
+  const CLI::Range loop_threads(std::size_t{1},
+                                rtconn::ConnectionManagerOptions::max_event_loop_threads);
+  const CLI::Range time_out_seconds(
+      0.0, std::chrono::duration<double>(rtconn::ConnectionManagerOptions::longest_time_out).count());
+
   rtconn::cli::ServeArguments serve;
   auto* serve_cmd = app.add_subcommand("serve", "Listen and answer OPTIONS and MESSAGE with 200");
   serve_cmd->add_option("--tcp", serve.tcp,
@@ -65,23 +75,23 @@ int main(int argc, char** argv) {
   serve_cmd->add_flag("--quiet", serve.quiet, "Do not log each connection event");
   serve.threads = std::max(1u, std::thread::hardware_concurrency());
   serve_cmd->add_option("--threads", serve.threads, "Event-loop threads (default: one per core)")
-      ->check(CLI::PositiveNumber);
+      ->check(loop_threads);
   serve_cmd
       ->add_option("--idle-timeout", serve.idle_timeout,
                    "Seconds an idle connection stays open (default 900; 0: forever)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(time_out_seconds);
   serve_cmd
       ->add_option("--new-connection-timeout", serve.new_connection_timeout,
                    "Seconds a new connection has to send a valid message (default 60)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(time_out_seconds);
   serve_cmd
       ->add_option("--message-timeout", serve.message_timeout,
                    "Seconds a peer has to finish a message it began (default 30)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(time_out_seconds);
   serve_cmd
       ->add_option("--shutdown-timeout", serve.shutdown_timeout,
                    "Seconds to write what was accepted before exiting on a signal (default 5)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(time_out_seconds);
 
   rtconn::cli::PingArguments ping;
   auto* ping_cmd = app.add_subcommand("ping", "Send OPTIONS and print the responses");
@@ -102,7 +112,7 @@ int main(int argc, char** argv) {
                    "Flat out: requests in flight at once (default 4 per connection)")
       ->check(CLI::PositiveNumber);
   bench_cmd->add_option("--threads", bench.threads, "Event loops (default: one per core)")
-      ->check(CLI::PositiveNumber);
+      ->check(loop_threads);
   bench_cmd->add_flag("--quiet,-q", bench.quiet, "No progress line each second");
 
   rtconn::cli::CertificateArguments cert;
