@@ -25,20 +25,23 @@ bool certificate_names_host(X509* certificate, std::string_view host) {
   if (is_ip_literal(host)) {
     return X509_check_ip_asc(certificate, std::string(host).c_str(), 0) == 1;
   }
-  const auto uris = alt_names_of(certificate, GEN_URI);
-  bool any_sip_uri = false;
-  for (const auto& uri : uris) {
-    std::string_view rest = uri;
+  // RFC 5922 7.1: a SIP URI naming a domain (no user part; sip:alice@example.com names a user)
+  // decides when there is one; else the DNS names; the Common Name only when the certificate has
+  // no subjectAltName at all.
+  bool any_sip_domain = false;
+  for (const auto& uri : alt_names_of(certificate, GEN_URI)) {
+    const std::string_view rest = uri;
     if (rest.size() < 4 || !equal_ignoring_case(rest.substr(0, 4), "sip:")) continue;
-    any_sip_uri = true;
-    if (equal_ignoring_case(rest.substr(4), host)) return true;
+    const auto domain = rest.substr(4);
+    if (domain.find('@') != std::string_view::npos) continue;
+    any_sip_domain = true;
+    if (equal_ignoring_case(domain, host)) return true;
   }
-  if (any_sip_uri) return false;
-  const auto dns_names = alt_names_of(certificate, GEN_DNS);
-  for (const auto& name : dns_names) {
+  if (any_sip_domain) return false;
+  for (const auto& name : alt_names_of(certificate, GEN_DNS)) {
     if (equal_ignoring_case(name, host)) return true;
   }
-  if (!dns_names.empty()) return false;
+  if (X509_get_ext_by_NID(certificate, NID_subject_alt_name, -1) >= 0) return false;
   char common_name[256] = {};
   const int length = X509_NAME_get_text_by_NID(X509_get_subject_name(certificate), NID_commonName,
                                                common_name, sizeof common_name);

@@ -84,6 +84,19 @@ TEST_F(TlsClientVerificationTest, SipUriEntryNamingAnotherDomainWinsOverDnsEntry
             make_error_code(TlsFailureReason::IncorrectNameInRemoteCertificate));
 }
 
+TEST_F(TlsClientVerificationTest, SipUriWithAUserPartNamesNoDomain) {
+  // RFC 5922 7.1: sip:alice@example.com names a user, not a domain; the DNS entry decides.
+  const auto server = server_for("localhost", {"URI:sip:alice@example.com", "DNS:localhost"});
+  EXPECT_FALSE(request_error(tls_key("localhost", server->listening_port())));
+}
+
+TEST_F(TlsClientVerificationTest, CommonNameIsNotTheNameWhenSubjectAltNameIsPresent) {
+  // A subjectAltName with no SIP URI or DNS name (an address only) still rules the CN out.
+  const auto server = server_for("localhost", {"IP:127.0.0.2"});
+  EXPECT_EQ(request_error(tls_key("localhost", server->listening_port())),
+            make_error_code(TlsFailureReason::IncorrectNameInRemoteCertificate));
+}
+
 TEST_F(TlsClientVerificationTest, CertificateWithoutSubjectAltNamesIsCheckedByCommonName) {
   // No subjectAltName at all: the subject CN is the name (RFC 5922 7.1, last resort).
   const auto right = server_for("localhost", {});
