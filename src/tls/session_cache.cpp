@@ -7,7 +7,7 @@ namespace rtconn::tls {
 
 void ClientSessionCache::store(const std::string& peer, SSL_SESSION* session) {
   const int size = i2d_SSL_SESSION(session, nullptr);
-  if (size <= 0) return;
+  if (size <= 0 || static_cast<std::size_t>(size) > max_session_bytes) return;
   std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
   unsigned char* out = bytes.data();
   i2d_SSL_SESSION(session, &out);

@@ -25,6 +25,9 @@ namespace rtconn::tls {
 class ClientSessionCache {
  public:
   static constexpr std::size_t default_capacity = 4096;
+  /// A session is a ticket and the server's certificate, 1-2 KB; a server may send a ticket of
+  /// up to 64 KB, and 4,096 such would hold a quarter GB. Larger ones are not kept.
+  static constexpr std::size_t max_session_bytes = 16 * 1024;
 
   explicit ClientSessionCache(std::size_t capacity = default_capacity) : capacity_(capacity) {}
 

@@ -50,6 +50,18 @@ std::string found_id(ClientSessionCache& cache, const std::string& peer) {
   return std::string(reinterpret_cast<const char*>(id), length);
 }
 
+TEST(ClientSessionCache, ASessionLargerThanTheLimitIsNotKept) {
+  ClientSessionCache cache;
+  cache.store("a.example:5061", session_with_id("small").get());
+  auto large = session_with_id("large");
+  const std::string padding(ClientSessionCache::max_session_bytes, 'x');
+  ASSERT_EQ(SSL_SESSION_set1_ticket_appdata(large.get(), padding.data(), padding.size()), 1);
+  cache.store("a.example:5061", large.get());
+  cache.store("b.example:5061", large.get());
+  EXPECT_EQ(found_id(cache, "a.example:5061"), "small");
+  EXPECT_EQ(found_id(cache, "b.example:5061"), "");
+}
+
 TEST(ClientSessionCache, KeepsTheNewestSessionPerPeer) {
   ClientSessionCache cache;
   EXPECT_EQ(found_id(cache, "a.example:5061"), "");
