@@ -100,10 +100,9 @@ void StreamConnection::await_first_bytes(detail::UniqueFunction<void()> then) {
   asio::dispatch(executor_, [self = self(), then = std::move(then)]() mutable {
     if (self->state() != ConnectionState::connecting) return;
     self->arm_timer();
-    self->stream_->async_wait_readable(
-        [self, then = std::move(then)](std::error_code ec) mutable {
-          if (!ec && self->state() == ConnectionState::connecting) then();
-        });
+    self->stream_->async_wait_readable([self, then = std::move(then)](std::error_code ec) mutable {
+      if (!ec && self->state() == ConnectionState::connecting) then();
+    });
   });
 }
 

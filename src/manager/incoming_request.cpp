@@ -37,8 +37,9 @@ void IncomingRequest::respond(int status_code, std::string_view reason_phrase) {
       [id = connection_->id(), status_code](std::error_code ec) {
         static std::atomic<std::uint64_t> refused{0};
         if (ec == errc::write_queue_full) {
-          detail::count_and_log(refused, "a response was not sent: the connection's write "
-                                         "queue is full (its peer does not read)");
+          detail::count_and_log(refused,
+                                "a response was not sent: the connection's write "
+                                "queue is full (its peer does not read)");
         } else if (ec) {
           spdlog::warn("connection {}: {} response not sent: {}", id, status_code, ec.message());
         }

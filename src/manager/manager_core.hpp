@@ -220,7 +220,7 @@ class ManagerCore final : public PoolHost,
   std::unordered_map<asio::ip::address, std::size_t> per_address_;
   std::size_t handshakes_ = 0;  // incoming TLS handshakes in progress
   std::deque<std::weak_ptr<connection::StreamConnection>> waiting_for_handshake_;
-  std::size_t queued_ = 0;  // entries of waiting_for_handshake_ still open and queued
+  std::size_t queued_ = 0;              // entries of waiting_for_handshake_ still open and queued
   std::condition_variable all_closed_;  // with mutex_
   std::atomic<std::uint64_t> refused_total_limit_{0};
   std::atomic<std::uint64_t> refused_address_limit_{0};

@@ -88,8 +88,8 @@ void PendingRequests::on_response(SipMessage response, std::uint64_t connection_
                        connection_id]() mutable {
     if (response.status_code() < 200) return;
     const auto parts = key_parts_of(response);
-    const auto it = parts ? self->entries_.find(KeyParts{parts->first, parts->second})
-                          : self->entries_.end();
+    const auto it =
+        parts ? self->entries_.find(KeyParts{parts->first, parts->second}) : self->entries_.end();
     if (it == self->entries_.end()) {
       spdlog::debug("dropping a {} response that matches no request", response.status_code());
       return;

@@ -76,8 +76,7 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
                                      CachedAllocator<std::pair<const std::string, Entry>>>;
   using Node = Entries::value_type;
 
-  void insert(std::string key, std::uint64_t connection_id, Clock::time_point deadline,
-              Done done);
+  void insert(std::string key, std::uint64_t connection_id, Clock::time_point deadline, Done done);
   void finish(Entries::iterator it, std::error_code ec, SipMessage response);
   void on_timer();
   void arm_for_earliest();
