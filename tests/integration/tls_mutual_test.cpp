@@ -137,8 +137,8 @@ TEST_F(TlsMutualTest, ClientCertificateMissingFromClientStoreFailsSends) {
   int removed = 0;
   const auto on_added =
       client->connection_pool_added.subscribe([&](const ConnectionPoolEventArgs&) { ++added; });
-  const auto on_removed = client->connection_pool_removed.subscribe(
-      [&](const ConnectionPoolEventArgs&) { ++removed; });
+  const auto on_removed =
+      client->connection_pool_removed.subscribe([&](const ConnectionPoolEventArgs&) { ++removed; });
   const auto outcome = request(*client, key());
   EXPECT_EQ(outcome->ec, make_error_code(TlsFailureReason::LocalCertificateNotFound));
   settle(io_);

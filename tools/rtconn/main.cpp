@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
   const CLI::Range loop_threads(std::size_t{1},
                                 rtconn::ConnectionManagerOptions::max_event_loop_threads);
   const CLI::Range time_out_seconds(
-      0.0, std::chrono::duration<double>(rtconn::ConnectionManagerOptions::longest_time_out).count());
+      0.0,
+      std::chrono::duration<double>(rtconn::ConnectionManagerOptions::longest_time_out).count());
 
   rtconn::cli::ServeArguments serve;
   auto* serve_cmd = app.add_subcommand("serve", "Listen and answer OPTIONS and MESSAGE with 200");
