@@ -196,7 +196,10 @@ TEST_F(HandshakeSlotTest, HandshakesBeyondTheCapWaitForASlot) {
   EXPECT_EQ(outcome->response->status_code(), 200);
 }
 
-TEST_F(HandshakeSlotTest, ConnectionsThatTimeOutWhileQueuedForASlotLeaveTheQueue) {
+// What it checks is that time-outs in the queue leave a slot free for the next client. It also
+// runs the queue's dropping of closed entries (more than 64 of them), under the sanitizers in
+// CI; the queue's length itself is not visible from outside, so nothing here asserts it.
+TEST_F(HandshakeSlotTest, ConnectionsThatTimeOutWhileQueuedLeaveTheSlotToTheNextClient) {
   auto options = server_options();
   const auto clock = std::make_shared<ManualClock>();
   options.clock = clock;
