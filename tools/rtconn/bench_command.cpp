@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -99,6 +100,11 @@ class BenchRun {
       sequence = static_cast<std::uint32_t>(++sent_);
       ++in_flight_;
     }
+    issue(sequence);
+  }
+
+  // The request's place in flight is already counted, so run() cannot return before it ends.
+  void issue(std::uint32_t sequence) {
     const auto start = Clock::now();
     manager_.async_request(
         key_, make_options_request(arguments_.client.uri, manager_.local_host_name(), sequence),
@@ -108,7 +114,7 @@ class BenchRun {
   }
 
   void record(std::error_code ec, const SipMessage& response, Clock::duration elapsed) {
-    bool again = false;
+    std::optional<std::uint32_t> next;
     {
       std::lock_guard lock(mutex_);
       if (!ec && response.status_code() >= 200 && response.status_code() < 300) {
@@ -117,11 +123,15 @@ class BenchRun {
         ++failed_;
         if (!first_error_) first_error_ = ec ? ec : make_error_code(std::errc::protocol_error);
       }
-      --in_flight_;
-      again = arguments_.rate <= 0 && Clock::now() < end_;
-      if (in_flight_ == 0) idle_.notify_all();
+      // Flat out, the next request takes this one's place in flight without it ever reaching
+      // zero: run() may return (and this object go) the moment it does.
+      if (arguments_.rate <= 0 && Clock::now() < end_) {
+        next = static_cast<std::uint32_t>(++sent_);
+      } else if (--in_flight_ == 0) {
+        idle_.notify_all();
+      }
     }
-    if (again) send();
+    if (next) issue(*next);
   }
 
   RealTimeClientConnectionManager& manager_;
