@@ -54,7 +54,7 @@ ManagerCore::ManagerCore(asio::any_io_executor executor, std::vector<asio::any_i
       event_strand_(make_light_strand(executor_)),
       clock_(options.clock ? options.clock : make_steady_clock()),
       pending_(std::make_shared<PendingRequests>(executor_, clock_)),
-      tls_(options.tls),
+      tls_(options.tls, clock_),
       options_(std::move(options)),
       message_throttle_(options_.message_throttling_high_mark,
                         options_.message_throttling_low_mark) {
@@ -190,8 +190,7 @@ std::unique_ptr<stream::ByteStream> ManagerCore::make_stream(asio::ip::tcp::sock
   std::shared_ptr<asio::ssl::context> context;
   try {
     context = incoming ? tls_.server() : tls_.client();
-  } catch (const TlsFailureException& e) {
-    spdlog::error("TLS unavailable: {}", e.what());
+  } catch (const TlsFailureException& e) {  // logged where the context could not be made
     ec = e.code();
     return nullptr;
   }

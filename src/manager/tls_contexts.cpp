@@ -1,8 +1,11 @@
 #include "manager/tls_contexts.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace rtconn::detail {
 
-TlsContexts::TlsContexts(TlsOptions options) : options_(std::move(options)) {}
+TlsContexts::TlsContexts(TlsOptions options, std::shared_ptr<Clock> clock)
+    : options_(std::move(options)), clock_(std::move(clock)) {}
 
 CertificateStore TlsContexts::store() const {
   return options_.certificate_store.empty() ? CertificateStore()
@@ -17,16 +20,32 @@ tls::TrustSettings TlsContexts::trust() const {
   return trust;
 }
 
+std::shared_ptr<asio::ssl::context> TlsContexts::make_client() const {
+  if (!options_.certificate) return tls::make_client_context(trust(), nullptr);
+  const auto identity = tls::load_local_identity(store(), *options_.certificate);
+  return tls::make_client_context(trust(), &identity);
+}
+
 std::shared_ptr<asio::ssl::context> TlsContexts::client() {
-  std::lock_guard lock(mutex_);
-  if (!client_) {
-    if (options_.certificate) {
-      const auto identity = tls::load_local_identity(store(), *options_.certificate);
-      client_ = tls::make_client_context(trust(), &identity);
-    } else {
-      client_ = tls::make_client_context(trust(), nullptr);
-    }
+  {
+    std::lock_guard lock(mutex_);
+    if (client_) return client_;
+    if (client_failure_ && clock_->now() < client_failure_->retry_at) throw client_failure_->error;
   }
+  // Two first sends may both make one; the first installed is kept, the other dropped.
+  std::shared_ptr<asio::ssl::context> made;
+  try {
+    made = make_client();
+  } catch (const TlsFailureException& e) {
+    spdlog::error("TLS unavailable for outgoing connections (tried again in {} s): {}",
+                  client_retry_interval.count(), e.what());
+    std::lock_guard lock(mutex_);
+    client_failure_.emplace(ClientFailure{e, clock_->now() + client_retry_interval});
+    throw;
+  }
+  std::lock_guard lock(mutex_);
+  if (!client_) client_ = std::move(made);
+  client_failure_.reset();
   return client_;
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "rtconn/manual_clock.hpp"
 #include "tls_test_support.hpp"
 
 namespace rtconn::test {
@@ -146,6 +147,29 @@ TEST_F(TlsMutualTest, ClientCertificateMissingFromClientStoreFailsSends) {
   EXPECT_TRUE(client->connection_pools().empty());
   EXPECT_EQ(added, 1);
   EXPECT_EQ(removed, 1);
+}
+
+TEST_F(TlsMutualTest, AClientCertificatePutRightIsUsedOnceTheRetryIntervalHasPassed) {
+  // A client context that cannot be made stays failed for 5 s (TlsContexts): a flood of sends
+  // to TLS destinations reads the store, and logs, once, not once a send.
+  const auto clock = std::make_shared<ManualClock>();
+  auto options = client_options();
+  options.clock = clock;
+  const auto issued = make_leaf(&ca_, "client.localhost", {});
+  options.tls.certificate = id_of(issued);  // not in the store yet
+  auto client = make_client(options);
+  EXPECT_EQ(request(*client, key())->ec,
+            make_error_code(TlsFailureReason::LocalCertificateNotFound));
+
+  put(client_store_, "client", issued);
+  EXPECT_EQ(request(*client, key())->ec,
+            make_error_code(TlsFailureReason::LocalCertificateNotFound))
+      << "the store was read again within the retry interval";
+
+  clock->advance(5s);
+  const auto outcome = request(*client, key());
+  EXPECT_FALSE(outcome->ec) << outcome->ec.message();
+  EXPECT_EQ(added_, 1);
 }
 
 TEST_F(TlsMutualTest, RequirementAppliesToConnectionsAcceptedAfterwards) {
