@@ -7,6 +7,8 @@ Checks:
     line a second, and serve saw exactly 10 connections;
   * `bench sips:localhost:PORT --seconds 2 --connections 50` (flat out, TLS, development
     certificates) exits 0 with every request answered and serve saw exactly 50 TLS connections;
+  * `bench ... --window 1` (one request in flight, each answer sending the next) exits 0 with
+    every request answered;
   * `bench` at a port nothing listens on exits non-zero and says why its requests failed.
 Counts, not speeds: how fast the machine is decides the rate, not this test.
 """
@@ -76,6 +78,16 @@ def body(arguments):
         seen = connections_seen(serve, 60) - 10
         support.check(seen == 50, f"serve saw {seen} TLS connections for --connections 50")
         results.append(f"tls flat out: {summary['ok']}/{summary['sent']} over {seen} connections")
+
+        # One request in flight: each completion sends the next, up to the moment the run ends
+        # (where an earlier build could send after the run had finished).
+        uri = f"sip:127.0.0.1:{tcp_port};transport=tcp"
+        code, out, err, summary = bench(arguments, tmp, uri, "--seconds", "1", "--window", "1",
+                                        "-q")
+        support.check(code == 0 and summary["sent"] > 0 and summary["ok"] == summary["sent"],
+                      f"bench {uri} --window 1: exit {code}, {summary}; "
+                      f"{support.tail_of(out + err)!r}")
+        results.append(f"tcp --window 1: {summary['ok']}/{summary['sent']}")
 
         refused = support.closed_port()
         uri = f"sip:127.0.0.1:{refused};transport=tcp"
