@@ -114,27 +114,46 @@ void StreamConnection::record_endpoints() {
 }
 
 void StreamConnection::connect() {
+  attempts_ = std::make_unique<ConnectAttempts>(executor_);
   std::error_code not_literal;
   const auto address = asio::ip::make_address(target_->host, not_literal);
   if (!not_literal) {
-    stream_->socket().async_connect({address, target_->port}, [self = self()](std::error_code ec) {
-      if (ec) return self->on_connected(ec);
-      self->stream_->async_handshake(true, [self](std::error_code e) { self->on_connected(e); });
-    });
-    return;
+    attempts_->set_addresses({{address, target_->port}});
+    return connect_next({});
   }
-  resolver_ = std::make_unique<asio::ip::tcp::resolver>(executor_);
-  resolver_->async_resolve(
+  attempts_->resolver().async_resolve(
       target_->host, std::to_string(target_->port),
       [self = self()](std::error_code ec, const asio::ip::tcp::resolver::results_type& results) {
         if (ec || self->state() != ConnectionState::connecting) return self->on_connected(ec);
-        asio::async_connect(self->stream_->socket(), results,
-                            [self](std::error_code e, const asio::ip::tcp::endpoint&) {
-                              if (e) return self->on_connected(e);
-                              self->stream_->async_handshake(
-                                  true, [self](std::error_code h) { self->on_connected(h); });
-                            });
+        std::vector<ConnectAttempts::Endpoint> addresses;
+        for (const auto& entry : results) addresses.push_back(entry.endpoint());
+        self->attempts_->set_addresses(std::move(addresses));
+        self->connect_next(asio::error::host_not_found);
       });
+}
+
+void StreamConnection::connect_next(std::error_code last_failure) {
+  if (state() != ConnectionState::connecting) return;  // closed meanwhile (time-out, shutdown)
+  std::optional<Clock::time_point> deadline;
+  if (settings_->connect_timeout.count() > 0) deadline = created_ + settings_->connect_timeout;
+  const auto address = attempts_->next(settings_->clock->now(), deadline);
+  if (!address) return on_connected(last_failure);
+  if (attempts_->attempt_deadline()) arm_timer();
+  std::error_code ignored;
+  stream_->socket().close(ignored);  // a socket whose connect failed cannot connect again
+  stream_->socket().async_connect(*address, [self = self(), to = *address](std::error_code ec) {
+    if (ec) {
+      if (self->state() != ConnectionState::connecting) return;
+      if (self->attempts_->given_up() && ec == asio::error::operation_aborted) {
+        ec = make_error_code(errc::connect_timeout);
+      }
+      spdlog::debug("connection {}: {} ({}): {}", self->id(), self->target_->host,
+                    to.address().to_string(), ec.message());
+      return self->connect_next(ec);
+    }
+    self->attempts_.reset();
+    self->stream_->async_handshake(true, [self](std::error_code e) { self->on_connected(e); });
+  });
 }
 
 void StreamConnection::on_connected(std::error_code ec) {
@@ -193,7 +212,7 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
       }
       state_.store(ConnectionState::closed, std::memory_order_release);
       timer_->cancel();
-      if (resolver_) resolver_->cancel();
+      if (attempts_) attempts_->resolver().cancel();
       stream_->close();
       fail_queued(reason);
       if (is_tls_failure(reason) && !failure_detail_.empty()) {
@@ -620,6 +639,7 @@ void StreamConnection::arm_timer() {
       settings_->connect_timeout.count() > 0) {
     consider(created_ + settings_->connect_timeout);
   }
+  if (attempts_ && attempts_->attempt_deadline()) consider(*attempts_->attempt_deadline());
   if (is_incoming_connection() && !valid_message_seen_ &&
       settings_->new_connection_timeout.count() > 0) {
     consider(created_ + settings_->new_connection_timeout);
@@ -646,6 +666,11 @@ void StreamConnection::on_timer() {
   if (current == ConnectionState::connecting && !is_incoming_connection() &&
       settings_->connect_timeout.count() > 0 && now >= created_ + settings_->connect_timeout) {
     return transition(ConnectionState::closed, make_error_code(errc::connect_timeout));
+  }
+  if (attempts_ && attempts_->attempt_deadline() && now >= *attempts_->attempt_deadline()) {
+    attempts_->give_up();
+    std::error_code ignored;
+    stream_->socket().close(ignored);  // its completion tries the next address
   }
   if (is_incoming_connection() && !valid_message_seen_ &&
       settings_->new_connection_timeout.count() > 0 &&

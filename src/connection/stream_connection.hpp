@@ -12,6 +12,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include "connection/connect_attempts.hpp"
 #include "connection/connection_observer.hpp"
 #include "connection/ring_queue.hpp"
 #include "connection/single_writer_counter.hpp"
@@ -131,6 +132,9 @@ class StreamConnection final : public RealTimeConnection {
 
   void record_endpoints();
   void connect();
+  // Tries the next of the host's addresses; `last_failure` is what the connect fails with when
+  // none is left.
+  void connect_next(std::error_code last_failure);
   void on_connected(std::error_code ec);
   void read();
   void on_read(std::error_code ec, std::size_t bytes);
@@ -178,7 +182,7 @@ class StreamConnection final : public RealTimeConnection {
   const std::shared_ptr<const ConnectionSettings> settings_;  // idle_timeout_ms_ overrides idle
   const std::weak_ptr<ConnectionObserver> observer_;
   std::unique_ptr<Timer> timer_;
-  std::unique_ptr<asio::ip::tcp::resolver> resolver_;
+  std::unique_ptr<ConnectAttempts> attempts_;  // outgoing, until the TCP connect succeeds
   sip::StreamFramer framer_;
 
   // Strand-only state.

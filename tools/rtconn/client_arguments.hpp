@@ -12,8 +12,8 @@ namespace rtconn::cli {
 
 /// The pool key `arguments.uri` names; throws std::invalid_argument when it names none.
 PoolKey target_of(const ClientArguments& arguments);
-/// A client manager's settings: a pool of `connections`, the request time-out, TLS trust and
-/// the client certificate.
+/// A client manager's settings: a pool of `connections`, the request and connect time-outs, TLS
+/// trust and the client certificate.
 ConnectionManagerOptions client_options(const ClientArguments& arguments);
 
 }  // namespace rtconn::cli

@@ -35,6 +35,7 @@ struct ClientArguments {
   std::string uri;
   int connections = 1;  // the pool's cap
   int timeout_ms = 5000;
+  int connect_timeout_ms = 10000;  // the library's default
   CertificateArguments certificate;
   std::vector<std::string> ca_files;
 };

@@ -54,6 +54,10 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     command->add_option("--timeout", client.timeout_ms, "Milliseconds to wait for each response")
         ->check(CLI::PositiveNumber);
+    command
+        ->add_option("--connect-timeout", client.connect_timeout_ms,
+                     "Milliseconds to make a connection, shared by the addresses the host has")
+        ->check(CLI::PositiveNumber);
     add_certificate_options(command, client.certificate);
     command->add_option("--ca", client.ca_files, "PEM file of CAs to trust besides the system's")
         ->check(CLI::ExistingFile);

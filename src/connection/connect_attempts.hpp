@@ -1,0 +1,61 @@
+#pragma once
+// An outgoing connection's way to its peer: the addresses its host resolved to, tried one at a
+// time, each attempt given an even share of what is left of the connect time-out. An address
+// that never answers (a blackholed IPv6 route, a host that is down: SYNs dropped, no refusal)
+// would otherwise spend the whole time-out and leave the addresses after it untried.
+// (RFC 8305 races the families instead; one at a time keeps a connection one socket.)
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include "rtconn/clock.hpp"
+
+namespace rtconn::connection {
+
+class ConnectAttempts {
+ public:
+  using Endpoint = asio::ip::tcp::endpoint;
+
+  explicit ConnectAttempts(const asio::any_io_executor& executor) : resolver_(executor) {}
+
+  asio::ip::tcp::resolver& resolver() noexcept { return resolver_; }
+  void set_addresses(std::vector<Endpoint> addresses) { addresses_ = std::move(addresses); }
+
+  /// The next address to try, none when every one has been. `deadline` is when the whole
+  /// connect must be done (none: no time-out); the attempt gets its share of what is left.
+  std::optional<Endpoint> next(Clock::time_point now, std::optional<Clock::time_point> deadline) {
+    attempt_deadline_.reset();
+    given_up_ = false;
+    if (tried_ == addresses_.size()) return std::nullopt;
+    const auto left = addresses_.size() - tried_;  // this one included
+    // The last attempt runs to the connection's own deadline.
+    if (deadline && left > 1) {
+      attempt_deadline_ = now + std::max(*deadline - now, Clock::duration::zero()) /
+                                    static_cast<Clock::duration::rep>(left);
+    }
+    return addresses_[tried_++];
+  }
+
+  /// When the attempt under way is given up for the next address; none for the last.
+  std::optional<Clock::time_point> attempt_deadline() const noexcept { return attempt_deadline_; }
+  /// The attempt under way ran out of time; its socket is closed, its completion still due.
+  void give_up() noexcept {
+    attempt_deadline_.reset();
+    given_up_ = true;
+  }
+  bool given_up() const noexcept { return given_up_; }
+
+ private:
+  asio::ip::tcp::resolver resolver_;
+  std::vector<Endpoint> addresses_;
+  std::size_t tried_ = 0;
+  std::optional<Clock::time_point> attempt_deadline_;
+  bool given_up_ = false;
+};
+
+}  // namespace rtconn::connection

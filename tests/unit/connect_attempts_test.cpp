@@ -1,0 +1,71 @@
+// ConnectAttempts: a host's addresses tried in order, each attempt given an even share of what is
+// left of the connect time-out, the last one all of it.
+#include <gtest/gtest.h>
+
+#include <asio/io_context.hpp>
+
+#include "connection/connect_attempts.hpp"
+
+namespace rtconn::connection {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ConnectAttemptsTest : public testing::Test {
+ protected:
+  static ConnectAttempts::Endpoint at(const char* address) {
+    return {asio::ip::make_address(address), 5060};
+  }
+
+  asio::io_context io_;
+  ConnectAttempts attempts_{io_.get_executor()};
+  const Clock::time_point start_{};
+};
+
+TEST_F(ConnectAttemptsTest, EachAddressGetsAnEvenShareOfWhatIsLeft) {
+  attempts_.set_addresses({at("::1"), at("127.0.0.1"), at("127.0.0.2")});
+  const auto deadline = start_ + 9s;
+
+  EXPECT_EQ(attempts_.next(start_, deadline), at("::1"));
+  EXPECT_EQ(attempts_.attempt_deadline(), start_ + 3s);
+
+  // Refused at once: the two left share the 9 s still there.
+  EXPECT_EQ(attempts_.next(start_, deadline), at("127.0.0.1"));
+  EXPECT_EQ(attempts_.attempt_deadline(), start_ + 4500ms);
+
+  // The last runs to the connection's own deadline: no attempt deadline of its own.
+  EXPECT_EQ(attempts_.next(start_ + 4500ms, deadline), at("127.0.0.2"));
+  EXPECT_EQ(attempts_.attempt_deadline(), std::nullopt);
+
+  EXPECT_EQ(attempts_.next(start_ + 5s, deadline), std::nullopt);
+}
+
+TEST_F(ConnectAttemptsTest, WithoutAConnectTimeOutNoAttemptIsCut) {
+  attempts_.set_addresses({at("::1"), at("127.0.0.1")});
+  EXPECT_EQ(attempts_.next(start_, std::nullopt), at("::1"));
+  EXPECT_EQ(attempts_.attempt_deadline(), std::nullopt);
+}
+
+TEST_F(ConnectAttemptsTest, AGivenUpAttemptIsKnownUntilTheNext) {
+  attempts_.set_addresses({at("::1"), at("127.0.0.1")});
+  ASSERT_TRUE(attempts_.next(start_, start_ + 10s));
+  EXPECT_FALSE(attempts_.given_up());
+  attempts_.give_up();
+  EXPECT_TRUE(attempts_.given_up());
+  EXPECT_EQ(attempts_.attempt_deadline(), std::nullopt);  // the timer asks nothing more of it
+  ASSERT_TRUE(attempts_.next(start_ + 5s, start_ + 10s));
+  EXPECT_FALSE(attempts_.given_up());
+}
+
+TEST_F(ConnectAttemptsTest, APastDeadlineLeavesNoTimeToTheRest) {
+  attempts_.set_addresses({at("::1"), at("127.0.0.1")});
+  ASSERT_TRUE(attempts_.next(start_ + 11s, start_ + 10s));
+  EXPECT_EQ(attempts_.attempt_deadline(), start_ + 11s);
+}
+
+TEST_F(ConnectAttemptsTest, NoAddressesNothingToTry) {
+  EXPECT_EQ(attempts_.next(start_, start_ + 10s), std::nullopt);
+}
+
+}  // namespace
+}  // namespace rtconn::connection
