@@ -87,7 +87,8 @@ StreamConnection::StreamConnection(Passkey, std::uint64_t id, TransportType tran
 void StreamConnection::start() {
   asio::dispatch(executor_, [self = self()] {
     if (self->state() != ConnectionState::connecting) return;
-    self->arm_timer();
+    // An incoming TLS connection's timer is already armed by await_first_bytes.
+    if (self->armed_for_ == Clock::time_point::max()) self->arm_timer();
     if (self->is_incoming_connection()) {
       self->stream_->async_handshake(false, [self](std::error_code ec) { self->on_connected(ec); });
     } else {
