@@ -15,7 +15,6 @@ Counts, not speeds: how fast the machine is decides the rate, not this test.
 
 import re
 import signal
-import tempfile
 
 import interop_support as support
 import tls_support as tls
@@ -35,22 +34,15 @@ def bench(arguments, tmp, uri, *extra):
 
 
 def connections_seen(serve, expected):
-    events = support.wait_for(
-        lambda: (lambda a_r: a_r if a_r[0] >= expected else None)(
-            support.count_connection_events(serve.stderr_text())), deadline_s=10.0)
-    return (events or support.count_connection_events(serve.stderr_text()))[0]
+    added, _ = support.wait_connection_events(serve, lambda added, _: added >= expected, 10.0)
+    return added
 
 
 def body(arguments):
     results = []
-    with tempfile.TemporaryDirectory(prefix="rtconn-bench-") as tmp, \
-            support.ProcessGroup() as group:
-        store = f"{tmp}/store"
-        tls.isolate_cert_store(store)
-        tls.create_dev_store(arguments.rtconn, store, tmp)
-        serve, listening = support.start_serve_transports(
-            group, arguments.rtconn, tmp, tcp=["127.0.0.1:0"], tls=["127.0.0.1:0"],
-            extra=["--store", store])
+    with tls.dev_store_workspace(arguments.rtconn, "rtconn-bench-") as workspace:
+        tmp, store = workspace.tmp, workspace.store
+        serve, listening = workspace.start_serve(tcp=["127.0.0.1:0"], tls=["127.0.0.1:0"])
         [(_, tcp_port)] = listening["tcp"]
         [(_, tls_port)] = listening["tls"]
 

@@ -154,12 +154,8 @@ def removal_reasons(stderr_text):
 
 def wait_events(serve, expected, deadline_s):
     """Waits until serve logged `expected` removals; returns (added, removed)."""
-    end = time.monotonic() + deadline_s
-    while True:
-        added, removed = support.count_connection_events(serve.stderr_text())
-        if removed >= expected or time.monotonic() >= end:
-            return added, removed
-        time.sleep(0.1)
+    return support.wait_connection_events(serve, lambda _, removed: removed >= expected,
+                                          deadline_s)
 
 
 def body(arguments):

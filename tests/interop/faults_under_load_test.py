@@ -43,7 +43,6 @@ import re
 import signal
 import socket
 import struct
-import tempfile
 import threading
 import time
 import uuid
@@ -135,6 +134,16 @@ def address(sock):
 def reset(sock):
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_ZERO)
     sock.close()
+
+
+def check_keepers_answer(keepers, when):
+    """Each (connection, transport) in `keepers` answers an OPTIONS on it with a 200."""
+    for keeper, transport in keepers:
+        request, call_id = sip_request(transport=transport)
+        keeper.sendall(request)
+        responses, _ = read_responses(keeper, 1)
+        support.check(responses == [(200, call_id)],
+                      f"{transport} keeper {when} the faults: {responses}")
 
 
 # --- serve's log ----------------------------------------------------------------------------
@@ -299,8 +308,7 @@ class Faults:
 
     def bad_client_cert(self, what, cert, key, reason_any):
         before = len(support.tls_failures(self.serve.stderr_text()))
-        args = ["-CAfile", self.dev["trust"], "-verify_return_error", "-verify_hostname",
-                "localhost", "-cert", cert, "-key", key]
+        args = tls.verify_server_args(self.dev["trust"]) + ["-cert", cert, "-key", key]
         code, out, err, matched = tls.s_client(self.mtls, args, self.tmp,
                                                send=sip_request(transport="TLS")[0],
                                                deadline_s=8.0)
@@ -319,9 +327,8 @@ class Faults:
 
     def good_client_cert(self):
         code, out, err, matched = tls.s_client(
-            self.mtls, ["-CAfile", self.dev["trust"], "-verify_return_error", "-verify_hostname",
-                        "localhost", "-cert", self.dev["client_pem"], "-key",
-                        self.dev["client_pem"]],
+            self.mtls, tls.verify_server_args(self.dev["trust"]) +
+            ["-cert", self.dev["client_pem"], "-key", self.dev["client_pem"]],
             self.tmp, send=sip_request(transport="TLS")[0], deadline_s=10.0)
         status = out.strip().splitlines()[0] if out.strip() else ""
         support.check(matched and status == "SIP/2.0 200 OK",
@@ -358,21 +365,17 @@ def slow_loris(port, count, answered, errors, stop):
 
 def body(arguments):
     support.require_sipp()
-    with tempfile.TemporaryDirectory(prefix="rtconn-faults-") as tmp, \
-            support.ProcessGroup() as group:
-        store = os.path.join(tmp, "store")
-        tls.isolate_cert_store(store)
-        dev = tls.create_dev_store(arguments.rtconn, store, tmp)
+    with tls.dev_store_workspace(arguments.rtconn, "rtconn-faults-") as workspace:
+        tmp, dev, group = workspace.tmp, workspace.dev, workspace.group
         expired = make_expired_client(tmp, dev)
         self_signed = make_self_signed_client(tmp)
         rogue_ca = tls.make_ca(tmp, "rogue-ca", "/O=rtconn faults/CN=Rogue Test CA")
         rogue = tls.make_leaf(tmp, "rogue-client", rogue_ca, "/CN=rogue client", "",
                               "clientAuth")
 
-        serve, listening = support.start_serve_transports(
-            group, arguments.rtconn, tmp, tcp=["127.0.0.1:0"], tls=["127.0.0.1:0"],
-            mtls=["127.0.0.1:0"],
-            extra=["--store", store, "--new-connection-timeout", str(HALF_OPEN_TIMEOUT_S),
+        serve, listening = workspace.start_serve(
+            tcp=["127.0.0.1:0"], tls=["127.0.0.1:0"], mtls=["127.0.0.1:0"],
+            extra=["--new-connection-timeout", str(HALF_OPEN_TIMEOUT_S),
                    "--message-timeout", str(HALF_OPEN_TIMEOUT_S), "--shutdown-timeout", "2"])
         [(_, tcp_port)] = listening["tcp"]
         [(_, tls_port)] = listening["tls"]
@@ -381,12 +384,8 @@ def body(arguments):
         # Connections opened before the faults, to be answered after them.
         keeper_tcp = socket.create_connection(("127.0.0.1", tcp_port), timeout=5)
         keeper_tls = tls.python_tls_client(tls_port, dev["trust"])
-        for keeper, transport in ((keeper_tcp, "TCP"), (keeper_tls, "TLS")):
-            request, call_id = sip_request(transport=transport)
-            keeper.sendall(request)
-            responses, _ = read_responses(keeper, 1)
-            support.check(responses == [(200, call_id)],
-                          f"{transport} keeper before the faults: {responses}")
+        keepers = ((keeper_tcp, "TCP"), (keeper_tls, "TLS"))
+        check_keepers_answer(keepers, "before")
 
         added_before, _ = support.count_connection_events(serve.stderr_text())
         sipp = support.SippUac(group, tmp, "faults", f"127.0.0.1:{tcp_port}", CALLS,
@@ -463,12 +462,7 @@ def body(arguments):
         support.check(sipp.process.running(), f"SIPp finished before the faults did "
                                       f"({time.monotonic() - load_started:.1f} s): the faults "
                                       f"did not overlap the load; raise CALLS")
-        for keeper, transport in ((keeper_tcp, "TCP"), (keeper_tls, "TLS")):
-            request, call_id = sip_request(transport=transport)
-            keeper.sendall(request)
-            responses, _ = read_responses(keeper, 1)
-            support.check(responses == [(200, call_id)],
-                          f"{transport} keeper after the faults: {responses}")
+        check_keepers_answer(keepers, "after")
         results.append("TCP and TLS connections opened before the faults still answer")
 
         # Nothing but what the faults closed on purpose was closed, and every TLS failure is one

@@ -6,6 +6,7 @@ stops them by PID with bounded waits and prints one result line. Nothing here ta
 """
 
 import argparse
+import contextlib
 import csv
 import os
 import re
@@ -15,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -420,6 +422,17 @@ def count_connection_events(stderr_text):
     return added, removed
 
 
+def wait_connection_events(serve, enough, deadline_s):
+    """Polls serve's connection event counts until enough(added, removed) holds or deadline_s
+    passes; returns the last (added, removed)."""
+    end = time.monotonic() + deadline_s
+    while True:
+        added, removed = count_connection_events(serve.stderr_text())
+        if enough(added, removed) or time.monotonic() >= end:
+            return added, removed
+        time.sleep(0.05)
+
+
 TLS_FAILURE_RE = r"\] TLS negotiation failed with (?P<peer>\S+): (?P<reason>.*)$"
 
 
@@ -509,6 +522,23 @@ class SippUac:
               f"SIPp counted {stats['SuccessfulCall']} successful and {stats['FailedCall']} "
               f"failed calls {kinds}, expected {self.calls} and 0; {tail}; {context()}")
         return stats
+
+
+@contextlib.contextmanager
+def serve_loaded_by_sipp_uac(rtconn, prefix, sipp_name, calls, sipp_options, deadline_s,
+                             local_ip="127.0.0.1"):
+    """`rtconn serve --tcp 127.0.0.1:0` in a temporary directory (named with `prefix`), logging
+    each incoming connection added/removed (stderr), and a SippUac `sipp_name` sending it `calls`
+    OPTIONS with `sipp_options` from `local_ip`, waited for at most deadline_s (finish: every
+    call answered). Yields (serve, SIPp's totals) once serve is checked to have lived through the
+    run; leaving the block stops serve if it still runs, then removes the directory."""
+    require_sipp()
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, ProcessGroup() as group:
+        serve, [(host, port)] = start_serve(group, rtconn, tmp, ["127.0.0.1:0"])
+        stats = SippUac(group, tmp, sipp_name, f"{host}:{port}", calls, sipp_options,
+                        local_ip=local_ip).finish(deadline_s=deadline_s)
+        check(serve.running(), f"serve exited during the run; {serve.stderr_tail()}")
+        yield serve, stats
 
 
 def sipp_error_tail(stdout_text, error_file=None, lines=6, first_lines=16):

@@ -27,7 +27,6 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 
 import interop_support as support
 import tls_support as tls
@@ -267,11 +266,8 @@ def body(arguments):
                   f"Kamailio is not installed ({KAMAILIO}); install kamailio and "
                   f"kamailio-tls-modules")
     modules = module_directory()
-    with tempfile.TemporaryDirectory(prefix="rtconn-kamailio-tls-") as tmp, \
-            support.ProcessGroup() as group:
-        store = os.path.join(tmp, "store")
-        tls.isolate_cert_store(store)
-        dev = tls.create_dev_store(arguments.rtconn, store, tmp)
+    with tls.dev_store_workspace(arguments.rtconn, "rtconn-kamailio-tls-") as workspace:
+        tmp, store, dev = workspace.tmp, workspace.store, workspace.dev
         cert, key = write_server_files(tmp, dev)
         tls_port = support.free_port()
         mtls_port = support.free_port()
@@ -283,7 +279,7 @@ def body(arguments):
         support.check(code == 0, f"kamailio -c rejects {cfg} (exit {code}): "
                                  f"{support.tail_of(out + err, 6)!r}")
 
-        kamailio = Kamailio(group, tmp, cfg, (tls_port, mtls_port))
+        kamailio = Kamailio(workspace.group, tmp, cfg, (tls_port, mtls_port))
         kamailio.start()
 
         results.append(ping_must_succeed(arguments, tmp, f"sips:localhost:{tls_port}",

@@ -19,8 +19,6 @@ incoming connection per call and saw each of them closed, and serve exits 0 on S
 """
 
 import signal
-import tempfile
-import time
 
 import interop_support as support
 
@@ -36,29 +34,18 @@ RATE = 2000
 
 def wait_all_removed(serve, deadline_s=10.0):
     """serve logs a removal per closed connection; the last FINs may still be on their way."""
-    end = time.monotonic() + deadline_s
-    while True:
-        added, removed = support.count_connection_events(serve.stderr_text())
-        if removed >= added or time.monotonic() >= end:
-            return added, removed
-        time.sleep(0.1)
+    return support.wait_connection_events(serve, lambda added, removed: removed >= added,
+                                          deadline_s)
 
 
 def body(arguments):
-    support.require_sipp()
-    with tempfile.TemporaryDirectory(prefix="rtconn-sipp-tn-") as tmp, \
-            support.ProcessGroup() as group:
-        # Without --quiet serve logs "incoming connection added/removed" per connection (stderr).
-        serve, [(host, port)] = support.start_serve(group, arguments.rtconn, tmp,
-                                                    ["127.0.0.1:0"])
-        # SIPp binds each call's socket before connecting, and closes it first: 10,000 ports in
-        # TIME_WAIT for a minute. On an address of its own no earlier run or test competes.
-        stats = support.SippUac(group, tmp, "uac_tn", f"{host}:{port}", CALLS,
-                                ["-t", "tn", "-max_socket", str(MAX_SOCKETS),
-                                 "-l", str(MAX_CALLS_IN_FLIGHT), "-r", str(RATE), "-rp", "1000"],
-                                local_ip=support.own_loopback_address()).finish(deadline_s=200)
-        support.check(serve.running(), f"serve exited during the run; {serve.stderr_tail()}")
-
+    # SIPp binds each call's socket before connecting, and closes it first: 10,000 ports in
+    # TIME_WAIT for a minute. On an address of its own no earlier run or test competes.
+    with support.serve_loaded_by_sipp_uac(
+            arguments.rtconn, "rtconn-sipp-tn-", "uac_tn", CALLS,
+            ["-t", "tn", "-max_socket", str(MAX_SOCKETS), "-l", str(MAX_CALLS_IN_FLIGHT),
+             "-r", str(RATE), "-rp", "1000"],
+            deadline_s=200, local_ip=support.own_loopback_address()) as (serve, stats):
         added, removed = wait_all_removed(serve)
         support.check(added == CALLS,
                       f"serve saw {added} incoming connections, expected one per call ({CALLS})")

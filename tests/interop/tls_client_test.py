@@ -21,7 +21,6 @@ Checks:
 import os
 import re
 import signal
-import tempfile
 
 import interop_support as support
 import tls_support as tls
@@ -36,33 +35,30 @@ def ping(arguments, tmp, uri, *extra, deadline_s=90):
     return code, out, err, support.ping_summary(out)
 
 
-def many_connections(arguments, tmp, store):
-    with support.ProcessGroup() as group:
-        serve, listening = support.start_serve_transports(
-            group, arguments.rtconn, tmp, tls=["127.0.0.1:0"], extra=["--store", store])
-        [(_, port)] = listening["tls"]
-        uri = f"sips:localhost:{port}"
-        code, out, err, summary = ping(arguments, tmp, uri, "--connections", str(CONNECTIONS),
-                                       "--count", str(COUNT), "-q", "--store", store)
-        support.check(code == 0 and (summary["sent"], summary["ok"], summary["failed"]) ==
-                      (COUNT, COUNT, 0),
-                      f"ping {uri} --connections {CONNECTIONS}: exit {code}, {summary}, expected "
-                      f"{COUNT} sent, {COUNT} answered, 0 failed; {support.tail_of(out + err)!r}")
-        events = support.wait_for(
-            lambda: (lambda a_r: a_r if a_r[1] >= CONNECTIONS else None)(
-                support.count_connection_events(serve.stderr_text())), deadline_s=10.0)
-        added, removed = events or support.count_connection_events(serve.stderr_text())
-        failures = support.tls_failures(serve.stderr_text())
-        support.check(added == CONNECTIONS and removed == CONNECTIONS,
-                      f"serve logged {added} TLS connections added and {removed} removed for "
-                      f"--connections {CONNECTIONS}, expected {CONNECTIONS} of each")
-        support.check(not failures, f"serve logged TLS negotiation failures: {failures[:3]!r}")
-        peak = peak_open(serve.stderr_text())
-        support.check(peak == CONNECTIONS, f"serve had at most {peak} connections open at once, "
-                                           f"expected all {CONNECTIONS}")
-        took = support.stop_serve(serve, signal.SIGTERM, deadline_s=5.0)
-        return (f"{COUNT}/{COUNT} answered over {added} TLS connections, {peak} open at once; "
-                f"serve exited 0 {took:.2f} s after SIGTERM")
+def many_connections(arguments, workspace):
+    tmp = workspace.tmp
+    serve, listening = workspace.start_serve(tls=["127.0.0.1:0"])
+    [(_, port)] = listening["tls"]
+    uri = f"sips:localhost:{port}"
+    code, out, err, summary = ping(arguments, tmp, uri, "--connections", str(CONNECTIONS),
+                                   "--count", str(COUNT), "-q", "--store", workspace.store)
+    support.check(code == 0 and (summary["sent"], summary["ok"], summary["failed"]) ==
+                  (COUNT, COUNT, 0),
+                  f"ping {uri} --connections {CONNECTIONS}: exit {code}, {summary}, expected "
+                  f"{COUNT} sent, {COUNT} answered, 0 failed; {support.tail_of(out + err)!r}")
+    added, removed = support.wait_connection_events(
+        serve, lambda _, removed: removed >= CONNECTIONS, deadline_s=10.0)
+    failures = support.tls_failures(serve.stderr_text())
+    support.check(added == CONNECTIONS and removed == CONNECTIONS,
+                  f"serve logged {added} TLS connections added and {removed} removed for "
+                  f"--connections {CONNECTIONS}, expected {CONNECTIONS} of each")
+    support.check(not failures, f"serve logged TLS negotiation failures: {failures[:3]!r}")
+    peak = peak_open(serve.stderr_text())
+    support.check(peak == CONNECTIONS, f"serve had at most {peak} connections open at once, "
+                                       f"expected all {CONNECTIONS}")
+    took = support.stop_serve(serve, signal.SIGTERM, deadline_s=5.0)
+    return (f"{COUNT}/{COUNT} answered over {added} TLS connections, {peak} open at once; "
+            f"serve exited 0 {took:.2f} s after SIGTERM")
 
 
 def peak_open(stderr_text):
@@ -84,7 +80,19 @@ def first_failure(out, err=""):
     return match.group(1) + (f" / {detail.group(1)}" if detail else "")
 
 
-def other_host(arguments, tmp, dev_store):
+def refused_ping(arguments, tmp, uri, what, extra):
+    """`ping URI --count 2` (and `extra`) that must fail both requests and exit non-zero; `what`
+    says which refusal for the failure message. Returns (exit code, first_failure(), stdout)."""
+    code, out, err, summary = ping(arguments, tmp, uri, "--count", "2", "--timeout", "5000",
+                                   *extra, deadline_s=30)
+    support.check(code != 0 and summary["ok"] == 0 and summary["failed"] == 2,
+                  f"ping {uri} {what}: exit {code}, {summary}, expected non-zero exit and "
+                  f"2 failed; {out.strip()!r}")
+    return code, first_failure(out, err), out
+
+
+def other_host(arguments, workspace):
+    tmp, dev_store = workspace.tmp, workspace.store
     results = []
     other_store = os.path.join(tmp, "other-store")
     os.makedirs(other_store)
@@ -93,78 +101,68 @@ def other_host(arguments, tmp, dev_store):
                               "DNS:other.example", "serverAuth")
     tls.concatenate(os.path.join(other_store, "other-server.pem"), cert, ca[0], key)
     identity = tls.certificate_id(cert, tmp)
-    with support.ProcessGroup() as group:
-        serve, listening = support.start_serve_transports(
-            group, arguments.rtconn, tmp, tls=["127.0.0.1:0"], name="serve-other",
-            extra=["--store", other_store, *identity])
-        [(_, port)] = listening["tls"]
+    # Its own store, so not workspace.start_serve (which serves the dev store).
+    serve, listening = support.start_serve_transports(
+        workspace.group, arguments.rtconn, tmp, tls=["127.0.0.1:0"], name="serve-other",
+        extra=["--store", other_store, *identity])
+    [(_, port)] = listening["tls"]
 
-        # Control: the certificate and chain are good for other.example.
-        with tls.python_tls_client(port, ca[0], host="other.example") as control:
-            peer = control.getpeercert()
-        names = [value for kind, value in peer.get("subjectAltName", ()) if kind == "DNS"]
-        support.check(names == ["other.example"], f"serve presented {peer!r}, expected the "
-                                                  f"other.example certificate")
-        results.append("serve presents the other.example cert (Python client trusting its CA "
-                       "accepts it for other.example)")
+    # Control: the certificate and chain are good for other.example.
+    with tls.python_tls_client(port, ca[0], host="other.example") as control:
+        peer = control.getpeercert()
+    names = [value for kind, value in peer.get("subjectAltName", ()) if kind == "DNS"]
+    support.check(names == ["other.example"], f"serve presented {peer!r}, expected the "
+                                              f"other.example certificate")
+    results.append("serve presents the other.example cert (Python client trusting its CA "
+                   "accepts it for other.example)")
 
-        uri = f"sips:localhost:{port}"
-        code, out, err, summary = ping(arguments, tmp, uri, "--count", "2", "--timeout", "5000",
-                                       "--store", dev_store, "--ca", ca[0], deadline_s=30)
-        reason = first_failure(out, err)
-        support.check(code != 0 and summary["ok"] == 0 and summary["failed"] == 2,
-                      f"ping {uri} --ca OTHER-CA to a cert for other.example: exit {code}, "
-                      f"{summary}, expected non-zero exit and 2 failed; {out.strip()!r}")
-        support.check(reason and re.search(r"name|host", reason, re.IGNORECASE),
-                      f"ping's failure {reason!r} does not name the host/name problem; "
-                      f"{out.strip()!r}")
-        results.append(f"ping localhost with --ca: exit {code}, '{reason}'")
+    uri = f"sips:localhost:{port}"
+    code, reason, out = refused_ping(arguments, tmp, uri,
+                                     "--ca OTHER-CA to a cert for other.example",
+                                     ["--store", dev_store, "--ca", ca[0]])
+    support.check(reason and re.search(r"name|host", reason, re.IGNORECASE),
+                  f"ping's failure {reason!r} does not name the host/name problem; "
+                  f"{out.strip()!r}")
+    results.append(f"ping localhost with --ca: exit {code}, '{reason}'")
 
-        before = len(support.tls_failures(serve.stderr_text()))
-        code, out, err, summary = ping(arguments, tmp, uri, "--count", "2", "--timeout", "5000",
-                                       "--store", dev_store, deadline_s=30)
-        reason = first_failure(out, err)
-        support.check(code != 0 and summary["ok"] == 0 and summary["failed"] == 2,
-                      f"ping {uri} without --ca to an untrusted server: exit {code}, {summary}, "
-                      f"expected non-zero exit and 2 failed; {out.strip()!r}")
-        support.check(reason and re.search(r"trust", reason, re.IGNORECASE),
-                      f"ping's failure {reason!r} for an untrusted server does not say it is "
-                      f"not trusted; {out.strip()!r}")
-        alerts = support.wait_for(lambda: [r for _, r in support.tls_failures(
-            serve.stderr_text())[before:] if "unknown ca" in r])
-        support.check(alerts, f"serve saw no `unknown ca` alert from the untrusted-server ping; "
-                              f"{serve.stderr_tail()}")
-        results.append(f"ping without --ca: exit {code}, '{reason}' (serve: '{alerts[0]}')")
-        took = support.stop_serve(serve, signal.SIGTERM, deadline_s=5.0)
-        results.append(f"serve-other exited 0 {took:.2f} s after SIGTERM")
+    before = len(support.tls_failures(serve.stderr_text()))
+    code, reason, out = refused_ping(arguments, tmp, uri, "without --ca to an untrusted server",
+                                     ["--store", dev_store])
+    support.check(reason and re.search(r"trust", reason, re.IGNORECASE),
+                  f"ping's failure {reason!r} for an untrusted server does not say it is "
+                  f"not trusted; {out.strip()!r}")
+    alerts = support.wait_for(lambda: [r for _, r in support.tls_failures(
+        serve.stderr_text())[before:] if "unknown ca" in r])
+    support.check(alerts, f"serve saw no `unknown ca` alert from the untrusted-server ping; "
+                          f"{serve.stderr_tail()}")
+    results.append(f"ping without --ca: exit {code}, '{reason}' (serve: '{alerts[0]}')")
+    took = support.stop_serve(serve, signal.SIGTERM, deadline_s=5.0)
+    results.append(f"serve-other exited 0 {took:.2f} s after SIGTERM")
     return results
 
 
-def missing_certificate(arguments, tmp, store):
-    with support.ProcessGroup() as group:
-        serve = group.start("serve-nocert", [arguments.rtconn, "serve", "--tls", "127.0.0.1:0",
-                                             "--store", store, "--cert-issuer", "CN=nobody",
-                                             "--cert-serial", "01"], tmp)
-        code = serve.wait(deadline_s=5.0)
-        text = serve.stderr_text() + serve.stdout_text()
-        support.check(code != 0, f"serve with an unknown certificate exited {code}, expected "
-                                 f"non-zero; {support.tail_of(text)!r}")
-        support.check(re.search(r"not found", text, re.IGNORECASE),
-                      f"serve's message does not say the certificate was not found: "
-                      f"{support.tail_of(text)!r}")
-        line = next(l for l in text.splitlines() if re.search("not found", l, re.IGNORECASE))
-        return f"serve with CN=nobody/01: exit {code}, '{line.split(' error ', 1)[-1]}'"
+def missing_certificate(arguments, workspace):
+    serve = workspace.group.start(
+        "serve-nocert", [arguments.rtconn, "serve", "--tls", "127.0.0.1:0", "--store",
+                         workspace.store, "--cert-issuer", "CN=nobody", "--cert-serial", "01"],
+        workspace.tmp)
+    code = serve.wait(deadline_s=5.0)
+    text = serve.stderr_text() + serve.stdout_text()
+    support.check(code != 0, f"serve with an unknown certificate exited {code}, expected "
+                             f"non-zero; {support.tail_of(text)!r}")
+    support.check(re.search(r"not found", text, re.IGNORECASE),
+                  f"serve's message does not say the certificate was not found: "
+                  f"{support.tail_of(text)!r}")
+    line = next(l for l in text.splitlines() if re.search("not found", l, re.IGNORECASE))
+    return f"serve with CN=nobody/01: exit {code}, '{line.split(' error ', 1)[-1]}'"
 
 
 def body(arguments):
     results = []
-    with tempfile.TemporaryDirectory(prefix="rtconn-tls-client-") as tmp:
-        store = os.path.join(tmp, "store")
-        tls.isolate_cert_store(store)
-        tls.create_dev_store(arguments.rtconn, store, tmp)
-        results.append(many_connections(arguments, tmp, store))
-        results.extend(other_host(arguments, tmp, store))
-        results.append(missing_certificate(arguments, tmp, store))
+    with tls.dev_store_workspace(arguments.rtconn, "rtconn-tls-client-") as workspace:
+        results.append(many_connections(arguments, workspace))
+        results.extend(other_host(arguments, workspace))
+        results.append(missing_certificate(arguments, workspace))
     return "; ".join(results)
 
 

@@ -10,7 +10,6 @@ the client random the client logged is one the server logged too (the same hands
 import os
 import re
 import signal
-import tempfile
 
 import interop_support as support
 import tls_support as tls
@@ -32,25 +31,20 @@ def key_log(path):
 
 
 def body(arguments):
-    with tempfile.TemporaryDirectory(prefix="rtconn-keylog-") as tmp:
-        store = os.path.join(tmp, "store")
-        tls.isolate_cert_store(store)
-        tls.create_dev_store(arguments.rtconn, store, tmp)
+    with tls.dev_store_workspace(arguments.rtconn, "rtconn-keylog-") as workspace:
+        tmp = workspace.tmp
         server_log = os.path.join(tmp, "server-keys.log")
         client_log = os.path.join(tmp, "client-keys.log")
-        with support.ProcessGroup() as group:
-            os.environ["SSLKEYLOGFILE"] = server_log
-            serve, listening = support.start_serve_transports(
-                group, arguments.rtconn, tmp, tls=["127.0.0.1:0"], extra=["--store", store],
-                quiet=True)
-            [(_, port)] = listening["tls"]
-            os.environ["SSLKEYLOGFILE"] = client_log
-            code, out, err = support.run(
-                [arguments.rtconn, "ping", f"sips:localhost:{port}", "--count", "3", "-q",
-                 "--store", store], tmp, 30, name="rtconn ping")
-            del os.environ["SSLKEYLOGFILE"]
-            support.check(code == 0, f"ping exited {code}; {support.tail_of(out + err)!r}")
-            support.stop_serve(serve, signal.SIGTERM)
+        os.environ["SSLKEYLOGFILE"] = server_log
+        serve, listening = workspace.start_serve(tls=["127.0.0.1:0"], quiet=True)
+        [(_, port)] = listening["tls"]
+        os.environ["SSLKEYLOGFILE"] = client_log
+        code, out, err = support.run(
+            [arguments.rtconn, "ping", f"sips:localhost:{port}", "--count", "3", "-q",
+             "--store", workspace.store], tmp, 30, name="rtconn ping")
+        del os.environ["SSLKEYLOGFILE"]
+        support.check(code == 0, f"ping exited {code}; {support.tail_of(out + err)!r}")
+        support.stop_serve(serve, signal.SIGTERM)
         client = key_log(client_log)
         server = key_log(server_log)
         for side, found in (("client", client), ("server", server)):

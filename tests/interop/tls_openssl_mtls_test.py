@@ -17,12 +17,10 @@ TLS (serve --tls):
 Finally serve exits 0 within 5 s of SIGTERM.
 """
 
-import os
 import random
 import re
 import signal
 import socket
-import tempfile
 
 import interop_support as support
 import tls_support as tls
@@ -87,18 +85,12 @@ def rejected_raw(serve, port, payload, what):
 
 def body(arguments):
     results = []
-    with tempfile.TemporaryDirectory(prefix="rtconn-tls-openssl-") as tmp, \
-            support.ProcessGroup() as group:
-        store = os.path.join(tmp, "store")
-        tls.isolate_cert_store(store)
-        dev = tls.create_dev_store(arguments.rtconn, store, tmp)
-        serve, listening = support.start_serve_transports(
-            group, arguments.rtconn, tmp, tls=["127.0.0.1:0"], mtls=["127.0.0.1:0"],
-            extra=["--store", store])
+    with tls.dev_store_workspace(arguments.rtconn, "rtconn-tls-openssl-") as workspace:
+        tmp, store, dev = workspace.tmp, workspace.store, workspace.dev
+        serve, listening = workspace.start_serve(tls=["127.0.0.1:0"], mtls=["127.0.0.1:0"])
         [(_, tls_port)] = listening["tls"]
         [(_, mtls_port)] = listening["mtls"]
-        verify_server = ["-CAfile", dev["trust"], "-verify_return_error",
-                         "-verify_hostname", "localhost"]
+        verify_server = tls.verify_server_args(dev["trust"])
 
         # --- mutual TLS ---
         results.append(refused_by_mtls(serve, mtls_port, tmp, "mtls without client cert",

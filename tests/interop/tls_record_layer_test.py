@@ -24,7 +24,6 @@ import signal
 import socket
 import ssl
 import subprocess
-import tempfile
 import time
 
 import interop_support as support
@@ -246,23 +245,19 @@ def plaintext_after_handshake(port, cafile, serve):
 
 
 def body(arguments):
-    with tempfile.TemporaryDirectory(prefix="rtconn-record-layer-") as tmp:
-        store = os.path.join(tmp, "store")
-        tls.isolate_cert_store(store)
-        ids = tls.create_dev_store(arguments.rtconn, store, tmp)
+    with tls.dev_store_workspace(arguments.rtconn, "rtconn-record-layer-") as workspace:
+        trust = workspace.dev["trust"]
         results = []
-        with support.ProcessGroup() as group:
-            serve, listening = support.start_serve_transports(
-                group, arguments.rtconn, tmp, tls=["127.0.0.1:0"], extra=["--store", store])
-            [(_, port)] = listening["tls"]
-            for suite in SUITES:
-                results.append(key_updates_with_s_client(port, suite, tmp))
-            results.append(large_message_in_pieces(port, ids["trust"]))
-            results.append(altered_record_closes(port, ids["trust"], serve))
-            results.append(plaintext_after_handshake(port, ids["trust"], serve))
-            results.append(large_message_in_pieces(port, ids["trust"]))
-            results.append(tls12_close_notify(port, ids["trust"]))
-            results.append(close_notify_on_stop(serve, port, ids["trust"]))
+        serve, listening = workspace.start_serve(tls=["127.0.0.1:0"])
+        [(_, port)] = listening["tls"]
+        for suite in SUITES:
+            results.append(key_updates_with_s_client(port, suite, workspace.tmp))
+        results.append(large_message_in_pieces(port, trust))
+        results.append(altered_record_closes(port, trust, serve))
+        results.append(plaintext_after_handshake(port, trust, serve))
+        results.append(large_message_in_pieces(port, trust))
+        results.append(tls12_close_notify(port, trust))
+        results.append(close_notify_on_stop(serve, port, trust))
         return "; ".join(results)
 
 

@@ -25,7 +25,6 @@ Neither serve logs a TLS negotiation failure, and each exits 0 within 5 s of SIG
 import os
 import re
 import signal
-import tempfile
 
 import interop_support as support
 import tls_support as tls
@@ -98,14 +97,11 @@ def python_resumption(port, trust):
 
 def body(arguments):
     results = []
-    with tempfile.TemporaryDirectory(prefix="rtconn-tls-resumption-") as tmp, \
-            support.ProcessGroup() as group:
-        store = os.path.join(tmp, "store")
-        tls.isolate_cert_store(store)
-        dev = tls.create_dev_store(arguments.rtconn, store, tmp)
-        serve_args = ["--store", store, "--threads", "2"]
-        other, other_listening = support.start_serve_transports(
-            group, arguments.rtconn, tmp, tls=["127.0.0.1:0"], extra=serve_args, name="other")
+    with tls.dev_store_workspace(arguments.rtconn, "rtconn-tls-resumption-") as workspace:
+        tmp = workspace.tmp
+        serve_args = ["--threads", "2"]
+        other, other_listening = workspace.start_serve(tls=["127.0.0.1:0"], extra=serve_args,
+                                                       name="other")
         [(_, other_port)] = other_listening["tls"]
         foreign = os.path.join(tmp, "foreign.session.pem")
         seen = s_client_session(other_port, tmp, "the other serve", session_out=foreign)[:2]
@@ -115,14 +111,13 @@ def body(arguments):
         no_failures(other)
         support.stop_serve(other, signal.SIGTERM, deadline_s=5.0)
 
-        serve, listening = support.start_serve_transports(
-            group, arguments.rtconn, tmp, tls=["127.0.0.1:0"], extra=serve_args)
+        serve, listening = workspace.start_serve(tls=["127.0.0.1:0"], extra=serve_args)
         [(_, port)] = listening["tls"]
         results.append(resumed_in_turn(port, tmp, "TLS 1.3", RESUMPTIONS))
         results.append(resumed_in_turn(port, tmp, "TLS 1.2 tickets", 2, extra=["-tls1_2"]))
         results.append(resumed_in_turn(port, tmp, "TLS 1.2 session IDs", 2,
                                        extra=["-tls1_2", "-no_ticket"]))
-        results.append(python_resumption(port, dev["trust"]))
+        results.append(python_resumption(port, workspace.dev["trust"]))
 
         seen = s_client_session(port, tmp, "another serve's session", session_in=foreign)[:2]
         support.check(seen == ("New", "TLSv1.3"),

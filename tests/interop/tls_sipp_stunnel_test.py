@@ -10,7 +10,6 @@ file and stopped on SIGTERM; serve exits 0 within 5 s of SIGTERM.
 
 import os
 import signal
-import tempfile
 
 import interop_support as support
 import tls_support as tls
@@ -27,13 +26,9 @@ def body(arguments):
     support.require_sipp()
     support.check(os.access(tls.STUNNEL, os.X_OK),
                   f"stunnel is not installed ({tls.STUNNEL}); install Debian's stunnel4")
-    with tempfile.TemporaryDirectory(prefix="rtconn-tls-stunnel-") as tmp, \
-            support.ProcessGroup() as group:
-        store = os.path.join(tmp, "store")
-        tls.isolate_cert_store(store)
-        tls.create_dev_store(arguments.rtconn, store, tmp)
-        serve, listening = support.start_serve_transports(
-            group, arguments.rtconn, tmp, tls=["127.0.0.1:0"], extra=["--store", store])
+    with tls.dev_store_workspace(arguments.rtconn, "rtconn-tls-stunnel-") as workspace:
+        tmp, group = workspace.tmp, workspace.group
+        serve, listening = workspace.start_serve(tls=["127.0.0.1:0"])
         [(host, tls_port)] = listening["tls"]
 
         plain_port = support.free_port()

@@ -6,6 +6,8 @@ Everything stays on 127.0.0.1 / ::1 and in the test's temporary directory; every
 here is waited for with a deadline and killed by PID if it overstays.
 """
 
+import contextlib
+import dataclasses
 import os
 import re
 import selectors
@@ -14,6 +16,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 import uuid
 
@@ -55,6 +58,38 @@ def create_dev_store(rtconn, store, cwd, deadline_s=30.0):
         check(os.path.exists(path), f"rtconn cert create made no {path}")
         ids[f"{name}_pem"] = path
     return ids
+
+
+@dataclasses.dataclass
+class DevStoreWorkspace:
+    """What dev_store_workspace yields: the temporary directory `tmp`, the store in it and the
+    ids create_dev_store read from it (`dev`), and the ProcessGroup the test starts things in."""
+    rtconn: str
+    tmp: str
+    store: str
+    dev: dict
+    group: support.ProcessGroup
+
+    def start_serve(self, tcp=(), tls=(), mtls=(), extra=(), quiet=False, name="serve"):
+        """support.start_serve_transports in this workspace, serving the store's development
+        certificates (--store STORE, then `extra`)."""
+        return support.start_serve_transports(self.group, self.rtconn, self.tmp, tcp=tcp,
+                                              tls=tls, mtls=mtls,
+                                              extra=["--store", self.store, *extra],
+                                              quiet=quiet, name=name)
+
+
+@contextlib.contextmanager
+def dev_store_workspace(rtconn, prefix):
+    """A temporary directory (named with `prefix`) holding the store `tmp/store`, made every
+    rtconn's default (isolate_cert_store) and filled by `rtconn cert create`, and a ProcessGroup.
+    Yields a DevStoreWorkspace; leaving the block stops what the group still runs, then removes
+    the directory."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, support.ProcessGroup() as group:
+        store = os.path.join(tmp, "store")
+        isolate_cert_store(store)
+        dev = create_dev_store(rtconn, store, tmp)
+        yield DevStoreWorkspace(rtconn, tmp, store, dev, group)
 
 
 # --- certificates made with the openssl CLI --------------------------------------------------
@@ -203,6 +238,12 @@ def wait_closed_by_peer(sock, deadline_s=5.0):
 
 
 # --- openssl s_client ------------------------------------------------------------------------
+
+def verify_server_args(trust, host="localhost"):
+    """s_client options that fail the handshake unless the server's chain leads to the CA file
+    `trust` and its certificate names `host`."""
+    return ["-CAfile", trust, "-verify_return_error", "-verify_hostname", host]
+
 
 def s_client(port, args, cwd, send=b"", expect=r"^SIP/2\.0 \d{3} ", deadline_s=10.0,
              quiet=True):
