@@ -63,7 +63,9 @@ struct ConnectionManagerOptions {
   std::chrono::milliseconds default_incoming_connection_timeout = 15min;
   /// A new incoming connection on which no valid message arrives in this time is closed.
   std::chrono::milliseconds new_incoming_connection_timeout = 1min;
-  /// Time allowed to resolve and connect an outgoing connection.
+  /// Time allowed to resolve and connect an outgoing connection (TLS handshake included). The
+  /// host's addresses are tried one at a time, each cut at an even share of what is left (the
+  /// last runs to the end); when all fail, the connection fails with the last one's error.
   std::chrono::milliseconds connect_timeout = 10s;
   /// Time a request sent with `async_request` waits for its final response (RFC 3261 timer F).
   std::chrono::milliseconds request_timeout = 32s;

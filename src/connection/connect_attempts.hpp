@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include <asio/any_io_executor.hpp>
@@ -17,6 +18,7 @@
 
 namespace rtconn::connection {
 
+/// Used on its connection's executor only, as the rest of the connection's connect state.
 class ConnectAttempts {
  public:
   using Endpoint = asio::ip::tcp::endpoint;

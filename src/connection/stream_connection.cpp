@@ -8,7 +8,6 @@
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
-#include <asio/connect.hpp>
 #include <asio/dispatch.hpp>
 
 #include "common/recycled_buffers.hpp"
@@ -152,6 +151,11 @@ void StreamConnection::connect_next(std::error_code last_failure) {
                     to.address().to_string(), ec.message());
       return self->connect_next(ec);
     }
+    if (self->state() != ConnectionState::connecting) return;
+    // Connected just as the attempt was cut (its completion already queued when the timer
+    // closed the socket): the socket is gone, so on to the next address.
+    if (self->attempts_->given_up())
+      return self->connect_next(make_error_code(errc::connect_timeout));
     self->attempts_.reset();
     self->stream_->async_handshake(true, [self](std::error_code e) { self->on_connected(e); });
   });

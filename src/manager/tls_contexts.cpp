@@ -27,26 +27,34 @@ std::shared_ptr<asio::ssl::context> TlsContexts::make_client() const {
 }
 
 std::shared_ptr<asio::ssl::context> TlsContexts::client() {
+  const auto now = clock_->now();
   {
     std::lock_guard lock(mutex_);
     if (client_) return client_;
-    if (client_failure_ && clock_->now() < client_failure_->retry_at) throw client_failure_->error;
+    if (client_failure_ && now < client_failure_->retry_at) throw client_failure_->error;
   }
   // Two first sends may both make one; the first installed is kept, the other dropped.
   std::shared_ptr<asio::ssl::context> made;
   try {
     made = make_client();
   } catch (const TlsFailureException& e) {
-    spdlog::error("TLS unavailable for outgoing connections (tried again in {} s): {}",
-                  client_retry_interval.count(), e.what());
-    std::lock_guard lock(mutex_);
-    client_failure_.emplace(ClientFailure{e, clock_->now() + client_retry_interval});
-    throw;
+    throw remember_client_failure(e);
+  } catch (const std::exception& e) {  // OpenSSL out of memory, a store directory unreadable
+    throw remember_client_failure(TlsFailureException(TlsFailureReason::Other, e.what()));
   }
   std::lock_guard lock(mutex_);
   if (!client_) client_ = std::move(made);
   client_failure_.reset();
   return client_;
+}
+
+TlsFailureException TlsContexts::remember_client_failure(TlsFailureException error) {
+  spdlog::error("TLS unavailable for outgoing connections (tried again in {} s): {}",
+                client_retry_interval.count(), error.what());
+  const auto retry_at = clock_->now() + client_retry_interval;
+  std::lock_guard lock(mutex_);
+  client_failure_.emplace(ClientFailure{error, retry_at});
+  return error;
 }
 
 std::shared_ptr<asio::ssl::context> TlsContexts::server() const {

@@ -29,8 +29,8 @@ class TlsContexts {
   CertificateStore store() const;
   tls::TrustSettings trust() const;
   /// The client context; throws TlsFailureException when it cannot be made (e.g. the client
-  /// certificate named in the options cannot be used), the same one again until
-  /// `client_retry_interval` has passed.
+  /// certificate named in the options cannot be used; any other failure as reason Other), the
+  /// same one again until `client_retry_interval` has passed.
   std::shared_ptr<asio::ssl::context> client();
   /// The server context; null until a TLS server manager sets one.
   std::shared_ptr<asio::ssl::context> server() const;
@@ -43,6 +43,8 @@ class TlsContexts {
   };
 
   std::shared_ptr<asio::ssl::context> make_client() const;
+  // Logs `error` and keeps it for client_retry_interval; returns it to be thrown.
+  TlsFailureException remember_client_failure(TlsFailureException error);
 
   const TlsOptions options_;
   const std::shared_ptr<Clock> clock_;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <asio/post.hpp>
 
 #include "client_arguments.hpp"
 #include "latency_samples.hpp"
@@ -131,7 +132,9 @@ class BenchRun {
         idle_.notify_all();
       }
     }
-    if (next) issue(*next);
+    // Posted: a request that fails at once (a TLS context that cannot be made) completes inside
+    // async_request, and issuing the next one from there would recurse until the run ends.
+    if (next) asio::post(manager_.get_executor(), [this, sequence = *next] { issue(sequence); });
   }
 
   RealTimeClientConnectionManager& manager_;

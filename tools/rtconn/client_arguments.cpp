@@ -19,7 +19,9 @@ ConnectionManagerOptions client_options(const ClientArguments& arguments) {
   ConnectionManagerOptions options;
   options.default_maximum_number_of_connections_per_pool = arguments.connections;
   options.request_timeout = std::chrono::milliseconds(arguments.timeout_ms);
-  options.connect_timeout = std::chrono::milliseconds(arguments.connect_timeout_ms);
+  if (arguments.connect_timeout_ms) {
+    options.connect_timeout = std::chrono::milliseconds(*arguments.connect_timeout_ms);
+  }
   options.tls.certificate_store = store_of(arguments.certificate).directory();
   options.tls.certificate = certificate_of(arguments.certificate);
   options.tls.trusted_ca_files.assign(arguments.ca_files.begin(), arguments.ca_files.end());

@@ -35,7 +35,7 @@ struct ClientArguments {
   std::string uri;
   int connections = 1;  // the pool's cap
   int timeout_ms = 5000;
-  int connect_timeout_ms = 10000;  // the library's default
+  std::optional<int> connect_timeout_ms;  // the library's default when not given
   CertificateArguments certificate;
   std::vector<std::string> ca_files;
 };
