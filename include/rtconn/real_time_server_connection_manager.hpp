@@ -66,7 +66,7 @@ class RealTimeServerConnectionManager : public RealTimeConnectionManager {
 
  private:
   const TransportType transport_;
-  std::unique_ptr<detail::ListenerSet> listeners_;
+  std::shared_ptr<detail::ListenerSet> listeners_;
 };
 
 /// A server manager listening on TCP (UCMA RealTimeServerTcpConnectionManager).

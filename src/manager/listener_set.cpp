@@ -19,12 +19,32 @@
 namespace rtconn::detail {
 namespace {
 
+// accept(2) passes on the network errors of the connection it was taking (reset, unreachable,
+// refused by a firewall rule, ...); they are that connection's, and the next may be fine.
+bool is_connection_error(const std::error_code& ec) {
+  if (ec.category() != std::system_category()) return false;
+  switch (ec.value()) {
+    case ECONNABORTED:
+    case EPROTO:
+    case ENETDOWN:
+    case ENETUNREACH:
+    case EHOSTDOWN:
+    case EHOSTUNREACH:
+    case ENONET:
+    case ENOPROTOOPT:
+    case EOPNOTSUPP:
+    case EPERM:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Out of descriptors or memory is usually brief (connections are closing): pause accepting
 // rather than give up listening.
-bool is_transient_accept_error(const std::error_code& ec) {
+bool is_resource_error(const std::error_code& ec) {
   return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
-         ec == std::errc::no_buffer_space || ec == std::errc::not_enough_memory ||
-         ec == asio::error::connection_aborted;
+         ec == std::errc::no_buffer_space || ec == std::errc::not_enough_memory;
 }
 
 constexpr auto accept_retry_delay = std::chrono::milliseconds(100);
@@ -64,10 +84,11 @@ struct UncachedAllocator : std::allocator<T> {
 // are spread over connection_executor()).
 class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(std::shared_ptr<ManagerCore> core, TransportType transport,
-           asio::any_io_executor executor, bool accepts_onto_own_loop,
+  Listener(std::shared_ptr<ManagerCore> core, std::weak_ptr<ListenerSet> set,
+           TransportType transport, asio::any_io_executor executor, bool accepts_onto_own_loop,
            std::shared_ptr<AcceptRateLimit> rate_limit)
       : core_(std::move(core)),
+        set_(std::move(set)),
         transport_(transport),
         executor_(std::move(executor)),
         accepts_onto_own_loop_(accepts_onto_own_loop),
@@ -155,16 +176,26 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
                             IpEndpoint(peer_.address(), peer_.port()));
       return accept();
     }
-    if (is_transient_accept_error(ec)) {
+    if (is_connection_error(ec)) {
+      spdlog::debug("listener {}: a connection failed as it was accepted: {}", address_.to_string(),
+                    ec.message());
+      return accept();
+    }
+    if (is_resource_error(ec)) {
       spdlog::warn("listener {}: accept paused: {}", address_.to_string(), ec.message());
       retry_timer_->arm(accept_retry_delay, [weak = weak_from_this()] {
         if (auto self = weak.lock()) self->accept();
       });
       return;
     }
+    // The socket itself is broken (shut down, closed under us): it goes, with what the manager
+    // says it listens on, or clients would wait in a backlog no one reads.
     spdlog::error("listener {}: listening aborted: {}", address_.to_string(), ec.message());
     closed_ = true;
+    std::error_code ignored;
+    acceptor_.close(ignored);
     core_->raise(core_, core_->events.listening_aborted, ListeningAbortedEventArgs{ec});
+    if (const auto set = set_.lock()) set->forget(*this);
   }
 
   // A listener bound to one address accepts on that address; only a wildcard one must ask.
@@ -176,6 +207,7 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
   }
 
   const std::shared_ptr<ManagerCore> core_;
+  const std::weak_ptr<ListenerSet> set_;
   const TransportType transport_;
   const asio::any_io_executor executor_;
   const bool accepts_onto_own_loop_;
@@ -232,10 +264,16 @@ std::error_code ListenerSet::open_address(const IpEndpoint& endpoint,
   auto rate_limit = std::make_shared<AcceptRateLimit>(
       core_->clock(), core_->option(&ConnectionManagerOptions::max_accepts_per_second));
   const auto& loops = core_->loops();
+  const bool closed_here = std::find(closed_.begin(), closed_.end(), endpoint) != closed_.end();
   if (loops.size() < 2) {
-    auto listener = std::make_shared<Listener>(
-        core_, transport_, make_light_strand(core_->executor()), false, std::move(rate_limit));
-    if (const auto ec = listener->open(endpoint, Bind::alone)) return ec;
+    // One loop of the manager's own accepts on that loop, as each of several does, so that
+    // stop_listening can wait for its close; an application's executor gets a strand.
+    const bool own_loop = loops.size() == 1;
+    auto listener =
+        std::make_shared<Listener>(core_, weak_from_this(), transport_,
+                                   own_loop ? loops.front() : make_light_strand(core_->executor()),
+                                   own_loop, std::move(rate_limit));
+    if (const auto ec = open_after_close(*listener, endpoint, Bind::alone, closed_here)) return ec;
     addresses.push_back(listener->address());
     opened.push_back(std::move(listener));
     return {};
@@ -243,14 +281,15 @@ std::error_code ListenerSet::open_address(const IpEndpoint& endpoint,
   constexpr int attempts_for_any_port = 3;
   std::error_code ec;
   for (int attempt = 0; attempt < attempts_for_any_port; ++attempt) {
-    auto probe = std::make_shared<Listener>(core_, transport_, loops.front(), true, rate_limit);
-    const bool closed_here = std::find(closed_.begin(), closed_.end(), endpoint) != closed_.end();
+    auto probe = std::make_shared<Listener>(core_, weak_from_this(), transport_, loops.front(),
+                                            true, rate_limit);
     if ((ec = open_after_close(*probe, endpoint, Bind::probe, closed_here))) return ec;
     const IpEndpoint where(endpoint.address(), probe->address().port());
     probe->close_unstarted();
     std::vector<std::shared_ptr<Listener>> group;
     for (const auto& loop : loops) {
-      auto listener = std::make_shared<Listener>(core_, transport_, loop, true, rate_limit);
+      auto listener =
+          std::make_shared<Listener>(core_, weak_from_this(), transport_, loop, true, rate_limit);
       if ((ec = open_after_close(*listener, where, Bind::shared, true))) break;
       group.push_back(std::move(listener));
     }
@@ -327,6 +366,23 @@ std::vector<std::future<void>> ListenerSet::close_all() {
                ListeningAddressesChangedEventArgs{});
   core_->raise(core_, core_->events.listening_aborted, ListeningAbortedEventArgs{});
   return closing;
+}
+
+void ListenerSet::forget(const Listener& aborted) {
+  std::lock_guard lock(mutex_);
+  const auto it = std::find_if(listeners_.begin(), listeners_.end(),
+                               [&](const auto& listener) { return listener.get() == &aborted; });
+  if (it == listeners_.end()) return;  // closed by stop_listening meanwhile
+  listeners_.erase(it);
+  // A loop's socket of a group sharing the address: the others still listen there.
+  const auto address = aborted.address();
+  if (std::any_of(listeners_.begin(), listeners_.end(),
+                  [&](const auto& listener) { return listener->address() == address; })) {
+    return;
+  }
+  addresses_.erase(std::remove(addresses_.begin(), addresses_.end(), address), addresses_.end());
+  core_->raise(core_, core_->events.listening_addresses_changed,
+               ListeningAddressesChangedEventArgs{addresses_});
 }
 
 bool ListenerSet::listening() const {

@@ -14,7 +14,8 @@ namespace rtconn::detail {
 
 class ManagerCore;
 
-class ListenerSet {
+/// Held by shared_ptr: a listener whose socket breaks tells its set, if the set is still there.
+class ListenerSet : public std::enable_shared_from_this<ListenerSet> {
  public:
   ListenerSet(std::shared_ptr<ManagerCore> core, TransportType transport);
   ~ListenerSet();
@@ -44,6 +45,9 @@ class ListenerSet {
   // so "in use" is tried again for a moment. mutex_ held.
   std::error_code open_after_close(Listener& listener, const IpEndpoint& endpoint, Bind bind,
                                    bool just_closed);
+  // Drops a listener whose socket broke, and its address once no loop listens there (raising
+  // ListeningAddressesChanged).
+  void forget(const Listener& aborted);
   // Closes every listener and raises the events; mutex_ held, listeners_ not empty. Returns
   // what to wait on for the sockets of the manager's own loops to be closed.
   std::vector<std::future<void>> close_all();

@@ -16,7 +16,7 @@ RealTimeServerConnectionManager::RealTimeServerConnectionManager(asio::any_io_ex
       listening_aborted(core().events.listening_aborted),
       connection_authorization_requested(core().events.authorization_requested),
       transport_(transport),
-      listeners_(std::make_unique<detail::ListenerSet>(core().shared_from_this(), transport)) {}
+      listeners_(std::make_shared<detail::ListenerSet>(core().shared_from_this(), transport)) {}
 
 RealTimeServerConnectionManager::~RealTimeServerConnectionManager() {
   core().events.clear_all();

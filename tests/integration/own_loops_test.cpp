@@ -6,11 +6,16 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <asio/error.hpp>
 
@@ -164,17 +169,70 @@ TEST_F(OwnLoops, TheAcceptRateLimitIsTheAddresssNotEachLoops) {
 }
 
 TEST_F(OwnLoops, ListeningAgainOnTheSamePortRightAfterStopping) {
-  start_server("127.0.0.1:0");
-  const auto address = server->listening_addresses()[0];
-  for (int i = 0; i < 20; ++i) {
-    server->stop_listening();
+  for (const std::size_t loops : {1, 2}) {  // one loop: a listener of its own too, waited for
+    start_server("127.0.0.1:0", loops);
+    const auto address = server->listening_addresses()[0];
+    for (int i = 0; i < 20; ++i) {
+      server->stop_listening();
+      std::error_code ec;
+      server->start_listening({address}, ec);
+      ASSERT_FALSE(ec) << loops << " loops, round " << i << ": " << ec.message();
+    }
+    RawClient raw(io, address);
+    raw.send(make_request("OPTIONS"));
+    ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; })) << loops << " loops";
+  }
+}
+
+// Shuts down (for reading) this process's listening sockets on `port`, as a broken socket: their
+// accept then fails with EINVAL. Returns how many.
+int break_listening_sockets(std::uint16_t port) {
+  int broken = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::stoi(entry.path().filename().string());
+    sockaddr_in local{};
+    socklen_t size = sizeof local;
+    int listening = 0;
+    socklen_t flag_size = sizeof listening;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &size) != 0 ||
+        local.sin_family != AF_INET || ntohs(local.sin_port) != port ||
+        ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &flag_size) != 0 || !listening) {
+      continue;
+    }
+    if (::shutdown(fd, SHUT_RD) == 0) ++broken;
+  }
+  return broken;
+}
+
+TEST_F(OwnLoops, ABrokenListeningSocketIsNoLongerReportedAsListening) {
+  for (const std::size_t loops : {1, 2}) {
+    start_server("127.0.0.1:0", loops);
+    const auto address = server->listening_addresses()[0];
+    std::atomic<int> aborted{0};
+    std::atomic<int> emptied{0};
+    server->listening_aborted += [&](const ListeningAbortedEventArgs& args) {
+      if (args.error) ++aborted;
+    };
+    server->listening_addresses_changed += [&](const ListeningAddressesChangedEventArgs& args) {
+      if (args.addresses.empty()) ++emptied;
+    };
+    ASSERT_EQ(break_listening_sockets(address.port()), static_cast<int>(loops));
+    ASSERT_TRUE(run_until(io, [&] { return aborted == static_cast<int>(loops) && emptied == 1; }))
+        << loops << " loops: " << aborted << " aborted, " << emptied << " emptied";
+    EXPECT_FALSE(server->is_listening());
+    EXPECT_TRUE(server->listening_addresses().empty());
+    // Its sockets are closed: the port is free to listen on again.
     std::error_code ec;
     server->start_listening({address}, ec);
-    ASSERT_FALSE(ec) << "round " << i << ": " << ec.message();
+    ASSERT_FALSE(ec) << loops << " loops: " << ec.message();
+    {
+      RawClient raw(io, address);  // gone before the server, which would wait for it to end
+      raw.send(make_request("OPTIONS"));
+      ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; })) << loops << " loops";
+    }
+    server->set_request_handler({});
+    server.reset();
   }
-  RawClient raw(io, address);
-  raw.send(make_request("OPTIONS"));
-  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; }));
 }
 
 TEST_F(OwnLoops, AHandlerOnALoopMayStopListening) {
