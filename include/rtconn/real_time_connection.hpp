@@ -92,6 +92,8 @@ class RealTimeConnection : public std::enable_shared_from_this<RealTimeConnectio
 
   /// Idle time-out (UCMA ConnectionTimeout); zero never closes the connection for idleness.
   virtual std::chrono::milliseconds connection_timeout() const = 0;
+  /// Throws std::invalid_argument below zero or above
+  /// ConnectionManagerOptions::longest_time_out (100 years).
   virtual void set_connection_timeout(std::chrono::milliseconds timeout) = 0;
 
   /// Whatever the application wants to keep with the connection (UCMA ApplicationContext).

@@ -11,6 +11,7 @@
 #include <asio/dispatch.hpp>
 
 #include "common/recycled_buffers.hpp"
+#include "rtconn/connection_manager_options.hpp"
 #include "rtconn/errors.hpp"
 #include "rtconn/tls_failure.hpp"
 #include "sip/identifiers.hpp"
@@ -820,6 +821,10 @@ std::chrono::milliseconds StreamConnection::connection_timeout() const {
 }
 
 void StreamConnection::set_connection_timeout(std::chrono::milliseconds timeout) {
+  // A later deadline would wrap past the clock's end and close the connection at once.
+  if (timeout.count() < 0 || timeout > ConnectionManagerOptions::longest_time_out) {
+    throw std::invalid_argument("connection time-out: need 0 (never) up to 100 years");
+  }
   idle_timeout_ms_.store(timeout.count(), std::memory_order_relaxed);
   asio::dispatch(executor_, [self = self()] { self->arm_timer(); });
 }

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include <asio/io_context.hpp>
@@ -284,6 +285,24 @@ TEST_F(Timeouts, SetConnectionTimeoutZeroOnALiveConnectionDisarmsIt) {
   test::settle(io);
   EXPECT_TRUE(connection->is_connected());
   EXPECT_TRUE(removed.empty());
+}
+
+TEST_F(Timeouts, AConnectionTimeOutOutOfRangeIsRefusedAndTheOldOneKept) {
+  start_server(0ms, 30s);
+  test::RawClient client(io, address());
+  const auto connection = wait_for_incoming();
+  ASSERT_TRUE(connection);
+
+  // Negative would have disabled the time-out; the largest value, a natural "never", would
+  // have wrapped its deadline into the past and closed the connection at once.
+  EXPECT_THROW(connection->set_connection_timeout(-1ms), std::invalid_argument);
+  EXPECT_THROW(connection->set_connection_timeout(std::chrono::milliseconds::max()),
+               std::invalid_argument);
+  EXPECT_EQ(connection->connection_timeout(), 30s);
+  drain(io);
+  EXPECT_TRUE(connection->is_connected());
+  clock->advance(30s);
+  expect_one_removal(errc::idle_timeout);
 }
 
 TEST_F(Timeouts, ShorteningTheTimeOutOfAnIdleConnectionClosesItAtOnce) {
