@@ -393,6 +393,13 @@ void ManagerCore::stop() {
   notify_if_all_closed();
 }
 
+void ManagerCore::clear_pool_events() {
+  for (const auto& pool : pools_.all()) {
+    EventAccess<ConnectionEventArgs>::clear(pool->connection_added);
+    EventAccess<ConnectionEventArgs>::clear(pool->connection_removed);
+  }
+}
+
 void ManagerCore::close_all(std::error_code reason) {
   for (const auto& connection : all_connections()) connection->close(reason);
 }

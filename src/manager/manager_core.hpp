@@ -119,6 +119,8 @@ class ManagerCore final : public PoolHost,
   bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
   /// Stops taking work and drains every connection (see RealTimeConnectionManager::stop).
   void stop();
+  /// Removes the handlers of every pool's own events (the manager is going).
+  void clear_pool_events();
   /// Closes every connection still open with `reason` at once.
   void close_all(std::error_code reason);
   /// After stop(): blocks until every connection has closed, or `limit` (real time) passed.

@@ -27,6 +27,9 @@ RealTimeConnectionManager::RealTimeConnectionManager(asio::any_io_executor execu
 
 RealTimeConnectionManager::~RealTimeConnectionManager() {
   core_->events.clear_all();
+  // The pools may outlive the manager (the application holds them); their handlers must not
+  // run once it is gone, as the stop below closes their connections.
+  core_->clear_pool_events();
   core_->stop();
   // The loop's threads are what write the draining connections out; the wait is bounded by the
   // shutdown time-out in real time, whatever clock the manager was given.

@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include <asio/error.hpp>
+#include <asio/use_future.hpp>
 
 #include "loopback.hpp"
 
@@ -260,6 +262,22 @@ TEST_F(Events, NoHandlerRunsAfterTheManagerIsDestroyed) {
   ASSERT_TRUE(run_until(io, [&] { return raw.peer_closed(); }));
   settle(io);
   EXPECT_EQ(*flag, 0);
+}
+
+TEST_F(Events, NoPoolHandlerRunsAfterTheManagerIsDestroyed) {
+  // On loops of its own, which run what is left on them as the destructor ends.
+  ConnectionManagerOptions options;
+  options.shutdown_timeout = 100ms;  // the server, on io, is not run while the client drains
+  auto own = std::make_unique<RealTimeClientConnectionManager>(options);
+  auto sent = own->async_send(server_key(), make_request("OPTIONS"), asio::use_future);
+  ASSERT_TRUE(run_until(io, [&] { return served.size() == 1; }));
+  sent.get();
+  const auto pool = own->connection_pool(server_key());  // kept past the manager
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  auto removed =
+      pool->connection_removed.subscribe([calls](const ConnectionEventArgs&) { ++*calls; });
+  own.reset();  // closes the pool's connection: its "removed" would be raised after this
+  EXPECT_EQ(calls->load(), 0);
 }
 
 }  // namespace
