@@ -92,7 +92,9 @@ class RealTimeConnectionManager {
   void set_default_outgoing_connection_timeout(std::chrono::milliseconds timeout);
   /// Idle time-out of incoming connections accepted from now on; as above.
   void set_default_incoming_connection_timeout(std::chrono::milliseconds timeout);
-  /// Outstanding-message water marks; throws std::invalid_argument when high < low or either < 1.
+  /// Outstanding-message water marks of every connection, the open ones and those made from now
+  /// on (a connection's own setter changes one); throws std::invalid_argument when high < low or
+  /// either < 1.
   void set_connection_throttling_marks(int high_mark, int low_mark);
 
   /// Manager-wide water marks of requests dispatched and not yet answered (UCMA

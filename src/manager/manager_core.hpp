@@ -119,6 +119,8 @@ class ManagerCore final : public PoolHost,
   bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
   /// Stops taking work and drains every connection (see RealTimeConnectionManager::stop).
   void stop();
+  /// Every connection, incoming and pooled.
+  std::vector<std::shared_ptr<connection::StreamConnection>> all_connections() const;
   /// Removes the handlers of every pool's own events (the manager is going).
   void clear_pool_events();
   /// Closes every connection still open with `reason` at once.
@@ -181,8 +183,6 @@ class ManagerCore final : public PoolHost,
   bool all_closed() const;
   /// Wakes wait_until_closed once all_closed(). mutex_ held.
   void notify_if_all_closed();
-  /// Every connection, incoming and pooled.
-  std::vector<std::shared_ptr<connection::StreamConnection>> all_connections() const;
 
   /// The settings new connections are made with, shared by all of them.
   std::shared_ptr<const connection::ConnectionSettings> connection_settings(bool incoming) const;

@@ -131,6 +131,18 @@ TEST_F(Throttling, RaisingTheMarksOnALiveConnectionLetsItRead) {
   EXPECT_THROW(connection_->set_connection_throttling_marks(1, 0), std::invalid_argument);
 }
 
+TEST_F(Throttling, TheManagersMarksApplyToItsOpenConnectionsToo) {
+  start(INT_MAX, INT_MAX);  // connection_ is open before the marks are set
+  server_->set_connection_throttling_marks(2, 1);
+  EXPECT_EQ(connection_->connection_throttling_high_mark(), 2);
+  EXPECT_EQ(connection_->connection_throttling_low_mark(), 1);
+  send_requests(4);
+  ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 2; }));
+  test::settle(io_);
+  EXPECT_EQ(taken_.size(), 2u) << "read past the manager's high mark";
+  EXPECT_TRUE(connection_->is_connection_throttled());
+}
+
 TEST_F(Throttling, MessageThrottlingAnswers503AboveTheHighMarkUntilTheLowMark) {
   start_with_message_throttling(3, 1);
   send_requests(5);
