@@ -19,6 +19,9 @@ struct CertificateInfo {
   std::chrono::system_clock::time_point not_after;
   std::vector<std::string> dns_names;  ///< subjectAltName dNSName entries
   std::vector<std::string> uris;       ///< subjectAltName URI entries (`sip:example.com`)
+  /// The SIP domains it vouches for (RFC 5922 7.1): its `sip:` URIs without a user part; else
+  /// its dNSName entries; else, with no subjectAltName at all, its subject's common name.
+  std::vector<std::string> domains;
 
   CertificateId id() const { return {issuer, serial}; }
 };

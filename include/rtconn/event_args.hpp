@@ -26,6 +26,9 @@ struct ConnectionEventArgs {
   /// On removal after a TLS failure: OpenSSL's own words (e.g. "tlsv13 alert certificate
   /// required"), which `reason` only classifies. Empty otherwise.
   std::string detail;
+  /// IncomingConnectionAdded under mutual TLS with allowed domains (UCMA MatchingDomainName):
+  /// the client certificate's domain they admitted. Empty otherwise.
+  std::string matching_domain_name;
 };
 
 /// ListeningAddressesChanged: the addresses the server manager now listens on (empty: none).

@@ -3,6 +3,7 @@
 /// A server manager listening on TLS or mutual TLS (UCMA's RealTimeServerTlsConnectionManager).
 
 #include <string>
+#include <vector>
 
 #include "rtconn/certificate_id.hpp"
 #include "rtconn/real_time_server_connection_manager.hpp"
@@ -38,6 +39,21 @@ class RealTimeServerTlsConnectionManager final : public RealTimeServerConnection
   /// connections accepted afterwards.
   bool need_mutual_tls() const;
   void set_need_mutual_tls(bool required);
+
+  /// Under mutual TLS, the clients admitted (UCMA AllowedDomains): a client certificate must
+  /// vouch (CertificateInfo::domains, RFC 5922) for one of these, "example.com" exactly or
+  /// ".example.com" any name under it, case aside; others are closed after the handshake,
+  /// reported by IncomingTlsNegotiationFailed as IncorrectNameInRemoteCertificate. Empty (the
+  /// default) admits every client whose chain is trusted. IncomingConnectionAdded carries the
+  /// name admitted (`matching_domain_name`). Unlike UCMA, switching mutual TLS on does not set
+  /// the list to the local host: that suits servers of one domain talking to each other, and
+  /// would refuse every other client; the application says whom it admits. Changes apply to
+  /// handshakes that finish afterwards. The setters throw std::invalid_argument for "" or ".".
+  std::vector<std::string> allowed_domains() const;
+  void set_allowed_domains(std::vector<std::string> domains);
+  void add_to_allowed_domains(const std::string& domain);
+  /// False when it was not in the list.
+  bool remove_from_allowed_domains(const std::string& domain);
 
   /// The certificate presented (UCMA LocalCertificateIssuerName and serial).
   CertificateId local_certificate() const;

@@ -468,29 +468,52 @@ bool ManagerCore::on_ready(const std::shared_ptr<RealTimeConnection>& connection
     }
   }
   for (const auto& c : start) c->start();
+  auto domain = admitted_domain(*connection);
+  if (!domain) return false;  // closed
   if (events.authorization_requested.handler_count() == 0) {
-    announce(connection);
+    announce(connection, std::move(*domain));
     return true;
   }
-  authorize(std::static_pointer_cast<connection::StreamConnection>(connection));
+  authorize(std::static_pointer_cast<connection::StreamConnection>(connection), std::move(*domain));
   return false;
 }
 
-void ManagerCore::announce(const std::shared_ptr<RealTimeConnection>& connection) {
+std::optional<std::string> ManagerCore::admitted_domain(RealTimeConnection& connection) {
+  if (connection.transport() == TransportType::Tcp) return std::string();
+  const auto session = connection.tls_session();
+  if (!session || !session->has_peer_certificate) return std::string();  // not mutual TLS
+  auto domain = allowed_domains_.match(session->peer_certificate);
+  if (!domain) {
+    std::string names;
+    for (const auto& name : session->peer_certificate.domains) names += " " + name;
+    spdlog::info("connection {} from {}: its certificate names no allowed domain (it names:{})",
+                 connection.id(), connection.remote_endpoint().to_string(),
+                 names.empty() ? " nothing" : names);
+    as_stream_connection(connection)
+        .close(make_error_code(TlsFailureReason::IncorrectNameInRemoteCertificate));
+  }
+  return domain;
+}
+
+void ManagerCore::announce(const std::shared_ptr<RealTimeConnection>& connection,
+                           std::string matching_domain_name) {
   std::lock_guard lock(mutex_);
   const auto it = incoming_.find(connection.get());
   if (it == incoming_.end()) return;
   it->second.announced = true;
-  raise(shared_from_this(), events.incoming_added, ConnectionEventArgs{connection, {}, {}});
+  raise(shared_from_this(), events.incoming_added,
+        ConnectionEventArgs{connection, {}, {}, std::move(matching_domain_name)});
 }
 
-void ManagerCore::authorize(const std::shared_ptr<connection::StreamConnection>& connection) {
+void ManagerCore::authorize(const std::shared_ptr<connection::StreamConnection>& connection,
+                            std::string matching_domain_name) {
   ConnectionAuthorization authorization(
-      connection, [weak = weak_from_this(), connection](bool allowed) {
+      connection, [weak = weak_from_this(), connection,
+                   domain = std::move(matching_domain_name)](bool allowed) mutable {
         auto self = weak.lock();
         if (!self) return;
         if (!allowed) return connection->close(make_error_code(errc::authorization_denied));
-        self->announce(connection);
+        self->announce(connection, std::move(domain));
         connection->resume_reading();
       });
   asio::post(event_strand_, [self = shared_from_this(), authorization] {
@@ -559,7 +582,7 @@ void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connectio
     }
     if (entry.announced) {
       raise(shared_from_this(), events.incoming_removed,
-            ConnectionEventArgs{connection, reason, std::move(detail)});
+            ConnectionEventArgs{connection, reason, std::move(detail), {}});
     } else if (reason == errc::authorization_denied) {
       spdlog::info("connection {} from {} refused by the application", connection->id(),
                    connection->remote_endpoint().to_string());
@@ -579,7 +602,7 @@ void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connectio
   const auto pool = connection->connection_pool();
   if (!pool) return;
   const bool empty = PoolControl::remove_connection(*pool, *connection);
-  raise_pool_event(pool, false, {connection, reason, std::move(detail)});
+  raise_pool_event(pool, false, {connection, reason, std::move(detail), {}});
   if (empty) remove_pool_if_empty(pool);
 }
 

@@ -17,6 +17,7 @@
 
 #include "connection/connection_observer.hpp"
 #include "connection/stream_connection.hpp"
+#include "manager/allowed_domains.hpp"
 #include "manager/message_throttle.hpp"
 #include "manager/pending_requests.hpp"
 #include "manager/pool_map.hpp"
@@ -62,6 +63,7 @@ class ManagerCore final : public PoolHost,
   asio::any_io_executor connection_executor();
   const std::shared_ptr<Clock>& clock() const noexcept { return clock_; }
   TlsContexts& tls() noexcept { return tls_; }
+  AllowedDomains& allowed_domains() noexcept { return allowed_domains_; }
   ConnectionManagerOptions options() const;
   /// One setting, read without copying the rest (some are read per connection or request).
   template <class T>
@@ -190,9 +192,14 @@ class ManagerCore final : public PoolHost,
   void make_connection_settings();
   connection::ConnectionSettings settings_from_options(bool incoming) const;
   /// IncomingConnectionAdded for a connection that may now carry messages.
-  void announce(const std::shared_ptr<RealTimeConnection>& connection);
+  void announce(const std::shared_ptr<RealTimeConnection>& connection,
+                std::string matching_domain_name);
   /// Asks the application (ConnectionAuthorizationRequested), then admits or closes.
-  void authorize(const std::shared_ptr<connection::StreamConnection>& connection);
+  void authorize(const std::shared_ptr<connection::StreamConnection>& connection,
+                 std::string matching_domain_name);
+  /// Under mutual TLS, the client certificate's domain the allowed domains admit (empty when
+  /// they admit all); none, having closed the connection, when they admit none of its domains.
+  std::optional<std::string> admitted_domain(RealTimeConnection& connection);
   std::unique_ptr<stream::ByteStream> make_stream(asio::ip::tcp::socket socket,
                                                   TransportType transport, bool incoming,
                                                   const std::string& server_name,
@@ -206,6 +213,7 @@ class ManagerCore final : public PoolHost,
   const std::shared_ptr<Clock> clock_;
   const std::shared_ptr<PendingRequests> pending_;
   TlsContexts tls_;
+  AllowedDomains allowed_domains_;
 
   mutable std::mutex options_mutex_;  // guards options_
   ConnectionManagerOptions options_;

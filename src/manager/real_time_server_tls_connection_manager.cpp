@@ -84,6 +84,22 @@ void RealTimeServerTlsConnectionManager::set_need_mutual_tls(bool required) {
   identity_->set_mutual(required);
 }
 
+std::vector<std::string> RealTimeServerTlsConnectionManager::allowed_domains() const {
+  return core().allowed_domains().get();
+}
+
+void RealTimeServerTlsConnectionManager::set_allowed_domains(std::vector<std::string> domains) {
+  core().allowed_domains().set(std::move(domains));
+}
+
+void RealTimeServerTlsConnectionManager::add_to_allowed_domains(const std::string& domain) {
+  core().allowed_domains().add(domain);
+}
+
+bool RealTimeServerTlsConnectionManager::remove_from_allowed_domains(const std::string& domain) {
+  return core().allowed_domains().remove(domain);
+}
+
 CertificateId RealTimeServerTlsConnectionManager::local_certificate() const {
   return identity_->id();
 }

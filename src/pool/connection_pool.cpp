@@ -88,7 +88,7 @@ std::shared_ptr<RealTimeConnection> ConnectionPool::select_connection(std::error
     opened = host->open_connection(shared_from_this(), ec);
     if (!opened) return nullptr;
     connections_.push_back(opened);
-    host->raise_pool_event(shared_from_this(), true, {opened, {}, {}});
+    host->raise_pool_event(shared_from_this(), true, {opened, {}, {}, {}});
   }
   host->start_connection(opened);
   return opened;

@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <algorithm>
+
 #include <openssl/x509v3.h>
 
 #include "rtconn/tls_failure.hpp"
@@ -25,27 +27,10 @@ bool certificate_names_host(X509* certificate, std::string_view host) {
   if (is_ip_literal(host)) {
     return X509_check_ip_asc(certificate, std::string(host).c_str(), 0) == 1;
   }
-  // RFC 5922 7.1: a SIP URI naming a domain (no user part; sip:alice@example.com names a user)
-  // decides when there is one; else the DNS names; the Common Name only when the certificate has
-  // no subjectAltName at all.
-  bool any_sip_domain = false;
-  for (const auto& uri : alt_names_of(certificate, GEN_URI)) {
-    const std::string_view rest = uri;
-    if (rest.size() < 4 || !equal_ignoring_case(rest.substr(0, 4), "sip:")) continue;
-    const auto domain = rest.substr(4);
-    if (domain.find('@') != std::string_view::npos) continue;
-    any_sip_domain = true;
-    if (equal_ignoring_case(domain, host)) return true;
-  }
-  if (any_sip_domain) return false;
-  for (const auto& name : alt_names_of(certificate, GEN_DNS)) {
-    if (equal_ignoring_case(name, host)) return true;
-  }
-  if (X509_get_ext_by_NID(certificate, NID_subject_alt_name, -1) >= 0) return false;
-  char common_name[256] = {};
-  const int length = X509_NAME_get_text_by_NID(X509_get_subject_name(certificate), NID_commonName,
-                                               common_name, sizeof common_name);
-  return length > 0 && equal_ignoring_case(std::string_view(common_name, length), host);
+  const auto domains = domains_of(certificate);
+  return std::any_of(domains.begin(), domains.end(), [host](const std::string& domain) {
+    return equal_ignoring_case(domain, host);
+  });
 }
 
 std::error_code error_of_verify_result(long result) {

@@ -1,5 +1,7 @@
 #include "tls/x509_facts.hpp"
 
+#include <strings.h>
+
 #include <ctime>
 
 #include <openssl/x509v3.h>
@@ -50,6 +52,27 @@ std::vector<std::string> alt_names_of(const X509* certificate, int kind) {
   return names;
 }
 
+std::vector<std::string> domains_of(const X509* certificate) {
+  // RFC 5922 7.1: a SIP URI naming a domain (sip:alice@example.com names a user) decides when
+  // there is one; else the DNS names; the common name only without any subjectAltName.
+  std::vector<std::string> domains;
+  for (auto& uri : alt_names_of(certificate, GEN_URI)) {
+    if (uri.size() < 4 || ::strncasecmp(uri.data(), "sip:", 4) != 0) continue;
+    if (uri.find('@') != std::string::npos) continue;
+    domains.push_back(uri.substr(4));
+  }
+  if (!domains.empty()) return domains;
+  domains = alt_names_of(certificate, GEN_DNS);
+  if (!domains.empty() || X509_get_ext_by_NID(certificate, NID_subject_alt_name, -1) >= 0) {
+    return domains;
+  }
+  char common_name[256] = {};
+  const int length = X509_NAME_get_text_by_NID(X509_get_subject_name(certificate), NID_commonName,
+                                               common_name, sizeof common_name);
+  if (length > 0) domains.emplace_back(common_name, static_cast<std::size_t>(length));
+  return domains;
+}
+
 CertificateInfo facts_of(const X509* certificate) {
   CertificateInfo info;
   info.subject = name_to_string(X509_get_subject_name(certificate));
@@ -59,6 +82,7 @@ CertificateInfo facts_of(const X509* certificate) {
   info.not_after = time_of(X509_get0_notAfter(certificate));
   info.dns_names = alt_names_of(certificate, GEN_DNS);
   info.uris = alt_names_of(certificate, GEN_URI);
+  info.domains = domains_of(certificate);
   return info;
 }
 

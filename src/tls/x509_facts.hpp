@@ -17,6 +17,8 @@ SerialNumber serial_of(const X509* certificate);
 std::chrono::system_clock::time_point time_of(const ASN1_TIME* time);
 /// subjectAltName entries of one kind (GEN_DNS, GEN_URI), as text.
 std::vector<std::string> alt_names_of(const X509* certificate, int kind);
+/// The SIP domains `certificate` vouches for, as CertificateInfo::domains says.
+std::vector<std::string> domains_of(const X509* certificate);
 CertificateInfo facts_of(const X509* certificate);
 StoredCertificate describe(const X509* certificate, bool has_private_key,
                            const std::filesystem::path& file);

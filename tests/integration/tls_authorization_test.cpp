@@ -42,6 +42,7 @@ TEST_F(TlsAuthorizationTest, HandlerSeesThePeerCertificateAndAllows) {
   ASSERT_TRUE(seen->has_peer_certificate);
   EXPECT_EQ(seen->peer_certificate.subject, "CN=alice.example,O=rtconn development");
   EXPECT_EQ(seen->peer_certificate.uris, std::vector<std::string>{"sip:alice.example"});
+  EXPECT_EQ(seen->peer_certificate.domains, std::vector<std::string>{"alice.example"});
   EXPECT_TRUE(distinguished_names_equal(seen->peer_certificate.issuer,
                                         "CN=rtconn Test CA,O=rtconn development"));
   EXPECT_EQ(seen->protocol, "TLSv1.3");

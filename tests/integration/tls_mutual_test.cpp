@@ -172,6 +172,29 @@ TEST_F(TlsMutualTest, AClientCertificatePutRightIsUsedOnceTheRetryIntervalHasPas
   EXPECT_EQ(added_, 1);
 }
 
+TEST_F(TlsMutualTest, AllowedDomainsAdmitOnlyClientsVouchingForOne) {
+  std::vector<std::string> admitted;
+  server_->incoming_connection_added +=
+      [&admitted](const ConnectionEventArgs& e) { admitted.push_back(e.matching_domain_name); };
+  server_->set_allowed_domains({"other.example"});
+  const auto issued = make_leaf(&ca_, "client.localhost", {"DNS:client.localhost"});
+  auto client = make_client(presenting(issued));
+  const auto refused = request(*client, key(), 5s);
+  EXPECT_TRUE(refused->ec);
+  EXPECT_NE(refused->ec, errc::request_timeout);
+  ASSERT_TRUE(wait_for_failures(1));
+  EXPECT_EQ(failures_->events[0].error,
+            make_error_code(TlsFailureReason::IncorrectNameInRemoteCertificate));
+  EXPECT_EQ(added_, 0);
+
+  server_->add_to_allowed_domains(".localhost");
+  auto admitted_client = make_client(presenting(issued));
+  const auto outcome = request(*admitted_client, key());
+  EXPECT_FALSE(outcome->ec) << outcome->ec.message();
+  settle(io_);
+  EXPECT_EQ(admitted, (std::vector<std::string>{"client.localhost"}));
+}
+
 TEST_F(TlsMutualTest, RequirementAppliesToConnectionsAcceptedAfterwards) {
   server_->set_need_mutual_tls(false);
   auto options = client_options();

@@ -72,6 +72,7 @@ TEST_F(CertificateStoreTest, FindsCertificateWithKeyInOneFile) {
   EXPECT_EQ(found.subject, "CN=server.test,O=rtconn development");
   EXPECT_EQ(found.issuer, "CN=Test CA,O=rtconn development");
   EXPECT_EQ(found.dns_names, std::vector<std::string>{"server.test"});
+  EXPECT_EQ(found.domains, std::vector<std::string>{"server.test"});  // no sip: URI: the DNS names
 }
 
 TEST_F(CertificateStoreTest, FindsByIssuerInReverseOrderAndDotNetSerial) {
