@@ -40,12 +40,13 @@ class RealTimeServerConnectionManager : public RealTimeConnectionManager {
   TransportType listening_transport() const noexcept { return transport_; }
   bool is_listening() const;
   /// Listens on `endpoint`; `0.0.0.0:0` means every IPv4 interface and any free port, `[::]:0`
-  /// every IPv6 one. Throws InvalidOperationException when already listening and
+  /// every IPv6 one. Throws InvalidOperationException when already listening or stopped, and
   /// ConnectionFailureException (with the socket error) when it cannot listen.
   void start_listening(const IpEndpoint& endpoint);
-  /// As above for several endpoints at once: all of them or none.
+  /// As above for several endpoints at once: all of them or none; std::invalid_argument for none.
   void start_listening(const std::vector<IpEndpoint>& endpoints);
-  /// As above, reporting through `ec` (errc::already_listening, a socket error) instead.
+  /// As above, reporting through `ec` (errc::already_listening, errc::shutdown,
+  /// errc::invalid_argument, a socket error) instead.
   void start_listening(const std::vector<IpEndpoint>& endpoints, std::error_code& ec);
   /// Stops accepting; established connections stay. Throws InvalidOperationException when not
   /// listening.

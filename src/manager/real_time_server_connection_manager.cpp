@@ -1,5 +1,7 @@
 #include "rtconn/real_time_server_connection_manager.hpp"
 
+#include <stdexcept>
+
 #include "manager/listener_set.hpp"
 #include "manager/manager_core.hpp"
 #include "rtconn/errors.hpp"
@@ -34,7 +36,10 @@ void RealTimeServerConnectionManager::start_listening(const IpEndpoint& endpoint
 void RealTimeServerConnectionManager::start_listening(const std::vector<IpEndpoint>& endpoints) {
   std::error_code ec;
   start_listening(endpoints, ec);
-  if (ec == errc::already_listening) throw InvalidOperationException(ec.message());
+  if (ec == errc::already_listening || ec == errc::shutdown) {
+    throw InvalidOperationException(ec.message());
+  }
+  if (ec == errc::invalid_argument) throw std::invalid_argument("start_listening: no endpoint");
   if (ec) {
     std::string where;
     for (const auto& endpoint : endpoints)

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 #include <asio/error.hpp>
 
 #include "loopback.hpp"
@@ -120,6 +122,17 @@ TEST_F(Listening, PortTakenByAnotherManagerIsBusyToo) {
   EXPECT_THROW(second.start_listening(server->listening_addresses()[0]),
                ConnectionFailureException);
   EXPECT_FALSE(second.is_listening());
+}
+
+TEST_F(Listening, NoEndpointIsAnInvalidArgumentAndAStoppedManagerAnInvalidOperation) {
+  EXPECT_THROW(server->start_listening(std::vector<IpEndpoint>{}), std::invalid_argument);
+  server->stop();
+  EXPECT_THROW(server->start_listening(*IpEndpoint::parse("127.0.0.1:0")),
+               InvalidOperationException);
+  std::error_code ec;
+  server->start_listening({*IpEndpoint::parse("127.0.0.1:0")}, ec);
+  EXPECT_EQ(ec, errc::shutdown);
+  EXPECT_FALSE(server->is_listening());
 }
 
 TEST_F(Listening, StartingTwiceIsAnInvalidOperation) {
