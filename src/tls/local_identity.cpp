@@ -47,6 +47,12 @@ LocalIdentity load_local_identity(const CertificateStore& store, const Certifica
                                      [](const StoreEntry* e) { return e->key != nullptr; });
   StoreEntry& entry = with_key != matches.end() ? **with_key : *matches.front();
   const auto where = entry.file.string();
+  if (!entry.key && !entry.unreadable_key.empty()) {
+    throw TlsFailureException(
+        TlsFailureReason::LocalCertificateUnreadable,
+        "certificate with " + describe_id(id) + ": " + entry.unreadable_key +
+            " (a wrong password? PEM keys take RTCONN_CERT_PASSWORD or the store's callback)");
+  }
   if (!entry.key) {
     throw TlsFailureException(
         TlsFailureReason::LocalCertificatePrivateKeyMissing,

@@ -42,6 +42,11 @@ EvpPkeyPtr read_pem_key(const std::string& bytes, std::string password) {
   return key;
 }
 
+// A PEM private key block of any kind: PKCS#8 plain or encrypted, or a traditional one.
+bool holds_pem_key(const std::string& bytes) {
+  return bytes.find("PRIVATE KEY-----") != std::string::npos;
+}
+
 void read_pem(const CertificateStore& store, const std::filesystem::path& file,
               StoreContents& contents) {
   const auto bytes = read_file(file);
@@ -62,12 +67,18 @@ void read_pem(const CertificateStore& store, const std::filesystem::path& file,
   }
   const auto password = password_for(store, file);
   entry.key = read_pem_key(bytes, password);
-  if (!entry.key) {
+  if (!entry.key && holds_pem_key(bytes)) {
+    entry.unreadable_key = "the private key in " + file.string() + " cannot be read";
+  }
+  if (!entry.key && entry.unreadable_key.empty()) {
     auto key_file = file;
     key_file.replace_extension(".key");
     if (std::filesystem::exists(key_file)) {
       entry.key = read_pem_key(read_file(key_file), password);
-      if (!entry.key) contents.unreadable.emplace_back(key_file, "private key cannot be read");
+      if (!entry.key) {
+        entry.unreadable_key = "the private key " + key_file.string() + " cannot be read";
+        contents.unreadable.emplace_back(key_file, "private key cannot be read");
+      }
     }
   }
   contents.entries.push_back(std::move(entry));

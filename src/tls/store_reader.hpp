@@ -14,8 +14,9 @@ namespace rtconn::tls {
 struct StoreEntry {
   X509Ptr certificate;
   std::vector<X509Ptr> chain;  // what followed the certificate in its file, issuer first
-  EvpPkeyPtr key;              // null when the store holds none for it
+  EvpPkeyPtr key;              // null when the store holds none for it, or none it can read
   std::filesystem::path file;
+  std::string unreadable_key;  // why a key that is there could not be read (a wrong password)
 };
 
 struct StoreContents {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 
+#include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 
 #include "rtconn/certificate_store.hpp"
@@ -132,6 +133,26 @@ TEST_F(CertificateStoreTest, PrivateKeyMissing) {
   const auto server = issue();
   tls::write_pem(directory_ / "server.pem", server.certificate.get(), nullptr);
   EXPECT_EQ(failure_of(id_of(server)), TlsFailureReason::LocalCertificatePrivateKeyMissing);
+}
+
+TEST_F(CertificateStoreTest, AnEncryptedKeyWithTheWrongPasswordIsUnreadableNotMissing) {
+  const auto server = issue();
+  {
+    tls::BioPtr bio(BIO_new_file((directory_ / "server.pem").c_str(), "wb"));
+    PEM_write_bio_X509(bio.get(), server.certificate.get());
+    PEM_write_bio_PrivateKey(bio.get(), server.key.get(), EVP_aes_128_cbc(), nullptr, 0, nullptr,
+                             const_cast<char*>("secret"));
+  }
+  const CertificateStore store(directory_, [](const fs::path&) { return std::string("secret"); });
+  EXPECT_TRUE(store.find(id_of(server)).has_private_key);
+  const CertificateStore wrong(directory_, [](const fs::path&) { return std::string("nope"); });
+  try {
+    wrong.find(id_of(server));
+    FAIL() << "find() with the wrong password did not throw";
+  } catch (const TlsFailureException& e) {
+    EXPECT_EQ(e.failure_reason(), TlsFailureReason::LocalCertificateUnreadable) << e.what();
+    EXPECT_NE(std::string(e.what()).find("server.pem"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(CertificateStoreTest, KeyOfAnotherCertificate) {
