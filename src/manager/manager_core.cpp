@@ -317,6 +317,7 @@ void ManagerCore::count_accept_pause() {
 }
 
 void ManagerCore::set_message_throttling_marks(int high_mark, int low_mark) {
+  std::lock_guard lock(message_marks_mutex_);
   update_options([=](auto& o) {
     o.message_throttling_high_mark = high_mark;
     o.message_throttling_low_mark = low_mark;

@@ -240,6 +240,9 @@ class ManagerCore final : public PoolHost,
 
   // Message throttling: read for every incoming request, so not from options_.
   MessageThrottle message_throttle_;
+  // Serialises set_message_throttling_marks: the options and the throttle change together, so
+  // what the getters report is what is enforced.
+  std::mutex message_marks_mutex_;
   RefusedInvites refused_invites_;
 };
 
