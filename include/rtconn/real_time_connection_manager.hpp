@@ -61,8 +61,9 @@ using RequestHandler = std::function<bool(IncomingRequest&)>;
 /// Thread safety: every member may be called from any thread.
 /// Lifetime: destroying the manager stops it (see `stop`); handlers are no longer called after
 /// the destructor returns, except one already running on another thread. A manager running its
-/// own event loops must not be destroyed from a handler running on them (the destructor waits
-/// for those loops to finish); call `stop()` there and destroy it elsewhere.
+/// own event loops must not be destroyed from a handler running on them (the destructor would
+/// wait for those loops to finish): that terminates the process, saying why on stderr; call
+/// `stop()` there and destroy it elsewhere.
 class RealTimeConnectionManager {
  private:
   std::unique_ptr<detail::OwnedEventLoop> loop_;  // first member: destroyed last

@@ -1,5 +1,6 @@
 #include "io/owned_event_loop.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
@@ -41,6 +42,12 @@ std::vector<asio::any_io_executor> OwnedEventLoop::executors() {
   std::vector<asio::any_io_executor> result;
   for (auto& loop : loops_) result.push_back(loop->io.get_executor());
   return result;
+}
+
+bool OwnedEventLoop::runs_this_thread() const {
+  const auto self = std::this_thread::get_id();
+  return std::any_of(threads_.begin(), threads_.end(),
+                     [self](const std::thread& thread) { return thread.get_id() == self; });
 }
 
 }  // namespace rtconn::detail

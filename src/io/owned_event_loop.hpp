@@ -25,6 +25,8 @@ class OwnedEventLoop {
   asio::any_io_executor executor() { return executors().front(); }
   /// Every loop's, to pin connections to.
   std::vector<asio::any_io_executor> executors();
+  /// Whether the calling thread is one of the loops'.
+  bool runs_this_thread() const;
 
  private:
   struct Loop {

@@ -1,5 +1,8 @@
 #include "rtconn/real_time_connection_manager.hpp"
 
+#include <cstdio>
+#include <exception>
+
 #include "io/owned_event_loop.hpp"
 #include "manager/manager_core.hpp"
 #include "rtconn/errors.hpp"
@@ -26,6 +29,15 @@ RealTimeConnectionManager::RealTimeConnectionManager(asio::any_io_executor execu
       connection_pool_removed(core_->events.pool_removed) {}
 
 RealTimeConnectionManager::~RealTimeConnectionManager() {
+  if (loop_ && loop_->runs_this_thread()) {
+    // Documented as not allowed; going on would wait out the shutdown time-out for a loop that
+    // cannot run (this thread is it), then join this very thread.
+    std::fputs(
+        "rtconn: a connection manager was destroyed from a handler on its own event loop: call "
+        "stop() there and destroy it elsewhere\n",
+        stderr);
+    std::terminate();
+  }
   core_->events.clear_all();
   // The pools may outlive the manager (the application holds them); their handlers must not
   // run once it is gone, as the stop below closes their connections.

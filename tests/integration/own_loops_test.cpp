@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -18,10 +19,12 @@
 #include <sys/socket.h>
 
 #include <asio/error.hpp>
+#include <asio/post.hpp>
 
 #include "../support/test_support.hpp"
 #include "rtconn/errors.hpp"
 #include "rtconn/manual_clock.hpp"
+#include "rtconn/real_time_client_connection_manager.hpp"
 #include "rtconn/real_time_server_connection_manager.hpp"
 
 namespace rtconn::test {
@@ -257,6 +260,17 @@ TEST_F(OwnLoops, OneLoopAcceptsAndServesToo) {
   raw.send(make_request("OPTIONS"));
   ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; }));
   EXPECT_TRUE(raw.received().starts_with("SIP/2.0 200"));
+}
+
+TEST(OwnLoopsDeathTest, DestroyingTheManagerFromItsOwnLoopFailsAtOnceAndSaysWhy) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto* manager = new RealTimeClientConnectionManager(ConnectionManagerOptions{});
+        asio::post(manager->get_executor(), [manager] { delete manager; });
+        std::this_thread::sleep_for(std::chrono::seconds(3));  // less than the 5 s it waited
+      },
+      "destroyed from a handler on its own event loop");
 }
 
 }  // namespace
