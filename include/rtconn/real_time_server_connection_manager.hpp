@@ -29,7 +29,9 @@ class RealTimeServerConnectionManager : public RealTimeConnectionManager {
   Event<ConnectionEventArgs>& incoming_connection_removed;
   /// The set of listening addresses changed (UCMA ListeningAddressesChanged).
   Event<ListeningAddressesChangedEventArgs>& listening_addresses_changed;
-  /// Listening ended; the error is empty when `stop_listening` ended it (UCMA ListeningAborted).
+  /// Listening ended (UCMA ListeningAborted): everywhere, the error empty, when `stop_listening`
+  /// ended it; on one address, with the error, when its socket failed (the address then leaves
+  /// `listening_addresses`, and ListeningAddressesChanged follows).
   Event<ListeningAbortedEventArgs>& listening_aborted;
   /// An incoming connection is ready and waits to be admitted (UCMA 2.0
   /// ConnectionAuthorizationRequested); with no handler, every connection is admitted.

@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 #include <asio/dispatch.hpp>
+#include <asio/post.hpp>
 
 #include "common/recycled_buffers.hpp"
 #include "rtconn/connection_manager_options.hpp"
@@ -184,7 +185,7 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
       if (!is_incoming_connection()) record_endpoints();  // incoming: known from the accept
       {
         std::lock_guard lock(status_mutex_);
-        // Held by pointer: a TCP connection, the many, pays 8 bytes for it, not 230.
+        // Held by pointer: a TCP connection, the many, pays 8 bytes for it, not 250.
         if (auto session = stream_->tls_session()) {
           tls_session_ = std::make_unique<TlsSessionInfo>(std::move(*session));
         }
@@ -768,7 +769,9 @@ void StreamConnection::set_connection_throttling_marks(int high_mark, int low_ma
   }
   throttling_high_.store(high_mark, std::memory_order_relaxed);
   throttling_low_.store(low_mark, std::memory_order_relaxed);
-  asio::dispatch(executor_, [self = self()] { self->unthrottle(); });
+  // Posted: reading again runs request handlers, which must not run inside the caller's (a
+  // handler holding a lock of its own and setting the marks would deadlock on itself).
+  asio::post(executor_, [self = self()] { self->unthrottle(); });
 }
 
 void StreamConnection::disconnect() {

@@ -11,9 +11,16 @@ namespace {
 using sip::iequals;
 
 void check(const std::string& domain) {
-  if (domain.empty() || domain == ".") {
-    throw std::invalid_argument("allowed domain: need a domain, or .domain for those under it");
+  if (domain.empty() || domain == "." || domain.find('*') != std::string::npos ||
+      domain.find("..") != std::string::npos) {
+    throw std::invalid_argument(
+        "allowed domain: need a domain, or .domain for those under it (no wildcards)");
   }
+}
+
+bool listed(const std::vector<std::string>& domains, const std::string& domain) {
+  return std::any_of(domains.begin(), domains.end(),
+                     [&](const std::string& d) { return iequals(d, domain); });
 }
 
 // "example.com" admits that name; ".example.com" admits any name that ends with it (a name
@@ -31,18 +38,24 @@ std::vector<std::string> AllowedDomains::get() const {
 }
 
 void AllowedDomains::set(std::vector<std::string> domains) {
-  for (const auto& domain : domains) check(domain);
+  std::vector<std::string> unique;
+  for (auto& domain : domains) {
+    check(domain);
+    if (!listed(unique, domain)) unique.push_back(std::move(domain));
+  }
   std::lock_guard lock(mutex_);
-  domains_ = std::move(domains);
+  domains_ = std::move(unique);
 }
 
 void AllowedDomains::add(const std::string& domain) {
   check(domain);
   std::lock_guard lock(mutex_);
-  if (std::none_of(domains_.begin(), domains_.end(),
-                   [&](const std::string& d) { return iequals(d, domain); })) {
-    domains_.push_back(domain);
-  }
+  if (!listed(domains_, domain)) domains_.push_back(domain);
+}
+
+bool AllowedDomains::empty() const {
+  std::lock_guard lock(mutex_);
+  return domains_.empty();
 }
 
 bool AllowedDomains::remove(const std::string& domain) {
@@ -58,6 +71,8 @@ std::optional<std::string> AllowedDomains::match(const CertificateInfo& certific
   std::lock_guard lock(mutex_);
   if (domains_.empty()) return std::string();
   for (const auto& name : certificate.domains) {
+    // A wildcard name vouches for no domain (RFC 5922 7.2), as for the client's server check.
+    if (name.find('*') != std::string::npos) continue;
     for (const auto& entry : domains_) {
       if (admits(entry, name)) return name;
     }

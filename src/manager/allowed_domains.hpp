@@ -16,7 +16,9 @@ namespace rtconn::detail {
 class AllowedDomains {
  public:
   std::vector<std::string> get() const;
-  /// Each throws std::invalid_argument for an empty domain or a lone ".".
+  bool empty() const;
+  /// Each throws std::invalid_argument for an empty domain, a lone ".", ".." or a wildcard;
+  /// each domain is kept once, case aside.
   void set(std::vector<std::string> domains);
   void add(const std::string& domain);
   /// False when it was not there.

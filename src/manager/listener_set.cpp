@@ -190,12 +190,11 @@ class ListenerSet::Listener : public std::enable_shared_from_this<Listener> {
     }
     // The socket itself is broken (shut down, closed under us): it goes, with what the manager
     // says it listens on, or clients would wait in a backlog no one reads.
-    spdlog::error("listener {}: listening aborted: {}", address_.to_string(), ec.message());
+    spdlog::error("listener {}: its socket failed: {}", address_.to_string(), ec.message());
     closed_ = true;
     std::error_code ignored;
     acceptor_.close(ignored);
-    core_->raise(core_, core_->events.listening_aborted, ListeningAbortedEventArgs{ec});
-    if (const auto set = set_.lock()) set->forget(*this);
+    if (const auto set = set_.lock()) set->forget(*this, ec);
   }
 
   // A listener bound to one address accepts on that address; only a wildcard one must ask.
@@ -368,7 +367,7 @@ std::vector<std::future<void>> ListenerSet::close_all() {
   return closing;
 }
 
-void ListenerSet::forget(const Listener& aborted) {
+void ListenerSet::forget(const Listener& aborted, std::error_code why) {
   std::lock_guard lock(mutex_);
   const auto it = std::find_if(listeners_.begin(), listeners_.end(),
                                [&](const auto& listener) { return listener.get() == &aborted; });
@@ -380,7 +379,10 @@ void ListenerSet::forget(const Listener& aborted) {
                   [&](const auto& listener) { return listener->address() == address; })) {
     return;
   }
+  // Raised under the lock (raise only posts): a handler that listens again finds the set as
+  // the events describe it.
   addresses_.erase(std::remove(addresses_.begin(), addresses_.end(), address), addresses_.end());
+  core_->raise(core_, core_->events.listening_aborted, ListeningAbortedEventArgs{why});
   core_->raise(core_, core_->events.listening_addresses_changed,
                ListeningAddressesChangedEventArgs{addresses_});
 }

@@ -45,9 +45,9 @@ class ListenerSet : public std::enable_shared_from_this<ListenerSet> {
   // so "in use" is tried again for a moment. mutex_ held.
   std::error_code open_after_close(Listener& listener, const IpEndpoint& endpoint, Bind bind,
                                    bool just_closed);
-  // Drops a listener whose socket broke, and its address once no loop listens there (raising
-  // ListeningAddressesChanged).
-  void forget(const Listener& aborted);
+  // Drops a listener whose socket broke (`why`), and its address once no loop listens there
+  // (raising ListeningAborted with `why`, then ListeningAddressesChanged).
+  void forget(const Listener& aborted, std::error_code why);
   // Closes every listener and raises the events; mutex_ held, listeners_ not empty. Returns
   // what to wait on for the sockets of the manager's own loops to be closed.
   std::vector<std::future<void>> close_all();

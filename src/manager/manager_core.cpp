@@ -316,8 +316,20 @@ void ManagerCore::count_accept_pause() {
   count_and_log(accept_pauses_, "paused accepting: max_accepts_per_second reached");
 }
 
+void ManagerCore::set_connection_throttling_marks(int high_mark, int low_mark) {
+  std::lock_guard lock(marks_mutex_);
+  update_options([=](auto& o) {  // validates; connections made from now on take them
+    o.connection_throttling_high_mark = high_mark;
+    o.connection_throttling_low_mark = low_mark;
+  });
+  // UCMA's marks are the manager's, for all its connections: the open ones take them too.
+  for (const auto& connection : all_connections()) {
+    connection->set_connection_throttling_marks(high_mark, low_mark);
+  }
+}
+
 void ManagerCore::set_message_throttling_marks(int high_mark, int low_mark) {
-  std::lock_guard lock(message_marks_mutex_);
+  std::lock_guard lock(marks_mutex_);
   update_options([=](auto& o) {
     o.message_throttling_high_mark = high_mark;
     o.message_throttling_low_mark = low_mark;
@@ -480,7 +492,9 @@ bool ManagerCore::on_ready(const std::shared_ptr<RealTimeConnection>& connection
 }
 
 std::optional<std::string> ManagerCore::admitted_domain(RealTimeConnection& connection) {
-  if (connection.transport() == TransportType::Tcp) return std::string();
+  if (connection.transport() == TransportType::Tcp || allowed_domains_.empty()) {
+    return std::string();
+  }
   const auto session = connection.tls_session();
   if (!session || !session->has_peer_certificate) return std::string();  // not mutual TLS
   auto domain = allowed_domains_.match(session->peer_certificate);

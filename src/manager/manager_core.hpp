@@ -121,8 +121,6 @@ class ManagerCore final : public PoolHost,
   bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
   /// Stops taking work and drains every connection (see RealTimeConnectionManager::stop).
   void stop();
-  /// Every connection, incoming and pooled.
-  std::vector<std::shared_ptr<connection::StreamConnection>> all_connections() const;
   /// Removes the handlers of every pool's own events (the manager is going).
   void clear_pool_events();
   /// Closes every connection still open with `reason` at once.
@@ -131,6 +129,8 @@ class ManagerCore final : public PoolHost,
   void wait_until_closed(std::chrono::milliseconds limit);
 
   void set_message_throttling_marks(int high_mark, int low_mark);
+  /// For the connections made from now on and the open ones.
+  void set_connection_throttling_marks(int high_mark, int low_mark);
   int messages_waiting() const;
   /// A listener paused accepting at its rate limit.
   void count_accept_pause();
@@ -185,6 +185,8 @@ class ManagerCore final : public PoolHost,
   bool all_closed() const;
   /// Wakes wait_until_closed once all_closed(). mutex_ held.
   void notify_if_all_closed();
+  /// Every connection, incoming and pooled.
+  std::vector<std::shared_ptr<connection::StreamConnection>> all_connections() const;
 
   /// The settings new connections are made with, shared by all of them.
   std::shared_ptr<const connection::ConnectionSettings> connection_settings(bool incoming) const;
@@ -240,9 +242,10 @@ class ManagerCore final : public PoolHost,
 
   // Message throttling: read for every incoming request, so not from options_.
   MessageThrottle message_throttle_;
-  // Serialises set_message_throttling_marks: the options and the throttle change together, so
-  // what the getters report is what is enforced.
-  std::mutex message_marks_mutex_;
+  // Serialises the throttling marks' setters: the options and what enforces them (the message
+  // throttle, the open connections) change together, so what the getters report is what is
+  // enforced.
+  std::mutex marks_mutex_;
   RefusedInvites refused_invites_;
 };
 

@@ -79,14 +79,7 @@ void RealTimeConnectionManager::set_default_incoming_connection_timeout(
 }
 
 void RealTimeConnectionManager::set_connection_throttling_marks(int high_mark, int low_mark) {
-  core_->update_options([=](auto& o) {  // validates; connections made from now on take them
-    o.connection_throttling_high_mark = high_mark;
-    o.connection_throttling_low_mark = low_mark;
-  });
-  // UCMA's marks are the manager's, for all its connections: the open ones take them too.
-  for (const auto& connection : core_->all_connections()) {
-    connection->set_connection_throttling_marks(high_mark, low_mark);
-  }
+  core_->set_connection_throttling_marks(high_mark, low_mark);
 }
 
 void RealTimeConnectionManager::set_message_throttling_marks(int high_mark, int low_mark) {

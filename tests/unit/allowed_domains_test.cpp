@@ -57,13 +57,28 @@ TEST(AllowedDomains, AddKeepsOneOfEachAndRemoveSaysWhetherItWasThere) {
   EXPECT_EQ(allowed.get(), (std::vector<std::string>{".b.example"}));
 }
 
-TEST(AllowedDomains, AnEmptyDomainOrALoneDotIsRefusedAndTheListKept) {
+TEST(AllowedDomains, SetKeepsOneOfEachToo) {
+  AllowedDomains allowed;
+  allowed.set({"a.example", "A.Example", ".b.example"});
+  EXPECT_EQ(allowed.get(), (std::vector<std::string>{"a.example", ".b.example"}));
+}
+
+TEST(AllowedDomains, WhatNamesNoDomainIsRefusedAndTheListKept) {
   AllowedDomains allowed;
   allowed.set({"a.example"});
-  EXPECT_THROW(allowed.add(""), std::invalid_argument);
-  EXPECT_THROW(allowed.add("."), std::invalid_argument);
+  for (const char* bad : {"", ".", "*.example", "a..example"}) {
+    EXPECT_THROW(allowed.add(bad), std::invalid_argument) << bad;
+  }
   EXPECT_THROW(allowed.set({"b.example", ""}), std::invalid_argument);
   EXPECT_EQ(allowed.get(), (std::vector<std::string>{"a.example"}));
+}
+
+TEST(AllowedDomains, AWildcardCertificateNameVouchesForNoDomain) {
+  AllowedDomains allowed;
+  allowed.set({".partner.example"});
+  EXPECT_EQ(allowed.match(vouching_for({"*.partner.example"})), std::nullopt);
+  EXPECT_EQ(allowed.match(vouching_for({"*.partner.example", "a.partner.example"})),
+            "a.partner.example");
 }
 
 }  // namespace
