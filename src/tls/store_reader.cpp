@@ -69,6 +69,7 @@ void read_pem(const CertificateStore& store, const std::filesystem::path& file,
   entry.key = read_pem_key(bytes, password);
   if (!entry.key && holds_pem_key(bytes)) {
     entry.unreadable_key = "the private key in " + file.string() + " cannot be read";
+    contents.unreadable.emplace_back(file, "private key cannot be read");
   }
   if (!entry.key && entry.unreadable_key.empty()) {
     auto key_file = file;
