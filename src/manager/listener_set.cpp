@@ -20,7 +20,8 @@ namespace rtconn::detail {
 namespace {
 
 // accept(2) passes on the network errors of the connection it was taking (reset, unreachable,
-// refused by a firewall rule, ...); they are that connection's, and the next may be fine.
+// refused by a firewall rule, ...); they are that connection's, and the next may be fine. Each
+// new try takes a token of the accept rate limit, which bounds a run of them.
 bool is_connection_error(const std::error_code& ec) {
   if (ec.category() != std::system_category()) return false;
   switch (ec.value()) {
