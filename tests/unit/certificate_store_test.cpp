@@ -61,6 +61,21 @@ class CertificateStoreTest : public ::testing::Test {
     return TlsFailureReason::Other;
   }
 
+  /// With the password "secret" the store finds `id` with its key; with another, the file
+  /// holding it is unreadable, and the error names it.
+  void expect_readable_only_with_secret(const CertificateId& id, const std::string& file) const {
+    const CertificateStore store(directory_, [](const fs::path&) { return std::string("secret"); });
+    EXPECT_TRUE(store.find(id).has_private_key);
+    const CertificateStore wrong(directory_, [](const fs::path&) { return std::string("nope"); });
+    try {
+      wrong.find(id);
+      ADD_FAILURE() << "find() with the wrong password did not throw";
+    } catch (const TlsFailureException& e) {
+      EXPECT_EQ(e.failure_reason(), TlsFailureReason::LocalCertificateUnreadable) << e.what();
+      EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
+    }
+  }
+
   fs::path directory_;
   tls::IssuedCertificate ca_;
 };
@@ -103,17 +118,7 @@ TEST_F(CertificateStoreTest, FindsPkcs12WithPasswordFromCallback) {
     i2d_PKCS12_bio(bio.get(), p12);
   }
   PKCS12_free(p12);
-  const CertificateStore store(directory_, [](const fs::path&) { return std::string("secret"); });
-  EXPECT_TRUE(store.find(id_of(server)).has_private_key);
-  // The wrong password makes the file unreadable, which the error says.
-  const CertificateStore wrong(directory_, [](const fs::path&) { return std::string("nope"); });
-  try {
-    wrong.find(id_of(server));
-    FAIL() << "find() with the wrong password did not throw";
-  } catch (const TlsFailureException& e) {
-    EXPECT_EQ(e.failure_reason(), TlsFailureReason::LocalCertificateUnreadable);
-    EXPECT_NE(std::string(e.what()).find("server.p12"), std::string::npos);
-  }
+  expect_readable_only_with_secret(id_of(server), "server.p12");
 }
 
 TEST_F(CertificateStoreTest, NotFound) {
@@ -143,16 +148,7 @@ TEST_F(CertificateStoreTest, AnEncryptedKeyWithTheWrongPasswordIsUnreadableNotMi
     PEM_write_bio_PrivateKey(bio.get(), server.key.get(), EVP_aes_128_cbc(), nullptr, 0, nullptr,
                              const_cast<char*>("secret"));
   }
-  const CertificateStore store(directory_, [](const fs::path&) { return std::string("secret"); });
-  EXPECT_TRUE(store.find(id_of(server)).has_private_key);
-  const CertificateStore wrong(directory_, [](const fs::path&) { return std::string("nope"); });
-  try {
-    wrong.find(id_of(server));
-    FAIL() << "find() with the wrong password did not throw";
-  } catch (const TlsFailureException& e) {
-    EXPECT_EQ(e.failure_reason(), TlsFailureReason::LocalCertificateUnreadable) << e.what();
-    EXPECT_NE(std::string(e.what()).find("server.pem"), std::string::npos) << e.what();
-  }
+  expect_readable_only_with_secret(id_of(server), "server.pem");
 }
 
 TEST_F(CertificateStoreTest, KeyOfAnotherCertificate) {
