@@ -13,9 +13,10 @@ class RealTimeConnection;
 /// The question "may this connection carry messages?", asked once its TLS handshake is done and
 /// before any of its messages is read; the peer's certificate is in
 /// `connection()->tls_session()`. A handler answers with `allow()` or `deny()`; when the handlers
-/// return without an answer the connection is allowed, unless one called `delay()`, which keeps
-/// it waiting (unread, but bounded by the new-connection time-out) until `allow()` or `deny()` is
-/// called on any copy, from any thread. The first answer counts.
+/// return without an answer the connection is allowed, unless one called
+/// `delay_authorization()`, which keeps it waiting (unread, but bounded by the new-connection
+/// time-out) until `allow()` or `deny()` is called on any copy, from any thread. The first answer
+/// counts.
 class ConnectionAuthorization {
  public:
   /// Made by the manager; `decide` is called with the first answer.
@@ -25,8 +26,9 @@ class ConnectionAuthorization {
   const std::shared_ptr<RealTimeConnection>& connection() const noexcept;
   void allow() const;
   void deny() const;
-  /// Keeps the connection waiting after the handlers return; returns a copy to answer later.
-  ConnectionAuthorization delay() const;
+  /// Keeps the connection waiting after the handlers return (UCMA DelayAuthorization); returns a
+  /// copy to answer later.
+  ConnectionAuthorization delay_authorization() const;
 
   /// Internal: after the handlers ran, allows a connection nobody answered or delayed.
   void settle_default() const;

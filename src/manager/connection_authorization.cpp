@@ -34,7 +34,7 @@ void ConnectionAuthorization::deny() const {
   state_->answer(false);
 }
 
-ConnectionAuthorization ConnectionAuthorization::delay() const {
+ConnectionAuthorization ConnectionAuthorization::delay_authorization() const {
   state_->delayed = true;
   return *this;
 }

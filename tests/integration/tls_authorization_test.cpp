@@ -68,7 +68,7 @@ TEST_F(TlsAuthorizationTest, DeniedConnectionClosesUnannounced) {
 TEST_F(TlsAuthorizationTest, DelayedAnswerHoldsMessagesUntilAllowed) {
   std::optional<ConnectionAuthorization> pending;
   server_->connection_authorization_requested +=
-      [&](const ConnectionAuthorization& request) { pending = request.delay(); };
+      [&](const ConnectionAuthorization& request) { pending = request.delay_authorization(); };
   auto outcome = start_request(*client_, key_, make_request("OPTIONS", "sip:localhost"));
   ASSERT_TRUE(run_until(io_, [&] { return pending.has_value(); }));
   settle(io_, std::chrono::milliseconds(100));
@@ -84,7 +84,7 @@ TEST_F(TlsAuthorizationTest, DelayedAnswerHoldsMessagesUntilAllowed) {
 TEST_F(TlsAuthorizationTest, DelayedDenialClosesTheConnection) {
   std::optional<ConnectionAuthorization> pending;
   server_->connection_authorization_requested +=
-      [&](const ConnectionAuthorization& request) { pending = request.delay(); };
+      [&](const ConnectionAuthorization& request) { pending = request.delay_authorization(); };
   auto outcome = start_request(*client_, key_, make_request("OPTIONS", "sip:localhost"));
   ASSERT_TRUE(run_until(io_, [&] { return pending.has_value(); }));
   pending->deny();
