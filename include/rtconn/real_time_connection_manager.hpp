@@ -46,7 +46,8 @@ struct ManagerCounters {
 /// Called for each incoming request, on the strand of the connection it came in on (keep it
 /// short; answer later from anywhere by moving the request away). Return true to take the
 /// request (then the application answers it), false to have the manager answer it as UCMA does:
-/// 481 inside a dialog, 500 otherwise. With no handler set, every request is answered so.
+/// 481 inside a dialog or to a CANCEL, 500 otherwise. With no handler set, every request is
+/// answered so.
 using RequestHandler = std::function<bool(IncomingRequest&)>;
 
 /// The common part of client and server managers. Not copyable or movable.
@@ -128,10 +129,12 @@ class RealTimeConnectionManager {
         token, key, std::move(message));
   }
 
-  /// Sends a request through the pool for `key` and waits for its final response (provisional
-  /// ones are skipped), taken only from the connection the request went on: a response with its
-  /// branch on another connection is dropped. A request without Via gets one with a fresh
-  /// branch; one whose top Via has no branch fails with errc::invalid_argument. Completion
+  /// Sends a non-INVITE request (RFC 3261 17.1.2) through the pool for `key` and waits for its
+  /// final response (provisional ones are skipped), taken only from the connection the request
+  /// went on: a response with its branch on another connection is dropped. A request without Via
+  /// gets one with a fresh branch; one whose top Via has no branch, an INVITE (whose transaction
+  /// needs timer C and an ACK for failures: send it with `async_send` from a SIP stack that keeps
+  /// INVITE transactions) and an ACK (no response) fail with errc::invalid_argument. Completion
   /// `void(std::error_code, SipMessage response)`; errc::request_timeout after
   /// `options().request_timeout`.
   template <class CompletionToken>

@@ -399,7 +399,14 @@ bool StreamConnection::frame_input(std::uint64_t& keep_alives) {
         break;
       case sip::FrameKind::framing_lost:
         spdlog::warn("connection {}: closing, {}", id(), frame.error.message());
-        if (!frame.bytes.empty()) answer_header_section(frame.bytes, 400, frame.error.message());
+        if (!frame.bytes.empty()) {
+          // 513 for a header section over the limit (RFC 3261 21.5.14); 400 for bad framing.
+          if (frame.error == errc::headers_too_large) {
+            answer_header_section(frame.bytes, 513, "Message Too Large");
+          } else {
+            answer_header_section(frame.bytes, 400, frame.error.message());
+          }
+        }
         read_begin_ += frame.consumed;
         transition(ConnectionState::draining, make_error_code(errc::framing_lost));
         return false;

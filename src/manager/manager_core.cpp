@@ -158,7 +158,12 @@ void ManagerCore::send(const PoolKey& key, SipMessage message, Completion<std::e
 
 void ManagerCore::request(const PoolKey& key, SipMessage request,
                           Completion<std::error_code, SipMessage> done) {
-  if (!request.is_request()) return done(make_error_code(errc::invalid_argument), {});
+  // A non-INVITE transaction (RFC 3261 17.1.2) is what this waits for: an INVITE's would need
+  // timer C after a provisional response and an ACK for a failure, which are the SIP stack's
+  // above; an ACK has no response at all.
+  if (!request.is_request() || request.method() == "INVITE" || request.method() == "ACK") {
+    return done(make_error_code(errc::invalid_argument), {});
+  }
   if (!request.header("Via")) {
     request.add_header("Via", "SIP/2.0/" + std::string(via_protocol_name(key.transport)) + " " +
                                   via_host() + ";branch=" + sip::make_branch() + ";rport");
@@ -560,7 +565,9 @@ void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connecti
   }
   // A handler that declined but moved the request away left nothing to answer.
   if (taken || !request.connection()) return;
-  request.respond(request.message().has_to_tag() ? 481 : 500);
+  // A CANCEL that nothing takes matches no transaction here (RFC 3261 9.2).
+  request.respond(request.message().has_to_tag() || request.message().method() == "CANCEL" ? 481
+                                                                                           : 500);
 }
 
 void ManagerCore::refuse_overloaded(const SipMessage& request,

@@ -174,6 +174,19 @@ TEST_F(BadInput, OversizeHeaderSectionClosesTheConnection) {
   EXPECT_TRUE(served.empty());
 }
 
+TEST_F(BadInput, AHeaderSectionOverTheLimitIsAnswered513) {
+  ConnectionManagerOptions o;
+  o.max_header_bytes = 1024;
+  start(o);
+  RawClient raw(io, server_address());
+  // Whole in one write, so the framer sees where it ends (else it cannot tell whom to answer).
+  raw.send(
+      raw_request("Call-ID: big@client.invalid\r\nX-Padding: " + std::string(1100, 'p') + "\r\n"));
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; }));
+  EXPECT_EQ(raw.wire().messages[0].status_code(), 513);  // RFC 3261 21.5.14
+  ASSERT_TRUE(run_until(io, [&] { return raw.peer_closed(); }));
+}
+
 TEST_F(BadInput, MessageArrivingOneByteAtATimeIsStillAnswered) {
   RawClient raw(io, server_address());
   const auto connection = incoming();

@@ -79,6 +79,13 @@ TEST_F(Dispatch, NoHandlerInsideADialogMeans481) {
   EXPECT_EQ(answer.response.status_code(), 481);
 }
 
+TEST_F(Dispatch, ACancelNothingTakesIs481) {
+  // RFC 3261 9.2: a CANCEL matching no transaction is answered 481, though it has no To tag.
+  const auto answer = request_and_wait(make_request("CANCEL"));
+  ASSERT_FALSE(answer.ec);
+  EXPECT_EQ(answer.response.status_code(), 481);
+}
+
 TEST_F(Dispatch, RemovingTheHandlerRestoresTheDefaultAnswer) {
   answer_everything();
   EXPECT_EQ(request_and_wait(make_request("OPTIONS")).response.status_code(), 200);
@@ -167,9 +174,21 @@ TEST_F(Dispatch, ProvisionalResponsesAreSkippedAndOneToTagIsUsedThroughout) {
   EXPECT_EQ(header_parameter(*wire.messages[1].header("To"), "tag"),
             header_parameter(*wire.messages[2].header("To"), "tag"));
 
-  const auto answer = request_and_wait(make_request("INVITE"));
+  const auto answer = request_and_wait(make_request("MESSAGE"));
   ASSERT_FALSE(answer.ec);
   EXPECT_EQ(answer.response.status_code(), 200) << "async_request completes on the final response";
+}
+
+TEST_F(Dispatch, AsyncRequestRefusesInviteAndAck) {
+  // An INVITE transaction needs timer C and an ACK for a failure (the SIP stack's, not this
+  // layer's); an ACK has no response to wait for.
+  answer_everything();
+  for (const char* method : {"INVITE", "ACK"}) {
+    const auto answer = request_and_wait(make_request(method));
+    EXPECT_EQ(answer.ec, errc::invalid_argument) << method;
+  }
+  settle(io);
+  EXPECT_TRUE(served.empty());
 }
 
 TEST_F(Dispatch, AsyncRequestAddsAViaWhenThereIsNone) {
