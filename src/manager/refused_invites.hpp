@@ -6,7 +6,9 @@
 #include <atomic>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_set>
 
@@ -17,11 +19,11 @@ namespace rtconn::detail {
 class RefusedInvites {
  public:
   void remember(const SipMessage& invite) {
-    auto key = key_of(invite);
-    if (key.empty()) return;
+    const auto key = key_of(invite);
+    if (!key) return;
     std::lock_guard lock(mutex_);
-    if (!keys_.insert(key).second) return;
-    order_.push_back(std::move(key));
+    if (!keys_.insert(*key).second) return;
+    order_.push_back(*key);
     if (order_.size() > capacity) {
       keys_.erase(order_.front());
       order_.pop_front();
@@ -33,9 +35,10 @@ class RefusedInvites {
   bool absorb(const SipMessage& ack) {
     if (size_.load(std::memory_order_acquire) == 0) return false;  // no lock in the usual case
     const auto key = key_of(ack);
+    if (!key) return false;
     std::lock_guard lock(mutex_);
-    if (keys_.erase(key) == 0) return false;
-    std::erase(order_, key);
+    if (keys_.erase(*key) == 0) return false;
+    std::erase(order_, *key);
     size_.store(order_.size(), std::memory_order_release);
     return true;
   }
@@ -43,17 +46,24 @@ class RefusedInvites {
  private:
   static constexpr std::size_t capacity = 1024;
 
-  // Call-ID and CSeq number: an ACK for a non-2xx response repeats both.
-  static std::string key_of(const SipMessage& message) {
+  // The ACK of a non-2xx response repeats the INVITE's top Via branch, Call-ID and CSeq number
+  // (RFC 3261 17.1.1.3); the branch tells apart forks that share the other two. Kept as a hash:
+  // a peer's Call-IDs may be kilobytes long, and 1,024 of them, twice, were held before.
+  static std::optional<std::size_t> key_of(const SipMessage& message) {
     const auto call_id = message.header("Call-ID");
     const auto cseq = message.cseq();
-    if (!call_id || !cseq) return {};
-    return std::string(*call_id) + ' ' + std::to_string(cseq->number);
+    if (!call_id || !cseq) return std::nullopt;
+    std::string text(message.top_via_branch().value_or(""));
+    text += ' ';
+    text += *call_id;
+    text += ' ';
+    text += std::to_string(cseq->number);
+    return std::hash<std::string>{}(text);
   }
 
   std::mutex mutex_;
-  std::unordered_set<std::string> keys_;
-  std::deque<std::string> order_;
+  std::unordered_set<std::size_t> keys_;
+  std::deque<std::size_t> order_;  // oldest first; an ACK's erase scans at most 1,024 words
   std::atomic<std::size_t> size_{0};
 };
 
