@@ -117,9 +117,10 @@ class SipMessage {
                                 std::string_view reason_phrase = {}, std::string_view to_tag = {});
   /// Appends the wire form of `response_to(request, ...)` to `out` without building a message
   /// of its own: how a connection answers with nothing but a status, allocation-free.
+  /// `extra_headers`, whole lines ("Retry-After: 5\r\n"), go in after the copied ones.
   static void serialize_response_to(const SipMessage& request, int status_code,
                                     std::string_view reason_phrase, std::string_view to_tag,
-                                    std::string& out);
+                                    std::string& out, std::string_view extra_headers = {});
   /// Parses one complete message as framed from a stream (header section, blank line, body).
   /// The body is everything after the blank line. Sets `ec` (errc::malformed_message) on failure.
   static SipMessage parse(std::string_view bytes, std::error_code& ec);

@@ -575,9 +575,12 @@ void ManagerCore::refuse_overloaded(const SipMessage& request,
   if (request.method() == "INVITE") refused_invites_.remember(request);
   // Straight to the connection, no completion: under overload a log line per refusal that
   // cannot be written (a full queue) would only add to it.
+  // With Retry-After a client may come back (or try another server) rather than take the 503
+  // for a 500 (RFC 3261 21.5.4); a few seconds lets the held requests be answered meanwhile.
+  constexpr std::string_view retry_after = "Retry-After: 5\r\n";
   std::string wire = RecycledStrings::take();
   SipMessage::serialize_response_to(request, 503, "Service Unavailable",
-                                    request.has_to_tag() ? "" : sip::make_tag(), wire);
+                                    request.has_to_tag() ? "" : sip::make_tag(), wire, retry_after);
   connection->start_send_serialized(std::move(wire), Completion<std::error_code>{},
                                     RealTimeConnection::WhenQueueFull::refuse);
 }

@@ -100,15 +100,15 @@ SipMessage SipMessage::response_to(const SipMessage& request, int status_code,
 
 void SipMessage::serialize_response_to(const SipMessage& request, int status_code,
                                        std::string_view reason_phrase, std::string_view to_tag,
-                                       std::string& out) {
+                                       std::string& out, std::string_view extra_headers) {
   // Written straight from the request's fields: this runs for every request answered.
   if (reason_phrase.empty()) reason_phrase = default_reason_phrase(status_code);
   const Field* tagged = tagged_to(request, status_code, to_tag);
   const Decimal status(static_cast<std::size_t>(status_code));
   constexpr std::string_view no_body = "Content-Length: 0\r\n\r\n";
   // The status line's two spaces and CRLF; each header's ": " and CRLF.
-  std::size_t size =
-      version.size() + status.view().size() + reason_phrase.size() + 4 + no_body.size();
+  std::size_t size = version.size() + status.view().size() + reason_phrase.size() + 4 +
+                     extra_headers.size() + no_body.size();
   for (const Field& f : request.fields_) {
     if (copied_to_response(f.id)) size += f.name.size + f.value.size + 4;
   }
@@ -123,7 +123,7 @@ void SipMessage::serialize_response_to(const SipMessage& request, int status_cod
     if (&f == tagged) out.append(tag_parameter).append(to_tag);
     out.append(sip::crlf);
   }
-  out.append(no_body);
+  out.append(extra_headers).append(no_body);
 }
 
 const SipMessage::Field* SipMessage::tagged_to(const SipMessage& request, int status_code,

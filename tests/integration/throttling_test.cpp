@@ -161,6 +161,8 @@ TEST_F(Throttling, MessageThrottlingAnswers503AboveTheHighMarkUntilTheLowMark) {
   test::settle(io_);
   EXPECT_EQ(taken_.size(), 3u);
   EXPECT_EQ(statuses(), (std::vector<int>{503, 503}));
+  // A 503 without Retry-After is a 500 to the client (RFC 3261 21.5.4).
+  EXPECT_EQ(client_->wire().messages[0].header("Retry-After"), "5");
   EXPECT_EQ(server_->current_message_throttling_count(), 3);
   EXPECT_EQ(server_->counters().requests_refused_message_throttling, 2u);
   EXPECT_FALSE(connection_->is_connection_throttled()) << "the connection itself still reads";
