@@ -1,6 +1,7 @@
 // Any bytes as a framed message, a URI, header parameters, a DN and a serial: the parsers must
-// reject or accept, never crash. A parsed message's lookups (by a one-byte id for the headers the
-// stack reads, by name for the rest) must find what header_names_equal says they should.
+// reject or accept, never crash; what salvage_request keeps of a request that is rejected must
+// parse. A parsed message's lookups (by a one-byte id for the headers the stack reads, by name
+// for the rest) must find what header_names_equal says they should.
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -9,6 +10,7 @@
 #include "rtconn/certificate_id.hpp"
 #include "rtconn/sip_message.hpp"
 #include "rtconn/sip_uri.hpp"
+#include "sip/request_salvage.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -32,6 +34,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (message.header_values(field.name).size() != count) std::abort();
     }
     if (message.is_request()) rtconn::SipMessage::response_to(message, 200, {}, "t").to_string();
+  } else if (const auto salvaged = rtconn::sip::salvage_request(text)) {
+    // What is kept of a request that does not parse is a request line and header lines that do.
+    std::error_code salvaged_ec;
+    const auto request = rtconn::SipMessage::parse(salvaged->header_section, salvaged_ec);
+    if (salvaged_ec || !request.is_request()) std::abort();
   }
   if (const auto uri = rtconn::SipUri::parse(text)) uri->to_string();
   const auto half = text.substr(0, text.size() / 2);

@@ -16,6 +16,7 @@
 #include "rtconn/errors.hpp"
 #include "rtconn/tls_failure.hpp"
 #include "sip/identifiers.hpp"
+#include "sip/request_salvage.hpp"
 
 namespace rtconn::connection {
 namespace {
@@ -421,13 +422,13 @@ void StreamConnection::handle_message(std::string_view bytes) {
   if (state() == ConnectionState::draining) return;
   std::error_code ec;
   auto message = SipMessage::parse(bytes, ec);
-  if (!ec && message.is_request() && !has_required_request_headers(message)) {
-    answer(message, 400, "Missing Required Header");
-    ec = make_error_code(errc::malformed_message);
-  }
   if (ec) {
     counters_.bad_messages_received.add(1);
-    return;
+    return answer_unparseable(bytes, 400, "Bad Request");
+  }
+  if (message.is_request() && !has_required_request_headers(message)) {
+    counters_.bad_messages_received.add(1);
+    return answer(message, 400, "Missing Required Header");
   }
   valid_message_seen_ = true;
   last_activity_ = settings_->clock->now();
@@ -441,7 +442,19 @@ void StreamConnection::answer_header_section(std::string_view header_section, in
   counters_.bad_messages_received.add(1);
   std::error_code ec;
   const auto request = SipMessage::parse(header_section, ec);
-  if (!ec) answer(request, status, reason);
+  if (!ec) return answer(request, status, reason);
+  answer_unparseable(header_section, status, reason);
+}
+
+void StreamConnection::answer_unparseable(std::string_view bytes, int status,
+                                          std::string_view reason) {
+  const auto salvaged = sip::salvage_request(bytes);
+  if (!salvaged) return;  // not a request: no one to answer
+  std::error_code ec;
+  const auto request = SipMessage::parse(salvaged->header_section, ec);
+  if (ec || !has_required_request_headers(request)) return;
+  if (salvaged->other_version) return answer(request, 505, "Version Not Supported");
+  answer(request, status, reason);
 }
 
 void StreamConnection::answer(const SipMessage& request, int status, std::string_view reason) {

@@ -152,6 +152,10 @@ class StreamConnection final : public RealTimeConnection {
   // Answers a request the connection itself refuses (400, 413); responses and ACKs get nothing.
   void answer(const SipMessage& request, int status, std::string_view reason);
   void answer_header_section(std::string_view header_section, int status, std::string_view reason);
+  // Answers a request that does not parse, from what of it does (sip::salvage_request): 505
+  // for another SIP version, else `status`; nothing when its Via, From, To, Call-ID or CSeq is
+  // lost, or it is no request.
+  void answer_unparseable(std::string_view bytes, int status, std::string_view reason);
   // False when it did not take the bytes (then `done` has completed with why). The
   // connection's own writes (pongs, 400/413) pass no `done` and `refuse`.
   bool enqueue(std::string bytes, detail::Completion<std::error_code> done,

@@ -174,6 +174,28 @@ TEST_F(BadInput, OversizeHeaderSectionClosesTheConnection) {
   EXPECT_TRUE(served.empty());
 }
 
+TEST_F(BadInput, ARequestThatDoesNotParseIsStillAnswered400AndTheConnectionStays) {
+  // A header name that is not a token: without an answer a peer waits out its 32 s time-out.
+  RawClient raw(io, server_address());
+  raw.send(raw_request("Call-ID: bad-name@client.invalid\r\nMax Forwards: 70\r\n"));
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; }));
+  const auto answer = raw.wire().messages[0];
+  EXPECT_EQ(answer.status_code(), 400);
+  EXPECT_EQ(answer.header("Call-ID"), "bad-name@client.invalid");
+  EXPECT_TRUE(served.empty());
+  expect_still_usable(raw);
+}
+
+TEST_F(BadInput, AnotherSipVersionIsAnswered505) {
+  RawClient raw(io, server_address());
+  auto request = raw_request("Call-ID: v3@client.invalid\r\n");
+  request.replace(request.find("SIP/2.0\r\n"), 7, "SIP/3.0");  // the request line's
+  raw.send(request);
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; }));
+  EXPECT_EQ(raw.wire().messages[0].status_code(), 505);  // RFC 3261 8.2.1
+  EXPECT_TRUE(served.empty());
+}
+
 TEST_F(BadInput, AHeaderSectionOverTheLimitIsAnswered513) {
   ConnectionManagerOptions o;
   o.max_header_bytes = 1024;
