@@ -10,7 +10,16 @@
 
 namespace rtconn::sip {
 
-enum class HeaderId : std::uint8_t { other, via, from, to, call_id, cseq, content_length };
+enum class HeaderId : std::uint8_t {
+  other,
+  via,
+  from,
+  to,
+  call_id,
+  cseq,
+  content_length,
+  timestamp  // copied into a 100 (RFC 3261 8.2.6.1)
+};
 
 /// The id of a header name, long or compact ("v" is via). Two names header_names_equal calls
 /// equal have the same id; two names with the same id other than `other` are equal.

@@ -85,6 +85,8 @@ HeaderId header_id(std::string_view name) noexcept {
       return iequals(name, "CSeq") ? HeaderId::cseq : HeaderId::other;
     case 7:
       return iequals(name, "Call-ID") ? HeaderId::call_id : HeaderId::other;
+    case 9:
+      return iequals(name, "Timestamp") ? HeaderId::timestamp : HeaderId::other;
     case 14:
       return iequals(name, "Content-Length") ? HeaderId::content_length : HeaderId::other;
     default:

@@ -25,9 +25,11 @@ bool is_content_length(std::string_view name) noexcept {
 }
 
 // The headers a response copies from its request (RFC 3261 8.2.6.2).
-bool copied_to_response(sip::HeaderId id) noexcept {
+// RFC 3261 8.2.6.2, and 8.2.6.1 for the Timestamp a 100 (Trying) echoes.
+bool copied_to_response(sip::HeaderId id, int status_code) noexcept {
   using enum sip::HeaderId;
-  return id == via || id == from || id == to || id == call_id || id == cseq;
+  return id == via || id == from || id == to || id == call_id || id == cseq ||
+         (id == timestamp && status_code == 100);
 }
 
 // Decimal digits of a number written without allocating.
@@ -110,7 +112,7 @@ void SipMessage::serialize_response_to(const SipMessage& request, int status_cod
   std::size_t size = version.size() + status.view().size() + reason_phrase.size() + 4 +
                      extra_headers.size() + no_body.size();
   for (const Field& f : request.fields_) {
-    if (copied_to_response(f.id)) size += f.name.size + f.value.size + 4;
+    if (copied_to_response(f.id, status_code)) size += f.name.size + f.value.size + 4;
   }
   if (tagged != nullptr) size += tag_parameter.size() + to_tag.size();
   out.reserve(out.size() + size);
@@ -118,7 +120,7 @@ void SipMessage::serialize_response_to(const SipMessage& request, int status_cod
   out.append(version).append(" ").append(status.view()).append(" ").append(reason_phrase);
   out.append(sip::crlf);
   for (const Field& f : request.fields_) {
-    if (!copied_to_response(f.id)) continue;
+    if (!copied_to_response(f.id, status_code)) continue;
     out.append(request.text(f.name)).append(": ").append(request.text(f.value));
     if (&f == tagged) out.append(tag_parameter).append(to_tag);
     out.append(sip::crlf);
@@ -146,7 +148,7 @@ void SipMessage::assign_response_to(const SipMessage& request, int status_code,
   std::size_t size = reason_phrase.size();
   std::size_t count = 0;
   for (const Field& f : request.fields_) {
-    if (!copied_to_response(f.id)) continue;
+    if (!copied_to_response(f.id, status_code)) continue;
     size += f.name.size + f.value.size;
     ++count;
   }
@@ -162,7 +164,7 @@ void SipMessage::assign_response_to(const SipMessage& request, int status_code,
   reason_phrase_ = store({reason_phrase});
   // In the request's order: RFC 3261 8.2.6.2 asks only that the Vias keep theirs.
   for (const Field& f : request.fields_) {
-    if (!copied_to_response(f.id)) continue;
+    if (!copied_to_response(f.id, status_code)) continue;
     const Span field_name = store({request.text(f.name)});
     const Span value = &f == tagged ? store({request.text(f.value), tag_parameter, to_tag})
                                     : store({request.text(f.value)});

@@ -282,6 +282,18 @@ TEST(SipMessage, ResponseToLeavesTheTagAloneWhenItMustNotAddOne) {
   EXPECT_EQ(r.cseq()->method, "BYE");
 }
 
+TEST(SipMessage, A100TryingEchoesTheTimestampAndNoOtherResponseDoes) {
+  SipMessage request = parse_ok(invite);
+  request.add_header("Timestamp", "54.2 0.1");
+  // RFC 3261 8.2.6.1: the UAS MUST copy the request's Timestamp into the 100 (Trying).
+  EXPECT_EQ(SipMessage::response_to(request, 100).header("Timestamp"), "54.2 0.1");
+  EXPECT_FALSE(SipMessage::response_to(request, 180, {}, "t").header("Timestamp"));
+  EXPECT_FALSE(SipMessage::response_to(request, 200, {}, "t").header("Timestamp"));
+  std::string out;
+  SipMessage::serialize_response_to(request, 100, {}, {}, out);
+  EXPECT_EQ(out, SipMessage::response_to(request, 100).to_string());
+}
+
 TEST(SipMessage, HeaderParameterSkipsTheUriInAngleBrackets) {
   EXPECT_EQ(header_parameter("<sip:a;lr>;tag=1", "tag"), "1");
   EXPECT_EQ(header_parameter("<sip:a;lr>;tag=1", "lr"), std::nullopt);
