@@ -1,6 +1,7 @@
 // What a server manager does with bytes that are not (quite) SIP, seen from a raw TCP peer:
 // keep-alives are answered, recoverable mistakes are answered and the connection kept, and a
-// stream that cannot be framed any more is answered 400 and closed.
+// stream that cannot be framed any more is answered (400, or 513 for a header section over the
+// limit) and closed.
 
 #include <gtest/gtest.h>
 
@@ -161,19 +162,6 @@ TEST_F(BadInput, StrayResponseIsDroppedAndTheConnectionStays) {
   EXPECT_EQ(raw.wire().messages.size(), 1u);
 }
 
-TEST_F(BadInput, OversizeHeaderSectionClosesTheConnection) {
-  ConnectionManagerOptions o;
-  o.max_header_bytes = 1024;
-  start(o);
-  RawClient raw(io, server_address());
-  raw.send(
-      raw_request("Call-ID: long@client.invalid\r\nX-Padding: " + std::string(4000, 'p') + "\r\n"));
-  ASSERT_TRUE(run_until(io, [&] { return raw.peer_closed(); }));
-  ASSERT_TRUE(run_until(io, [&] { return removed.size() == 1; }));
-  EXPECT_EQ(removed[0].reason, errc::framing_lost);
-  EXPECT_TRUE(served.empty());
-}
-
 TEST_F(BadInput, ARequestThatDoesNotParseIsStillAnswered400AndTheConnectionStays) {
   // A header name that is not a token: without an answer a peer waits out its 32 s time-out.
   RawClient raw(io, server_address());
@@ -196,17 +184,21 @@ TEST_F(BadInput, AnotherSipVersionIsAnswered505) {
   EXPECT_TRUE(served.empty());
 }
 
-TEST_F(BadInput, AHeaderSectionOverTheLimitIsAnswered513) {
+TEST_F(BadInput, AHeaderSectionOverTheLimitIsAnswered513AndTheConnectionCloses) {
   ConnectionManagerOptions o;
   o.max_header_bytes = 1024;
   start(o);
   RawClient raw(io, server_address());
-  // Whole in one write, so the framer sees where it ends (else it cannot tell whom to answer).
+  // Whole in one write, so the framer sees where it ends (else it cannot tell whom to answer;
+  // the framer's unit tests cover a section over the limit whose end never comes).
   raw.send(
       raw_request("Call-ID: big@client.invalid\r\nX-Padding: " + std::string(1100, 'p') + "\r\n"));
   ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; }));
   EXPECT_EQ(raw.wire().messages[0].status_code(), 513);  // RFC 3261 21.5.14
   ASSERT_TRUE(run_until(io, [&] { return raw.peer_closed(); }));
+  ASSERT_TRUE(run_until(io, [&] { return removed.size() == 1; }));
+  EXPECT_EQ(removed[0].reason, errc::framing_lost);
+  EXPECT_TRUE(served.empty());
 }
 
 TEST_F(BadInput, MessageArrivingOneByteAtATimeIsStillAnswered) {
