@@ -48,7 +48,8 @@ class RealTimeServerTlsConnectionManager final : public RealTimeServerConnection
   /// name admitted (`matching_domain_name`). Unlike UCMA, switching mutual TLS on does not set
   /// the list to the local host: that suits servers of one domain talking to each other, and
   /// would refuse every other client; the application says whom it admits. Changes apply to
-  /// handshakes that finish afterwards. The setters throw std::invalid_argument for "" or ".".
+  /// handshakes that finish afterwards. The setters throw std::invalid_argument for "", ".",
+  /// a name with ".." or a wildcard ("*.example.com": write ".example.com").
   std::vector<std::string> allowed_domains() const;
   void set_allowed_domains(std::vector<std::string> domains);
   void add_to_allowed_domains(const std::string& domain);
