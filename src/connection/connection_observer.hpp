@@ -21,6 +21,10 @@ class ConnectionObserver {
   /// A valid message arrived; runs on the connection's strand.
   virtual void on_message(const std::shared_ptr<RealTimeConnection>& connection,
                           SipMessage message) = 0;
+  /// The connection answered a request itself with a refusal (malformed, too large, draining);
+  /// runs on its strand. The request never reached the owner, but an INVITE's ACK will, like
+  /// any well-formed request: the owner absorbs it (RFC 3261 17.2.1).
+  virtual void on_refused(const SipMessage& request) = 0;
   /// The connection closed (exactly once per connection); runs on the connection's strand.
   virtual void on_closed(const std::shared_ptr<RealTimeConnection>& connection,
                          std::error_code reason) = 0;

@@ -418,10 +418,16 @@ bool StreamConnection::frame_input(std::uint64_t& keep_alives) {
 }
 
 void StreamConnection::handle_message(std::string_view bytes) {
-  // Draining, the connection reads only to see the peer's end: nothing new is taken on.
-  if (state() == ConnectionState::draining) return;
   std::error_code ec;
   auto message = SipMessage::parse(bytes, ec);
+  if (state() == ConnectionState::draining) {
+    // Nothing new is taken on; a request still hears so, or its sender would wait out its
+    // transaction timer before trying elsewhere (RFC 3263 4.3 fails over on a 503).
+    if (!ec && message.is_request() && has_required_request_headers(message)) {
+      answer(message, 503, "Service Unavailable");
+    }
+    return;
+  }
   if (ec) {
     counters_.bad_messages_received.add(1);
     return answer_unparseable(bytes, 400, "Bad Request");
@@ -459,6 +465,7 @@ void StreamConnection::answer_unparseable(std::string_view bytes, int status,
 
 void StreamConnection::answer(const SipMessage& request, int status, std::string_view reason) {
   if (!request.is_request() || request.method() == "ACK") return;
+  if (auto observer = observer_.lock()) observer->on_refused(request);
   std::string bytes;
   // A final response needs a To tag (RFC 3261 8.2.6.2) even when the connection itself refuses
   // the request; response_to keeps the tag of a request already inside a dialog.

@@ -565,14 +565,19 @@ void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connecti
   }
   // A handler that declined but moved the request away left nothing to answer.
   if (taken || !request.connection()) return;
+  on_refused(request.message());
   // A CANCEL that nothing takes matches no transaction here (RFC 3261 9.2).
   request.respond(request.message().has_to_tag() || request.message().method() == "CANCEL" ? 481
                                                                                            : 500);
 }
 
+void ManagerCore::on_refused(const SipMessage& request) {
+  if (request.method() == "INVITE") refused_invites_.remember(request);
+}
+
 void ManagerCore::refuse_overloaded(const SipMessage& request,
                                     const std::shared_ptr<RealTimeConnection>& connection) {
-  if (request.method() == "INVITE") refused_invites_.remember(request);
+  on_refused(request);
   // Straight to the connection, no completion: under overload a log line per refusal that
   // cannot be written (a full queue) would only add to it.
   // With Retry-After a client may come back (or try another server) rather than take the 503

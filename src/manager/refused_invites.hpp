@@ -1,7 +1,8 @@
 #pragma once
-// The INVITEs the manager itself answered 503 (message throttling), so it can absorb their ACKs:
-// the ACK of a non-2xx final response belongs to the transaction that sent it (RFC 3261
-// 17.2.1), and the application never saw that INVITE. Bounded: the oldest are forgotten first.
+// The INVITEs the stack itself refused (message throttling's 503, the 500 when nothing took one,
+// a connection's 400 / 413 / 503), so it can absorb their ACKs: the ACK of a non-2xx final
+// response belongs to the transaction that sent it (RFC 3261 17.2.1), and the application never
+// took that INVITE. Bounded: the oldest are forgotten first.
 
 #include <atomic>
 #include <cstddef>

@@ -103,6 +103,23 @@ TEST_F(BadInput, OversizeMessageIsAnswered413AndTheConnectionStays) {
   EXPECT_TRUE(connection->is_connected());
 }
 
+TEST_F(BadInput, TheAckOfAnInviteRefused413NeverReachesTheApplication) {
+  ConnectionManagerOptions o;
+  o.max_header_bytes = 1024;
+  o.max_message_bytes = 2048;
+  start(o);
+  RawClient raw(io, server_address());
+  auto invite = make_request("INVITE");
+  invite.set_body(std::string(10000, 'x'), "application/sdp");
+  raw.send(invite);
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; })) << raw.received();
+  ASSERT_EQ(raw.wire().messages[0].status_code(), 413);
+  raw.send(make_ack(invite, raw.wire().messages[0]));
+  expect_still_usable(raw);  // answered after the ACK was read
+  ASSERT_EQ(served.size(), 1u) << "the ACK reached the application";
+  EXPECT_EQ(served[0].method(), "OPTIONS");
+}
+
 TEST_F(BadInput, MissingContentLengthIsAnswered400AndTheConnectionCloses) {
   RawClient raw(io, server_address());
   const auto connection = incoming();

@@ -124,6 +124,24 @@ TEST_F(Dispatch, AckIsNeverAnswered) {
   }
 }
 
+TEST_F(Dispatch, TheAckOfADeclinedInviteNeverReachesTheHandler) {
+  // The 500 was the stack's; so is the transaction its ACK belongs to (RFC 3261 17.2.1).
+  std::vector<std::string> seen;
+  server->set_request_handler([&](IncomingRequest& request) {
+    seen.emplace_back(request.message().method());
+    return false;
+  });
+  RawClient raw(io, server_address());
+  const auto invite = make_request("INVITE");
+  raw.send(invite);
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; }));
+  ASSERT_EQ(raw.wire().messages[0].status_code(), 500);
+  raw.send(make_ack(invite, raw.wire().messages[0]));
+  raw.send(make_request("OPTIONS"));  // answered after the ACK was read
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 2; }));
+  EXPECT_EQ(seen, (std::vector<std::string>{"INVITE", "OPTIONS"}));
+}
+
 TEST_F(Dispatch, ResponseGoesBackOnTheConnectionTheRequestCameInOn) {
   keep_requests();
   RawClient a(io, server_address());

@@ -316,15 +316,16 @@ TEST_F(SendCompletion, StopStillWritesTheAnswersToRequestsTheApplicationHolds) {
   const auto connection = server->incoming_connections().at(0);
 
   server->stop();
-  peer.send(make_request("OPTIONS"));  // arrives while draining: not taken on
-  settle(io);
+  peer.send(make_request("OPTIONS"));  // arrives while draining: refused, not taken on
+  ASSERT_TRUE(run_until(io, [&] { return peer.message_count() == 1; }));
+  EXPECT_EQ(peer.wire().messages[0].status_code(), 503);
   EXPECT_FALSE(peer.peer_closed()) << "closed with a request still unanswered";
   EXPECT_EQ(connection->state(), ConnectionState::draining);
 
   kept->respond(200);
   ASSERT_TRUE(run_until(io, [&] { return peer.peer_closed(); }));
-  ASSERT_EQ(peer.message_count(), 1u) << "the answer comes before the end, nothing after it";
-  EXPECT_EQ(peer.wire().messages[0].status_code(), 200);
+  ASSERT_EQ(peer.message_count(), 2u) << "the answer comes before the end, nothing after it";
+  EXPECT_EQ(peer.wire().messages[1].status_code(), 200);
   peer.close();  // the peer ends its side too: the drain is over
   ASSERT_TRUE(run_until(io, [&] { return connection->state() == ConnectionState::closed; }));
   EXPECT_EQ(connection->close_reason(), errc::shutdown);

@@ -56,17 +56,6 @@ class Throttling : public ::testing::Test {
     ++answered_;
   }
 
-  // The ACK of the response the client got first, for `invite` (RFC 3261 17.1.1.3).
-  SipMessage ack_of(const SipMessage& invite) const {
-    auto ack = SipMessage::request("ACK", "sip:test@127.0.0.1");
-    for (const auto* name : {"Via", "From", "Call-ID", "Max-Forwards"}) {
-      ack.add_header(name, std::string(*invite.header(name)));
-    }
-    ack.add_header("To", std::string(*client_->wire().messages[0].header("To")));
-    ack.add_header("CSeq", "1 ACK");
-    return ack;
-  }
-
   std::vector<int> statuses() const {
     std::vector<int> result;
     for (const auto& response : client_->wire().messages) result.push_back(response.status_code());
@@ -222,13 +211,13 @@ TEST_F(Throttling, TheAckOfAnInviteRefused503NeverReachesTheApplication) {
   ASSERT_EQ(statuses(), (std::vector<int>{503}));
   // An ACK with the same Call-ID and CSeq number but another branch is another transaction's
   // (a fork's): it is the application's.
-  auto other = ack_of(invite);
+  auto other = test::make_ack(invite, client_->wire().messages[0]);
   other.set_header("Via", "SIP/2.0/TCP client.invalid;branch=z9hG4bK-another-fork");
   client_->send(other);
   ASSERT_TRUE(run_until(io_, [&] { return taken_.size() == 2; }));
   EXPECT_EQ(taken_.back().message().method(), "ACK");
   // The ACK for that 503: same branch, Call-ID and CSeq number (RFC 3261 17.1.1.3).
-  client_->send(ack_of(invite));
+  client_->send(test::make_ack(invite, client_->wire().messages[0]));
   send_requests(1);  // answered 503 too (still throttled): proves the ACK was read before it
   ASSERT_TRUE(run_until(io_, [&] { return client_->message_count() == 2; }));
   test::settle(io_);

@@ -114,6 +114,18 @@ inline SipMessage make_request(std::string method, std::string uri = "sip:test@1
   return request;
 }
 
+/// The ACK of `answer`, a non-2xx final response to `invite` (RFC 3261 17.1.1.3): the INVITE's
+/// Via, From, Call-ID and CSeq number, the response's To (with its tag).
+inline SipMessage make_ack(const SipMessage& invite, const SipMessage& answer) {
+  auto ack = SipMessage::request("ACK", std::string(invite.request_uri()));
+  for (const auto* name : {"Via", "Max-Forwards", "From", "Call-ID"}) {
+    ack.add_header(name, std::string(invite.header(name).value_or("")));
+  }
+  ack.add_header("To", std::string(answer.header("To").value_or("")));
+  ack.add_header("CSeq", std::to_string(invite.cseq()->number) + " ACK");
+  return ack;
+}
+
 /// The pool key that reaches `endpoint` by its address literal.
 inline PoolKey key_for(const IpEndpoint& endpoint) {
   PoolKey key;
