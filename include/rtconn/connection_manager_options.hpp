@@ -34,7 +34,8 @@ struct TlsOptions {
   /// More trust anchors: PEM files of CA certificates.
   std::vector<std::filesystem::path> trusted_ca_files;
   /// This side's certificate (UCMA's issuer + serial): what a client presents to servers that
-  /// ask for one (mutual TLS). A TLS server manager takes its own in its constructor.
+  /// ask for one (mutual TLS). A TLS server manager presents the one its constructor names,
+  /// both ways, in place of this. `set_local_certificate` changes it later.
   std::optional<CertificateId> certificate;
 };
 

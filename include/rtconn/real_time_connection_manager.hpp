@@ -6,6 +6,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -85,6 +87,14 @@ class RealTimeConnectionManager {
   ConnectionManagerOptions options() const;
   /// The host name the manager puts in the Via of the requests it makes.
   std::string local_host_name() const;
+  /// The certificate presented (UCMA LocalCertificateIssuerName and serial): to servers that ask
+  /// for one (mutual TLS), and by a TLS server manager to its clients. Empty when none.
+  std::optional<CertificateId> local_certificate() const;
+  /// Presents another certificate, or the renewed file of the same one, from now on: handshakes
+  /// started afterwards use it, established connections keep theirs (UCMA 3.0
+  /// SetLocalCertificate). Throws TlsFailureException, keeping the old one, when it cannot be
+  /// found or used (see CertificateStore::find).
+  void set_local_certificate(const std::string& issuer_name, const SerialNumber& serial_number);
 
   /// Cap given to pools created from now on (UCMA DefaultMaximumNumberOfConnectionsPerPool);
   /// throws std::invalid_argument when <= 0.

@@ -11,11 +11,9 @@
 
 namespace rtconn {
 
-namespace detail {
-class ServerTlsIdentity;
-}
-
-/// Presents a certificate from the local store, named as UCMA names it: issuer and serial.
+/// Presents a certificate from the local store, named as UCMA names it: issuer and serial; its
+/// outgoing TLS connections present the same one to servers that ask (it replaces
+/// `options.tls.certificate`).
 /// With `need_mutual_tls`, every client must present a certificate chaining to the trust anchors
 /// (the system bundle unless switched off, the store's `trusted/`, `options.tls.trusted_ca_files`).
 class RealTimeServerTlsConnectionManager final : public RealTimeServerConnectionManager {
@@ -56,15 +54,9 @@ class RealTimeServerTlsConnectionManager final : public RealTimeServerConnection
   /// False when it was not in the list.
   bool remove_from_allowed_domains(const std::string& domain);
 
-  /// The certificate presented (UCMA LocalCertificateIssuerName and serial).
+  /// The certificate presented, to clients and to the servers this manager connects to; the
+  /// constructor's until `set_local_certificate` names another.
   CertificateId local_certificate() const;
-  /// Presents another certificate, or the renewed file of the same one, from now on; established
-  /// connections keep theirs. Throws TlsFailureException, keeping the old one, when it cannot be
-  /// used (UCMA 3.0 SetLocalCertificate).
-  void set_local_certificate(const std::string& issuer_name, const SerialNumber& serial_number);
-
- private:
-  std::unique_ptr<detail::ServerTlsIdentity> identity_;
 };
 
 }  // namespace rtconn

@@ -63,6 +63,17 @@ std::string RealTimeConnectionManager::local_host_name() const {
   return core_->via_host();
 }
 
+std::optional<CertificateId> RealTimeConnectionManager::local_certificate() const {
+  return core_->tls().certificate();
+}
+
+void RealTimeConnectionManager::set_local_certificate(const std::string& issuer_name,
+                                                      const SerialNumber& serial_number) {
+  CertificateId id{issuer_name, serial_number};
+  core_->tls().set_certificate(id);
+  core_->update_options([&](auto& o) { o.tls.certificate = id; });
+}
+
 void RealTimeConnectionManager::set_default_maximum_number_of_connections_per_pool(int maximum) {
   core_->update_options(
       [maximum](auto& o) { o.default_maximum_number_of_connections_per_pool = maximum; });

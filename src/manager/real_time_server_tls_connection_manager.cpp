@@ -1,65 +1,17 @@
 #include "rtconn/real_time_server_tls_connection_manager.hpp"
 
-#include <mutex>
-
 #include "manager/manager_core.hpp"
-#include "tls/local_identity.hpp"
-#include "tls/tls_context.hpp"
 
 namespace rtconn {
-namespace detail {
+namespace {
 
-// The certificate a TLS server manager presents and whether it asks for the client's; any change
-// installs a fresh server context, which only handshakes started afterwards use.
-class ServerTlsIdentity {
- public:
-  ServerTlsIdentity(ManagerCore& core, CertificateId id)
-      : core_(core),
-        id_(std::move(id)),
-        identity_(tls::load_local_identity(core.tls().store(), id_)) {
-    install(identity_, mutual_);
-  }
+// The manager presents one certificate, to clients and to the servers it connects to.
+ConnectionManagerOptions presenting(ConnectionManagerOptions options, CertificateId id) {
+  options.tls.certificate = std::move(id);
+  return options;
+}
 
-  CertificateId id() const {
-    std::lock_guard lock(mutex_);
-    return id_;
-  }
-
-  bool mutual() const {
-    std::lock_guard lock(mutex_);
-    return mutual_;
-  }
-
-  // Each change is recorded only once its context is in place: one that throws (trust anchors
-  // that cannot be read, a certificate that cannot be used) leaves what is served and what is
-  // reported as they were.
-  void set_mutual(bool required) {
-    std::lock_guard lock(mutex_);
-    install(identity_, required);
-    mutual_ = required;
-  }
-
-  void set_certificate(CertificateId id) {
-    auto identity = tls::load_local_identity(core_.tls().store(), id);
-    std::lock_guard lock(mutex_);
-    install(identity, mutual_);
-    id_ = std::move(id);
-    identity_ = std::move(identity);
-  }
-
- private:
-  void install(const tls::LocalIdentity& identity, bool mutual) {
-    core_.tls().set_server(tls::make_server_context(identity, core_.tls().trust(), mutual));
-  }
-
-  ManagerCore& core_;
-  mutable std::mutex mutex_;  // guards id_, identity_ and mutual_
-  CertificateId id_;
-  tls::LocalIdentity identity_;
-  bool mutual_ = false;
-};
-
-}  // namespace detail
+}  // namespace
 
 RealTimeServerTlsConnectionManager::RealTimeServerTlsConnectionManager(
     const std::string& issuer_name, const SerialNumber& serial_number,
@@ -69,19 +21,22 @@ RealTimeServerTlsConnectionManager::RealTimeServerTlsConnectionManager(
 RealTimeServerTlsConnectionManager::RealTimeServerTlsConnectionManager(
     asio::any_io_executor executor, const std::string& issuer_name,
     const SerialNumber& serial_number, ConnectionManagerOptions options)
-    : RealTimeServerConnectionManager(std::move(executor), std::move(options), TransportType::Tls),
-      incoming_tls_negotiation_failed(core().events.incoming_tls_negotiation_failed),
-      identity_(std::make_unique<detail::ServerTlsIdentity>(
-          core(), CertificateId{issuer_name, serial_number})) {}
+    : RealTimeServerConnectionManager(
+          std::move(executor),
+          presenting(std::move(options), CertificateId{issuer_name, serial_number}),
+          TransportType::Tls),
+      incoming_tls_negotiation_failed(core().events.incoming_tls_negotiation_failed) {
+  core().tls().serve({issuer_name, serial_number});
+}
 
 RealTimeServerTlsConnectionManager::~RealTimeServerTlsConnectionManager() = default;
 
 bool RealTimeServerTlsConnectionManager::need_mutual_tls() const {
-  return identity_->mutual();
+  return core().tls().mutual();
 }
 
 void RealTimeServerTlsConnectionManager::set_need_mutual_tls(bool required) {
-  identity_->set_mutual(required);
+  core().tls().set_mutual(required);
 }
 
 std::vector<std::string> RealTimeServerTlsConnectionManager::allowed_domains() const {
@@ -101,12 +56,7 @@ bool RealTimeServerTlsConnectionManager::remove_from_allowed_domains(const std::
 }
 
 CertificateId RealTimeServerTlsConnectionManager::local_certificate() const {
-  return identity_->id();
-}
-
-void RealTimeServerTlsConnectionManager::set_local_certificate(const std::string& issuer_name,
-                                                               const SerialNumber& serial_number) {
-  identity_->set_certificate({issuer_name, serial_number});
+  return *RealTimeConnectionManager::local_certificate();
 }
 
 }  // namespace rtconn

@@ -5,7 +5,7 @@
 namespace rtconn::detail {
 
 TlsContexts::TlsContexts(TlsOptions options, std::shared_ptr<Clock> clock)
-    : options_(std::move(options)), clock_(std::move(clock)) {}
+    : options_(std::move(options)), clock_(std::move(clock)), certificate_(options_.certificate) {}
 
 CertificateStore TlsContexts::store() const {
   return options_.certificate_store.empty() ? CertificateStore()
@@ -20,40 +20,49 @@ tls::TrustSettings TlsContexts::trust() const {
   return trust;
 }
 
-std::shared_ptr<asio::ssl::context> TlsContexts::make_client() const {
-  if (!options_.certificate) return tls::make_client_context(trust(), nullptr);
-  const auto identity = tls::load_local_identity(store(), *options_.certificate);
+std::shared_ptr<asio::ssl::context> TlsContexts::make_client(
+    const std::optional<CertificateId>& certificate) const {
+  if (!certificate) return tls::make_client_context(trust(), nullptr);
+  const auto identity = tls::load_local_identity(store(), *certificate);
   return tls::make_client_context(trust(), &identity);
 }
 
 std::shared_ptr<asio::ssl::context> TlsContexts::client() {
   const auto now = clock_->now();
+  std::optional<CertificateId> certificate;
+  std::uint64_t generation = 0;
   {
     std::lock_guard lock(mutex_);
     if (client_) return client_;
     if (client_failure_ && now < client_failure_->retry_at) throw client_failure_->error;
+    certificate = certificate_;
+    generation = generation_;
   }
-  // Two first sends may both make one; the first installed is kept, the other dropped.
+  // Two first sends may both make one; the first installed is kept, the other dropped. One made
+  // for a certificate changed meanwhile serves its connection and is not kept.
   std::shared_ptr<asio::ssl::context> made;
   try {
-    made = make_client();
+    made = make_client(certificate);
   } catch (const TlsFailureException& e) {
-    throw remember_client_failure(e);
+    throw remember_client_failure(e, generation);
   } catch (const std::exception& e) {  // OpenSSL out of memory, a store directory unreadable
-    throw remember_client_failure(TlsFailureException(TlsFailureReason::Other, e.what()));
+    throw remember_client_failure(TlsFailureException(TlsFailureReason::Other, e.what()),
+                                  generation);
   }
   std::lock_guard lock(mutex_);
+  if (generation != generation_) return made;
   if (!client_) client_ = std::move(made);
   client_failure_.reset();
   return client_;
 }
 
-TlsFailureException TlsContexts::remember_client_failure(TlsFailureException error) {
+TlsFailureException TlsContexts::remember_client_failure(TlsFailureException error,
+                                                         std::uint64_t generation) {
   spdlog::error("TLS unavailable for outgoing connections (tried again in {} s): {}",
                 client_retry_interval.count(), error.what());
   const auto retry_at = clock_->now() + client_retry_interval;
   std::lock_guard lock(mutex_);
-  client_failure_.emplace(ClientFailure{error, retry_at});
+  if (generation == generation_) client_failure_.emplace(ClientFailure{error, retry_at});
   return error;
 }
 
@@ -62,9 +71,49 @@ std::shared_ptr<asio::ssl::context> TlsContexts::server() const {
   return server_;
 }
 
-void TlsContexts::set_server(std::shared_ptr<asio::ssl::context> context) {
+std::optional<CertificateId> TlsContexts::certificate() const {
   std::lock_guard lock(mutex_);
-  server_ = std::move(context);
+  return certificate_;
+}
+
+bool TlsContexts::mutual() const {
+  std::lock_guard lock(mutex_);
+  return mutual_;
+}
+
+void TlsContexts::serve(const CertificateId& id) {
+  std::lock_guard changing(changes_mutex_);
+  install(id, tls::load_local_identity(store(), id), true, mutual());
+}
+
+void TlsContexts::set_certificate(const CertificateId& id) {
+  std::lock_guard changing(changes_mutex_);
+  install(id, tls::load_local_identity(store(), id), identity_.has_value(), mutual());
+}
+
+void TlsContexts::set_mutual(bool required) {
+  std::lock_guard changing(changes_mutex_);
+  if (!identity_) throw std::logic_error("mutual TLS needs a TLS server manager");
+  auto server = tls::make_server_context(*identity_, trust(), required);
+  std::lock_guard lock(mutex_);
+  server_ = std::move(server);
+  mutual_ = required;
+}
+
+void TlsContexts::install(const CertificateId& id, tls::LocalIdentity identity, bool serving,
+                          bool mutual) {
+  // The client context is made on first use, from the new certificate.
+  std::shared_ptr<asio::ssl::context> server;
+  if (serving) server = tls::make_server_context(identity, trust(), mutual);
+  std::lock_guard lock(mutex_);
+  certificate_ = id;
+  ++generation_;
+  client_.reset();
+  client_failure_.reset();
+  if (serving) {
+    server_ = std::move(server);
+    identity_ = std::move(identity);
+  }
 }
 
 }  // namespace rtconn::detail

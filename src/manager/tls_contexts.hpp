@@ -1,8 +1,11 @@
 #pragma once
-// The TLS contexts a manager's connections are made with: one client context, made on first use,
-// and the server context a TLS server manager sets (and replaces on certificate changes).
+// The TLS contexts a manager's connections are made with, and the one certificate they present:
+// the client context, made on first use, and the server context a TLS server manager serves
+// with. A change of certificate or of mutual TLS installs fresh contexts, which only handshakes
+// started afterwards use.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -13,6 +16,7 @@
 #include "rtconn/clock.hpp"
 #include "rtconn/connection_manager_options.hpp"
 #include "rtconn/tls_failure.hpp"
+#include "tls/local_identity.hpp"
 #include "tls/tls_context.hpp"
 
 namespace rtconn::detail {
@@ -29,12 +33,25 @@ class TlsContexts {
   CertificateStore store() const;
   tls::TrustSettings trust() const;
   /// The client context; throws TlsFailureException when it cannot be made (e.g. the client
-  /// certificate named in the options cannot be used; any other failure as reason Other), the
-  /// same one again until `client_retry_interval` has passed.
+  /// certificate cannot be used; any other failure as reason Other), the same one again until
+  /// `client_retry_interval` has passed.
   std::shared_ptr<asio::ssl::context> client();
-  /// The server context; null until a TLS server manager sets one.
+  /// The server context; null unless serving.
   std::shared_ptr<asio::ssl::context> server() const;
-  void set_server(std::shared_ptr<asio::ssl::context> context);
+
+  /// The certificate presented: to servers that ask for one, and to every client when serving.
+  std::optional<CertificateId> certificate() const;
+  bool mutual() const;
+
+  // Each change takes effect only once what it needs is in place: one that throws
+  // (TlsFailureException for a certificate that cannot be used; trust anchors that cannot be
+  // read) leaves what is presented and what is reported as they were.
+  /// Serves TLS presenting `id` (a TLS server manager's constructor).
+  void serve(const CertificateId& id);
+  /// Presents `id` from now on.
+  void set_certificate(const CertificateId& id);
+  /// Asks clients for a certificate, or stops asking; serving only.
+  void set_mutual(bool required);
 
  private:
   struct ClientFailure {
@@ -42,15 +59,26 @@ class TlsContexts {
     Clock::time_point retry_at;
   };
 
-  std::shared_ptr<asio::ssl::context> make_client() const;
-  // Logs `error` and keeps it for client_retry_interval; returns it to be thrown.
-  TlsFailureException remember_client_failure(TlsFailureException error);
+  std::shared_ptr<asio::ssl::context> make_client(
+      const std::optional<CertificateId>& certificate) const;
+  // Logs `error` and, unless the certificate changed since `generation`, keeps it for
+  // client_retry_interval; returns it to be thrown.
+  TlsFailureException remember_client_failure(TlsFailureException error, std::uint64_t generation);
+  // Installs `identity` (and `mutual`) as what is presented; changes_mutex_ held.
+  void install(const CertificateId& id, tls::LocalIdentity identity, bool serving, bool mutual);
 
   const TlsOptions options_;
   const std::shared_ptr<Clock> clock_;
+  // Held through a change, contexts made and files read under it; serializes changes, not
+  // connections.
+  std::mutex changes_mutex_;
+  std::optional<tls::LocalIdentity> identity_;  // loaded when serving; changes_mutex_ held
   // Guards the members below. Never held while a context is made (files read, keys checked): an
   // accept asks for the server context under it.
   mutable std::mutex mutex_;
+  std::optional<CertificateId> certificate_;
+  std::uint64_t generation_ = 0;  // counts changes of certificate_
+  bool mutual_ = false;
   std::shared_ptr<asio::ssl::context> client_;
   std::optional<ClientFailure> client_failure_;
   std::shared_ptr<asio::ssl::context> server_;

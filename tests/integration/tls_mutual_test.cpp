@@ -172,6 +172,49 @@ TEST_F(TlsMutualTest, AClientCertificatePutRightIsUsedOnceTheRetryIntervalHasPas
   EXPECT_EQ(added_, 1);
 }
 
+TEST_F(TlsMutualTest, AClientManagerPresentsTheCertificateSetAfterConstruction) {
+  auto client = make_client();
+  EXPECT_FALSE(client->local_certificate().has_value());
+  EXPECT_TRUE(request(*client, key(), 5s)->ec) << "admitted without a certificate";
+
+  const auto absent = id_of(make_leaf(&ca_, "client.localhost", {}));  // never written
+  try {
+    client->set_local_certificate(absent.issuer_name, absent.serial_number);
+    ADD_FAILURE() << "a certificate missing from the store was taken";
+  } catch (const TlsFailureException& e) {
+    EXPECT_EQ(e.failure_reason(), TlsFailureReason::LocalCertificateNotFound);
+  }
+  EXPECT_FALSE(client->local_certificate().has_value()) << "a failed change was kept";
+
+  const auto issued = make_leaf(&ca_, "client.localhost", {"DNS:client.localhost"});
+  const auto id = put(client_store_, "client", issued);
+  client->set_local_certificate(id.issuer_name, id.serial_number);
+  ASSERT_TRUE(client->local_certificate().has_value());
+  EXPECT_TRUE(serials_equal(client->local_certificate()->serial_number, id.serial_number));
+  EXPECT_TRUE(serials_equal(client->options().tls.certificate->serial_number, id.serial_number));
+
+  const auto outcome = request(*client, key());
+  ASSERT_FALSE(outcome->ec) << outcome->ec.message();
+  ASSERT_TRUE(run_until(io_, [&] { return added_ == 1; }));
+  const auto session = server_->incoming_connections().at(0)->tls_session();
+  ASSERT_TRUE(session && session->has_peer_certificate);
+  EXPECT_TRUE(
+      serials_equal(session->peer_certificate.serial, tls::serial_of(issued.certificate.get())));
+}
+
+TEST_F(TlsMutualTest, ATlsServerManagerPresentsItsOwnCertificateToServersThatAskForOne) {
+  // Server to server (a federation peer): the one certificate goes both ways, as in UCMA.
+  const auto issued = make_leaf(&ca_, "peer.localhost", {"DNS:peer.localhost"});
+  auto peer = start_server(put(server_store_, "peer", issued));
+  const auto outcome = request(*peer, key());
+  ASSERT_FALSE(outcome->ec) << outcome->ec.message();
+  EXPECT_EQ(outcome->response->status_code(), 200);
+  ASSERT_TRUE(run_until(io_, [&] { return added_ == 1; }));
+  const auto session = server_->incoming_connections().at(0)->tls_session();
+  ASSERT_TRUE(session && session->has_peer_certificate);
+  EXPECT_EQ(session->peer_certificate.subject, "CN=peer.localhost,O=rtconn development");
+}
+
 TEST_F(TlsMutualTest, AllowedDomainsAdmitOnlyClientsVouchingForOne) {
   std::vector<std::string> admitted;
   server_->incoming_connection_added +=
