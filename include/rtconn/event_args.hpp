@@ -3,10 +3,12 @@
 /// Arguments of the managers' events (UCMA's CollectionChangedEventArgs and friends).
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include "rtconn/certificate_info.hpp"
 #include "rtconn/ip_endpoint.hpp"
 
 namespace rtconn {
@@ -37,10 +39,15 @@ struct ListeningAddressesChangedEventArgs {
 };
 
 /// IncomingTlsNegotiationFailed: a peer connected but TLS could not be set up with it.
+/// What UCMA's TlsFailureException carries: the endpoints and the certificate presented.
 struct TlsNegotiationFailedEventArgs {
   IpEndpoint remote_endpoint;
-  std::error_code error;  ///< a TlsFailureReason, or the socket error that ended the handshake
-  std::string detail;     ///< OpenSSL's own words, where it had any
+  std::error_code error;      ///< a TlsFailureReason, or the socket error that ended the handshake
+  std::string detail;         ///< OpenSSL's own words, where it had any
+  IpEndpoint local_endpoint;  ///< the address the peer connected to
+  /// The client's certificate when it presented one (the one refused, for an untrusted or
+  /// expired certificate or one outside the allowed domains).
+  std::optional<CertificateInfo> remote_certificate;
 };
 
 /// ListeningAborted: listening ended; `error` is empty when the application stopped it.

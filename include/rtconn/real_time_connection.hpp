@@ -73,7 +73,9 @@ class RealTimeConnection : public std::enable_shared_from_this<RealTimeConnectio
   virtual IpEndpoint remote_endpoint() const = 0;
   virtual ConnectionCounters counters() const = 0;
   /// The TLS session (protocol, cipher, resumption, the peer's certificate — UCMA
-  /// RemoteCertificate) once negotiated; nullopt for TCP and before the handshake.
+  /// RemoteCertificate) once negotiated; nullopt for TCP and before the handshake. After a
+  /// handshake that failed with a certificate presented (one untrusted, expired, naming another
+  /// host), what it got as far as, with that certificate.
   virtual std::optional<TlsSessionInfo> tls_session() const = 0;
   /// Messages accepted by `async_send` and not yet completed.
   virtual std::size_t pending_sends() const = 0;

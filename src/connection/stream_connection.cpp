@@ -217,6 +217,13 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
         std::lock_guard lock(status_mutex_);
         close_reason_ = reason;
         failure_detail_ = stream_->failure_detail();
+        // Whom the handshake turned away, if it got as far as a certificate: held where a
+        // session is, so a connection pays nothing for it until a handshake fails.
+        if (!tls_session_ && is_tls_failure(reason)) {
+          if (auto session = stream_->tls_session(); session && session->has_peer_certificate) {
+            tls_session_ = std::make_unique<TlsSessionInfo>(std::move(*session));
+          }
+        }
       }
       state_.store(ConnectionState::closed, std::memory_order_release);
       timer_->cancel();

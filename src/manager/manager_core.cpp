@@ -619,9 +619,12 @@ void ManagerCore::on_closed(const std::shared_ptr<RealTimeConnection>& connectio
     } else if (connection->transport() != TransportType::Tcp) {
       // Never ready: the handshake failed. The application hears of it without a connection
       // that was never usable.
-      raise(
-          shared_from_this(), events.incoming_tls_negotiation_failed,
-          TlsNegotiationFailedEventArgs{connection->remote_endpoint(), reason, std::move(detail)});
+      TlsNegotiationFailedEventArgs args{connection->remote_endpoint(), reason, std::move(detail),
+                                         connection->local_endpoint(), std::nullopt};
+      if (auto session = connection->tls_session(); session && session->has_peer_certificate) {
+        args.remote_certificate = std::move(session->peer_certificate);
+      }
+      raise(shared_from_this(), events.incoming_tls_negotiation_failed, std::move(args));
     }
     lock.unlock();
     // Outside the lock: a start on this loop runs at once, and with its ClientHello waiting,

@@ -197,7 +197,7 @@ class TlsEngine : public std::enable_shared_from_this<TlsEngine> {
     info.protocol = ssl ? SSL_get_version(ssl) : "TLSv1.3";
     info.cipher = SSL_CIPHER_get_name(ssl ? SSL_get_current_cipher(ssl) : shed_.cipher);
     info.resumed = ssl ? SSL_session_reused(ssl) == 1 : shed_.resumed;
-    if (X509* peer = ssl ? SSL_get0_peer_certificate(ssl) : shed_.peer.get()) {
+    if (X509* peer = ssl ? tls::peer_certificate_presented(ssl) : shed_.peer.get()) {
       info.has_peer_certificate = true;
       info.peer_certificate = tls::facts_of(peer);
     }

@@ -21,6 +21,15 @@ bool is_ip_literal(std::string_view host) {
          host.find_first_not_of("0123456789.") == std::string_view::npos;
 }
 
+// The SSL object owns what it keeps here: freed with it.
+int rejected_index() {
+  static const int index = SSL_get_ex_new_index(
+      0, nullptr, nullptr, nullptr, [](void*, void* kept, CRYPTO_EX_DATA*, int, long, void*) {
+        X509_free(static_cast<X509*>(kept));
+      });
+  return index;
+}
+
 }  // namespace
 
 bool certificate_names_host(X509* certificate, std::string_view host) {
@@ -51,6 +60,22 @@ std::error_code error_of_verify_result(long result) {
     default:
       return make_error_code(TlsFailureReason::UntrustedRemoteCertificate);
   }
+}
+
+int keep_rejected_certificate(int preverify_ok, X509_STORE_CTX* store) {
+  if (preverify_ok == 1) return preverify_ok;
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
+  if (ssl && leaf && !SSL_get_ex_data(ssl, rejected_index()) && X509_up_ref(leaf) == 1) {
+    if (SSL_set_ex_data(ssl, rejected_index(), leaf) != 1) X509_free(leaf);
+  }
+  return preverify_ok;
+}
+
+X509* peer_certificate_presented(SSL* ssl) {
+  if (X509* peer = SSL_get0_peer_certificate(ssl)) return peer;
+  return static_cast<X509*>(SSL_get_ex_data(ssl, rejected_index()));
 }
 
 }  // namespace rtconn::tls

@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "rtconn/tls_failure.hpp"
+#include "tls/peer_verification.hpp"
 #include "tls/session_cache.hpp"
 #include "tls/traffic_secrets.hpp"
 
@@ -117,7 +118,8 @@ std::shared_ptr<asio::ssl::context> make_server_context(const LocalIdentity& ide
   SSL_CTX_set_keylog_callback(ctx, on_key_logged);
   if (require_client_certificate) {
     load_trust(ctx, trust);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                       keep_rejected_certificate);
   } else {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
   }
@@ -129,7 +131,7 @@ std::shared_ptr<asio::ssl::context> make_client_context(const TrustSettings& tru
   auto context = make_base_context();
   SSL_CTX* ctx = context->native_handle();
   load_trust(ctx, trust);
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, keep_rejected_certificate);
   enable_client_session_cache(ctx);
   SSL_CTX_set_keylog_callback(ctx, on_key_logged);  // the traffic secrets, as for servers
   if (identity) use_identity(ctx, *identity);

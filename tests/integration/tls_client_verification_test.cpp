@@ -113,8 +113,21 @@ TEST_F(TlsClientVerificationTest, CertificateFromUntrustedCaIsUntrusted) {
   const auto other_ca = make_ca("Some Other CA");
   const auto server = start_server(
       put(server_store_, "server", make_leaf(&other_ca, "localhost", {"DNS:localhost"})));
-  EXPECT_EQ(request_error(tls_key("localhost", server->listening_port())),
-            make_error_code(TlsFailureReason::UntrustedRemoteCertificate));
+  auto client = make_client();
+  std::optional<ConnectionEventArgs> removed;
+  const auto on_pool = client->connection_pool_added.subscribe([&](const auto& args) {
+    args.item->connection_removed += [&](const ConnectionEventArgs& e) { removed = e; };
+  });
+  const auto outcome = request(*client, tls_key("localhost", server->listening_port()));
+  EXPECT_EQ(outcome->ec, make_error_code(TlsFailureReason::UntrustedRemoteCertificate));
+  // The connection removed says whom it turned away: OpenSSL keeps no peer certificate once
+  // verifying it failed, so this is the one the verify callback kept.
+  ASSERT_TRUE(run_until(io_, [&] { return removed.has_value(); }));
+  EXPECT_EQ(removed->reason, make_error_code(TlsFailureReason::UntrustedRemoteCertificate));
+  const auto session = removed->item->tls_session();
+  ASSERT_TRUE(session && session->has_peer_certificate);
+  EXPECT_EQ(session->peer_certificate.subject, "CN=localhost,O=rtconn development");
+  EXPECT_EQ(session->peer_certificate.issuer, "CN=Some Other CA,O=rtconn development");
 }
 
 TEST_F(TlsClientVerificationTest, SelfSignedCertificateIsUntrusted) {

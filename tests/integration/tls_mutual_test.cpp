@@ -57,6 +57,8 @@ TEST_F(TlsMutualTest, ClientWithoutCertificateIsRefusedAtOnce) {
   EXPECT_EQ(failures_->events[0].error, make_error_code(TlsFailureReason::RemoteCertificateMissing))
       << failures_->events[0].error.message() << ": " << failures_->events[0].detail;
   EXPECT_EQ(failures_->events[0].remote_endpoint.address(), asio::ip::address_v4::loopback());
+  EXPECT_EQ(failures_->events[0].local_endpoint, server_->listening_addresses().at(0));
+  EXPECT_FALSE(failures_->events[0].remote_certificate.has_value());
   settle(io_);
   EXPECT_EQ(added_, 0);
   EXPECT_TRUE(server_->incoming_connections().empty());
@@ -99,6 +101,11 @@ TEST_F(TlsMutualTest, ClientWithCertificateFromAnotherCaIsRefused) {
   EXPECT_EQ(failures_->events[0].error,
             make_error_code(TlsFailureReason::UntrustedRemoteCertificate))
       << failures_->events[0].error.message() << ": " << failures_->events[0].detail;
+  // Whom it turned away (UCMA TlsFailureException.RemoteCertificate).
+  ASSERT_TRUE(failures_->events[0].remote_certificate.has_value());
+  EXPECT_EQ(failures_->events[0].remote_certificate->subject,
+            "CN=client.localhost,O=rtconn development");
+  EXPECT_EQ(failures_->events[0].local_endpoint, server_->listening_addresses().at(0));
   settle(io_);
   EXPECT_EQ(added_, 0);
 }
@@ -228,6 +235,9 @@ TEST_F(TlsMutualTest, AllowedDomainsAdmitOnlyClientsVouchingForOne) {
   ASSERT_TRUE(wait_for_failures(1));
   EXPECT_EQ(failures_->events[0].error,
             make_error_code(TlsFailureReason::IncorrectNameInRemoteCertificate));
+  ASSERT_TRUE(failures_->events[0].remote_certificate.has_value());
+  EXPECT_EQ(failures_->events[0].remote_certificate->domains,
+            (std::vector<std::string>{"client.localhost"}));
   EXPECT_EQ(added_, 0);
 
   server_->add_to_allowed_domains(".localhost");
