@@ -425,16 +425,9 @@ bool StreamConnection::frame_input(std::uint64_t& keep_alives) {
 }
 
 void StreamConnection::handle_message(std::string_view bytes) {
+  if (state() == ConnectionState::draining) return refuse_while_draining(bytes);
   std::error_code ec;
   auto message = SipMessage::parse(bytes, ec);
-  if (state() == ConnectionState::draining) {
-    // Nothing new is taken on; a request still hears so, or its sender would wait out its
-    // transaction timer before trying elsewhere (RFC 3263 4.3 fails over on a 503).
-    if (!ec && message.is_request() && has_required_request_headers(message)) {
-      answer(message, 503, "Service Unavailable");
-    }
-    return;
-  }
   if (ec) {
     counters_.bad_messages_received.add(1);
     return answer_unparseable(bytes, 400, "Bad Request");
@@ -448,6 +441,22 @@ void StreamConnection::handle_message(std::string_view bytes) {
   counters_.messages_received.add(1);
   if (auto observer = observer_.lock())
     observer->on_message(shared_from_this(), std::move(message));
+}
+
+void StreamConnection::refuse_while_draining(std::string_view bytes) {
+  // Nothing new is taken on; a request still hears so, or its sender would wait out its
+  // transaction timer before trying elsewhere. With Retry-After, for without it a 503 counts as
+  // a 500 (RFC 3261 21.5.4): the time the drain has left, so a client that comes back finds a
+  // connection made afresh. After our half-close nothing can be answered.
+  if (write_shut_) return;
+  std::error_code ec;
+  const auto request = SipMessage::parse(bytes, ec);
+  if (ec || !request.is_request() || !has_required_request_headers(request)) return;
+  const auto left =
+      drain_deadline_ ? *drain_deadline_ - settings_->clock->now() : Clock::duration{};
+  const auto seconds =
+      std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::seconds>(left).count());
+  answer(request, 503, "Service Unavailable", "Retry-After: " + std::to_string(seconds) + "\r\n");
 }
 
 void StreamConnection::answer_header_section(std::string_view header_section, int status,
@@ -470,14 +479,18 @@ void StreamConnection::answer_unparseable(std::string_view bytes, int status,
   answer(request, status, reason);
 }
 
-void StreamConnection::answer(const SipMessage& request, int status, std::string_view reason) {
+void StreamConnection::answer(const SipMessage& request, int status, std::string_view reason,
+                              std::string_view extra_headers) {
   if (!request.is_request() || request.method() == "ACK") return;
-  if (auto observer = observer_.lock()) observer->on_refused(request);
   std::string bytes;
   // A final response needs a To tag (RFC 3261 8.2.6.2) even when the connection itself refuses
   // the request; response_to keeps the tag of a request already inside a dialog.
-  SipMessage::serialize_response_to(request, status, reason, sip::make_tag(), bytes);
-  enqueue(std::move(bytes), {}, WhenQueueFull::refuse);
+  SipMessage::serialize_response_to(request, status, reason, sip::make_tag(), bytes, extra_headers);
+  // Remembered once its answer is queued: an unanswered INVITE has no ACK to absorb, and the
+  // ACK comes only after the peer has read the answer.
+  if (enqueue(std::move(bytes), {}, WhenQueueFull::refuse)) {
+    if (auto observer = observer_.lock()) observer->on_refused(request);
+  }
 }
 
 void StreamConnection::start_send_serialized(std::string wire,

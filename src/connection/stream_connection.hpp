@@ -149,8 +149,12 @@ class StreamConnection final : public RealTimeConnection {
   // The framing loop of process_input; counts keep-alives into `keep_alives`.
   bool frame_input(std::uint64_t& keep_alives);
   void handle_message(std::string_view bytes);
-  // Answers a request the connection itself refuses (400, 413); responses and ACKs get nothing.
-  void answer(const SipMessage& request, int status, std::string_view reason);
+  // Answers a request the connection itself refuses (400, 413, 503); responses and ACKs get
+  // nothing. `extra_headers` as SipMessage::serialize_response_to takes them.
+  void answer(const SipMessage& request, int status, std::string_view reason,
+              std::string_view extra_headers = {});
+  // Draining: a request is refused 503, while the drain still writes.
+  void refuse_while_draining(std::string_view bytes);
   void answer_header_section(std::string_view header_section, int status, std::string_view reason);
   // Answers a request that does not parse, from what of it does (sip::salvage_request): 505
   // for another SIP version, else `status`; nothing when its Via, From, To, Call-ID or CSeq is

@@ -64,8 +64,13 @@ ManagerCore::ManagerCore(asio::any_io_executor executor, std::vector<asio::any_i
 }
 
 ConnectionManagerOptions ManagerCore::options() const {
-  std::lock_guard lock(options_mutex_);
-  return options_;
+  auto copy = [this] {
+    std::lock_guard lock(options_mutex_);
+    return options_;
+  }();
+  // The certificate changes with set_local_certificate; TlsContexts holds the current one.
+  copy.tls.certificate = tls_.certificate();
+  return copy;
 }
 
 std::string ManagerCore::via_host() const {

@@ -69,9 +69,7 @@ std::optional<CertificateId> RealTimeConnectionManager::local_certificate() cons
 
 void RealTimeConnectionManager::set_local_certificate(const std::string& issuer_name,
                                                       const SerialNumber& serial_number) {
-  CertificateId id{issuer_name, serial_number};
-  core_->tls().set_certificate(id);
-  core_->update_options([&](auto& o) { o.tls.certificate = id; });
+  core_->tls().set_certificate({issuer_name, serial_number});
 }
 
 void RealTimeConnectionManager::set_default_maximum_number_of_connections_per_pool(int maximum) {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "tls/x509_facts.hpp"
+
 namespace rtconn::detail {
 
 TlsContexts::TlsContexts(TlsOptions options, std::shared_ptr<Clock> clock)
@@ -21,9 +23,21 @@ tls::TrustSettings TlsContexts::trust() const {
 }
 
 std::shared_ptr<asio::ssl::context> TlsContexts::make_client(
-    const std::optional<CertificateId>& certificate) const {
+    const std::optional<CertificateId>& certificate, bool serving) const {
   if (!certificate) return tls::make_client_context(trust(), nullptr);
-  const auto identity = tls::load_local_identity(store(), *certificate);
+  return make_client(tls::load_local_identity(store(), *certificate), serving);
+}
+
+std::shared_ptr<asio::ssl::context> TlsContexts::make_client(const tls::LocalIdentity& identity,
+                                                             bool serving) const {
+  // A server's certificate goes out to servers too, but only where it may: one issued for
+  // serverAuth alone would fail every server that asks for a client certificate, even one that
+  // would have served a client presenting none.
+  if (serving && !tls::may_authenticate_client(identity.certificate.get())) {
+    spdlog::info("outgoing TLS connections present no certificate: {} is not for client use",
+                 identity.info.subject);
+    return tls::make_client_context(trust(), nullptr);
+  }
   return tls::make_client_context(trust(), &identity);
 }
 
@@ -31,18 +45,20 @@ std::shared_ptr<asio::ssl::context> TlsContexts::client() {
   const auto now = clock_->now();
   std::optional<CertificateId> certificate;
   std::uint64_t generation = 0;
+  bool serving = false;
   {
     std::lock_guard lock(mutex_);
     if (client_) return client_;
     if (client_failure_ && now < client_failure_->retry_at) throw client_failure_->error;
     certificate = certificate_;
     generation = generation_;
+    serving = server_ != nullptr;
   }
   // Two first sends may both make one; the first installed is kept, the other dropped. One made
   // for a certificate changed meanwhile serves its connection and is not kept.
   std::shared_ptr<asio::ssl::context> made;
   try {
-    made = make_client(certificate);
+    made = make_client(certificate, serving);
   } catch (const TlsFailureException& e) {
     throw remember_client_failure(e, generation);
   } catch (const std::exception& e) {  // OpenSSL out of memory, a store directory unreadable
@@ -83,12 +99,20 @@ bool TlsContexts::mutual() const {
 
 void TlsContexts::serve(const CertificateId& id) {
   std::lock_guard changing(changes_mutex_);
-  install(id, tls::load_local_identity(store(), id), true, mutual());
+  auto identity = tls::load_local_identity(store(), id);
+  auto server = tls::make_server_context(identity, trust(), mutual());
+  // The client context is made on first use: a server may never connect out.
+  install(id, std::move(identity), std::move(server), nullptr);
 }
 
 void TlsContexts::set_certificate(const CertificateId& id) {
   std::lock_guard changing(changes_mutex_);
-  install(id, tls::load_local_identity(store(), id), identity_.has_value(), mutual());
+  auto identity = tls::load_local_identity(store(), id);
+  const bool serving = identity_.has_value();
+  auto server = serving ? tls::make_server_context(identity, trust(), mutual()) : nullptr;
+  // Made now, so a certificate OpenSSL will not use is refused here, not at the next send.
+  auto client = make_client(identity, serving);
+  install(id, std::move(identity), std::move(server), std::move(client));
 }
 
 void TlsContexts::set_mutual(bool required) {
@@ -100,17 +124,15 @@ void TlsContexts::set_mutual(bool required) {
   mutual_ = required;
 }
 
-void TlsContexts::install(const CertificateId& id, tls::LocalIdentity identity, bool serving,
-                          bool mutual) {
-  // The client context is made on first use, from the new certificate.
-  std::shared_ptr<asio::ssl::context> server;
-  if (serving) server = tls::make_server_context(identity, trust(), mutual);
+void TlsContexts::install(const CertificateId& id, tls::LocalIdentity identity,
+                          std::shared_ptr<asio::ssl::context> server,
+                          std::shared_ptr<asio::ssl::context> client) {
   std::lock_guard lock(mutex_);
   certificate_ = id;
   ++generation_;
-  client_.reset();
+  client_ = std::move(client);
   client_failure_.reset();
-  if (serving) {
+  if (server) {
     server_ = std::move(server);
     identity_ = std::move(identity);
   }

@@ -59,13 +59,19 @@ class TlsContexts {
     Clock::time_point retry_at;
   };
 
-  std::shared_ptr<asio::ssl::context> make_client(
-      const std::optional<CertificateId>& certificate) const;
+  // `serving`: the certificate is also a TLS server manager's own.
+  std::shared_ptr<asio::ssl::context> make_client(const std::optional<CertificateId>& certificate,
+                                                  bool serving) const;
+  std::shared_ptr<asio::ssl::context> make_client(const tls::LocalIdentity& identity,
+                                                  bool serving) const;
   // Logs `error` and, unless the certificate changed since `generation`, keeps it for
   // client_retry_interval; returns it to be thrown.
   TlsFailureException remember_client_failure(TlsFailureException error, std::uint64_t generation);
-  // Installs `identity` (and `mutual`) as what is presented; changes_mutex_ held.
-  void install(const CertificateId& id, tls::LocalIdentity identity, bool serving, bool mutual);
+  // Makes `id` what is presented, with its contexts (a null server: not serving; a null
+  // client: made on first use). changes_mutex_ held; nothing here throws.
+  void install(const CertificateId& id, tls::LocalIdentity identity,
+               std::shared_ptr<asio::ssl::context> server,
+               std::shared_ptr<asio::ssl::context> client);
 
   const TlsOptions options_;
   const std::shared_ptr<Clock> clock_;

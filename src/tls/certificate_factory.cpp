@@ -64,7 +64,7 @@ IssuedCertificate issue_certificate(const CertificateRequest& request,
   add_extension(certificate, signer, NID_key_usage,
                 request.is_ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
   if (!request.is_ca)
-    add_extension(certificate, signer, NID_ext_key_usage, "serverAuth,clientAuth");
+    add_extension(certificate, signer, NID_ext_key_usage, request.extended_key_usage);
   add_extension(certificate, signer, NID_subject_key_identifier, "hash");
   if (issuer) add_extension(certificate, signer, NID_authority_key_identifier, "keyid:always");
   if (!request.alt_names.empty()) {

@@ -18,6 +18,8 @@ struct CertificateRequest {
   /// subjectAltName entries in OpenSSL's form: "DNS:localhost", "IP:127.0.0.1", "URI:sip:x".
   std::vector<std::string> alt_names;
   bool is_ca = false;
+  /// extendedKeyUsage of a leaf, in OpenSSL's form.
+  std::string extended_key_usage = "serverAuth,clientAuth";
   /// Validity relative to now; a negative end makes an expired certificate.
   std::chrono::seconds valid_from{-3600};
   std::chrono::seconds valid_until{std::chrono::hours(24 * 825)};

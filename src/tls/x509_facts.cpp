@@ -95,4 +95,8 @@ StoredCertificate describe(const X509* certificate, bool has_private_key,
   return stored;
 }
 
+bool may_authenticate_client(X509* certificate) {
+  return X509_check_purpose(certificate, X509_PURPOSE_SSL_CLIENT, 0) == 1;
+}
+
 }  // namespace rtconn::tls

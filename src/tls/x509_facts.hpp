@@ -20,6 +20,10 @@ std::vector<std::string> alt_names_of(const X509* certificate, int kind);
 /// The SIP domains `certificate` vouches for, as CertificateInfo::domains says.
 std::vector<std::string> domains_of(const X509* certificate);
 CertificateInfo facts_of(const X509* certificate);
+/// Whether `certificate` may be presented as a TLS client's (its extended key usage, if any,
+/// names clientAuth; its key usage allows the handshake's signature): what a server asking for
+/// one checks.
+bool may_authenticate_client(X509* certificate);
 StoredCertificate describe(const X509* certificate, bool has_private_key,
                            const std::filesystem::path& file);
 

@@ -319,6 +319,11 @@ TEST_F(SendCompletion, StopStillWritesTheAnswersToRequestsTheApplicationHolds) {
   peer.send(make_request("OPTIONS"));  // arrives while draining: refused, not taken on
   ASSERT_TRUE(run_until(io, [&] { return peer.message_count() == 1; }));
   EXPECT_EQ(peer.wire().messages[0].status_code(), 503);
+  // Without Retry-After a 503 counts as a 500 (RFC 3261 21.5.4); here, the drain's time left.
+  const auto retry_after = peer.wire().messages[0].header("Retry-After");
+  ASSERT_TRUE(retry_after.has_value());
+  const int seconds = std::stoi(std::string(*retry_after));
+  EXPECT_TRUE(seconds >= 1 && seconds <= 5) << seconds;  // 5 s shutdown_timeout, less what passed
   EXPECT_FALSE(peer.peer_closed()) << "closed with a request still unanswered";
   EXPECT_EQ(connection->state(), ConnectionState::draining);
 

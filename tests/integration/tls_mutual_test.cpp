@@ -222,6 +222,20 @@ TEST_F(TlsMutualTest, ATlsServerManagerPresentsItsOwnCertificateToServersThatAsk
   EXPECT_EQ(session->peer_certificate.subject, "CN=peer.localhost,O=rtconn development");
 }
 
+TEST_F(TlsMutualTest, AServerCertificateNotForClientUseIsNotPresentedOutgoing) {
+  // Issued for serverAuth alone: any server asking for a client certificate refuses it (a
+  // wrong purpose), even one that would serve a client presenting none. So none is presented,
+  // and this server, which requires one, says it got none.
+  tls::CertificateRequest server_only;
+  server_only.common_name = "peer.localhost";
+  server_only.extended_key_usage = "serverAuth";
+  auto peer = start_server(put(server_store_, "peer", tls::issue_certificate(server_only, &ca_)));
+  EXPECT_TRUE(request(*peer, key(), 5s)->ec);
+  ASSERT_TRUE(wait_for_failures(1));
+  EXPECT_EQ(failures_->events[0].error, make_error_code(TlsFailureReason::RemoteCertificateMissing))
+      << failures_->events[0].error.message() << ": " << failures_->events[0].detail;
+}
+
 TEST_F(TlsMutualTest, AllowedDomainsAdmitOnlyClientsVouchingForOne) {
   std::vector<std::string> admitted;
   server_->incoming_connection_added +=
@@ -287,6 +301,16 @@ TEST_F(TlsTest, AChangeThatCannotBeInstalledLeavesTheManagerAsItWas) {
   EXPECT_THROW(server->set_local_certificate(other.issuer_name, other.serial_number),
                TlsFailureException);
   EXPECT_EQ(server->local_certificate().serial_number, id.serial_number);
+
+  // A client manager's context is made by the change too, not at the next send.
+  auto client_options = this->client_options();
+  client_options.tls.trusted_ca_files = {unreadable};
+  auto client = make_client(client_options);
+  const auto usable = put(client_store_, "client", make_leaf(&ca_, "client.localhost", {}));
+  EXPECT_THROW(client->set_local_certificate(usable.issuer_name, usable.serial_number),
+               TlsFailureException);
+  EXPECT_FALSE(client->local_certificate().has_value());
+  EXPECT_FALSE(client->options().tls.certificate.has_value());
 }
 
 }  // namespace
