@@ -45,8 +45,8 @@ struct TlsNegotiationFailedEventArgs {
   std::error_code error;      ///< a TlsFailureReason, or the socket error that ended the handshake
   std::string detail;         ///< OpenSSL's own words, where it had any
   IpEndpoint local_endpoint;  ///< the address the peer connected to
-  /// The client's certificate when it presented one (the one refused, for an untrusted or
-  /// expired certificate or one outside the allowed domains).
+  /// The client's certificate when the handshake failed over it: untrusted, expired, or outside
+  /// the allowed domains.
   std::optional<CertificateInfo> remote_certificate;
 };
 

@@ -88,12 +88,14 @@ class RealTimeConnectionManager {
   /// The host name the manager puts in the Via of the requests it makes.
   std::string local_host_name() const;
   /// The certificate presented (UCMA LocalCertificateIssuerName and serial): to servers that ask
-  /// for one (mutual TLS), and by a TLS server manager to its clients. Empty when none.
+  /// for one (mutual TLS), and by a TLS server manager to its clients (and to servers only when
+  /// it is for client use, see RealTimeServerTlsConnectionManager). Empty when none.
   std::optional<CertificateId> local_certificate() const;
   /// Presents another certificate, or the renewed file of the same one, from now on: handshakes
   /// started afterwards use it, established connections keep theirs (UCMA 3.0
   /// SetLocalCertificate). Throws TlsFailureException, keeping the old one, when it cannot be
-  /// found or used (see CertificateStore::find).
+  /// found or used (see CertificateStore::find), or, on a client manager, when its trust anchors
+  /// cannot be read (its TLS context is made by the change).
   void set_local_certificate(const std::string& issuer_name, const SerialNumber& serial_number);
 
   /// Cap given to pools created from now on (UCMA DefaultMaximumNumberOfConnectionsPerPool);

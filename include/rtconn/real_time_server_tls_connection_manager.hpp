@@ -13,7 +13,8 @@ namespace rtconn {
 
 /// Presents a certificate from the local store, named as UCMA names it: issuer and serial; its
 /// outgoing TLS connections present the same one to servers that ask (it replaces
-/// `options.tls.certificate`).
+/// `options.tls.certificate`), unless it is not for client use (an extendedKeyUsage without
+/// clientAuth, which every such server would refuse): then they present none.
 /// With `need_mutual_tls`, every client must present a certificate chaining to the trust anchors
 /// (the system bundle unless switched off, the store's `trusted/`, `options.tls.trusted_ca_files`).
 class RealTimeServerTlsConnectionManager final : public RealTimeServerConnectionManager {
@@ -54,8 +55,8 @@ class RealTimeServerTlsConnectionManager final : public RealTimeServerConnection
   /// False when it was not in the list.
   bool remove_from_allowed_domains(const std::string& domain);
 
-  /// The certificate presented, to clients and to the servers this manager connects to; the
-  /// constructor's until `set_local_certificate` names another.
+  /// The certificate presented, to clients and (when for client use) to the servers this manager
+  /// connects to; the constructor's until `set_local_certificate` names another.
   CertificateId local_certificate() const;
 };
 

@@ -108,11 +108,24 @@ void TlsContexts::serve(const CertificateId& id) {
 void TlsContexts::set_certificate(const CertificateId& id) {
   std::lock_guard changing(changes_mutex_);
   auto identity = tls::load_local_identity(store(), id);
-  const bool serving = identity_.has_value();
-  auto server = serving ? tls::make_server_context(identity, trust(), mutual()) : nullptr;
-  // Made now, so a certificate OpenSSL will not use is refused here, not at the next send.
-  auto client = make_client(identity, serving);
-  install(id, std::move(identity), std::move(server), std::move(client));
+  if (identity_) {
+    // Serving: making the server context checks what OpenSSL thinks of the certificate; the
+    // client context, and the anchors only it reads, wait for a first connection out, as at
+    // start.
+    auto server = tls::make_server_context(identity, trust(), mutual());
+    return install(id, std::move(identity), std::move(server), nullptr);
+  }
+  // A client manager's is made now, so a certificate OpenSSL will not use (or anchors that
+  // cannot be read) are refused here, not at the next send.
+  std::shared_ptr<asio::ssl::context> client;
+  try {
+    client = make_client(identity, false);
+  } catch (const TlsFailureException&) {
+    throw;
+  } catch (const std::exception& e) {  // OpenSSL out of memory, as in client()
+    throw TlsFailureException(TlsFailureReason::Other, e.what());
+  }
+  install(id, std::move(identity), nullptr, std::move(client));
 }
 
 void TlsContexts::set_mutual(bool required) {

@@ -1,8 +1,8 @@
 #pragma once
 // The TLS contexts a manager's connections are made with, and the one certificate they present:
-// the client context, made on first use, and the server context a TLS server manager serves
-// with. A change of certificate or of mutual TLS installs fresh contexts, which only handshakes
-// started afterwards use.
+// the client context (made on first use, or by a client manager's change of certificate) and
+// the server context a TLS server manager serves with. A change of certificate or of mutual TLS
+// installs fresh contexts, which only handshakes started afterwards use.
 
 #include <chrono>
 #include <cstdint>
@@ -39,7 +39,8 @@ class TlsContexts {
   /// The server context; null unless serving.
   std::shared_ptr<asio::ssl::context> server() const;
 
-  /// The certificate presented: to servers that ask for one, and to every client when serving.
+  /// The certificate presented: to servers that ask for one (when serving, only if it is for
+  /// client use), and to every client when serving.
   std::optional<CertificateId> certificate() const;
   bool mutual() const;
 

@@ -301,6 +301,11 @@ TEST_F(TlsTest, AChangeThatCannotBeInstalledLeavesTheManagerAsItWas) {
   EXPECT_THROW(server->set_local_certificate(other.issuer_name, other.serial_number),
                TlsFailureException);
   EXPECT_EQ(server->local_certificate().serial_number, id.serial_number);
+  // Anchors only client certificates and connections out would need do not stop a server's
+  // change of certificate.
+  const auto renewed = put(server_store_, "renewed", make_leaf(&ca_, "localhost", {}));
+  server->set_local_certificate(renewed.issuer_name, renewed.serial_number);
+  EXPECT_EQ(server->local_certificate().serial_number, renewed.serial_number);
 
   // A client manager's context is made by the change too, not at the next send.
   auto client_options = this->client_options();
