@@ -10,6 +10,8 @@
 namespace rtconn {
 namespace {
 
+constexpr std::chrono::seconds closes_posted_wait{1};
+
 std::unique_ptr<detail::OwnedEventLoop> loop_unless_given(const asio::any_io_executor& executor,
                                                           const ConnectionManagerOptions& options) {
   if (executor) return nullptr;
@@ -48,6 +50,11 @@ RealTimeConnectionManager::~RealTimeConnectionManager() {
   if (loop_) {
     core_->wait_until_closed(core_->option(&ConnectionManagerOptions::shutdown_timeout));
     core_->close_all(make_error_code(errc::shutdown));
+    // The closes just posted must run while the core is here to take each connection out of
+    // its pool: run after it (as the loops end), one would stay in a pool the application
+    // holds, its timer and socket outliving their io_context. A loop runs them at once unless
+    // a handler holds it.
+    core_->wait_until_closed(closes_posted_wait);
   }
 }
 

@@ -10,6 +10,7 @@
 #include <asio/use_future.hpp>
 
 #include "loopback.hpp"
+#include "rtconn/manual_clock.hpp"
 
 namespace rtconn::test {
 namespace {
@@ -267,7 +268,10 @@ TEST_F(Events, NoHandlerRunsAfterTheManagerIsDestroyed) {
 TEST_F(Events, NoPoolHandlerRunsAfterTheManagerIsDestroyed) {
   // On loops of its own, which run what is left on them as the destructor ends.
   ConnectionManagerOptions options;
-  options.shutdown_timeout = 100ms;  // the server, on io, is not run while the client drains
+  // The server, on io, is not run while the client drains, and the drain's own deadline is on a
+  // clock that never moves: the destructor's wait runs out and it closes what is left.
+  options.shutdown_timeout = 100ms;
+  options.clock = std::make_shared<ManualClock>();
   auto own = std::make_unique<RealTimeClientConnectionManager>(options);
   auto sent = own->async_send(server_key(), make_request("OPTIONS"), asio::use_future);
   ASSERT_TRUE(run_until(io, [&] { return served.size() == 1; }));
@@ -278,6 +282,9 @@ TEST_F(Events, NoPoolHandlerRunsAfterTheManagerIsDestroyed) {
       pool->connection_removed.subscribe([calls](const ConnectionEventArgs&) { ++*calls; });
   own.reset();  // closes the pool's connection: its "removed" would be raised after this
   EXPECT_EQ(calls->load(), 0);
+  // Taken out of the pool while the manager was still there: kept in it, the connection's timer
+  // and socket would outlive their event loop (a use after free when the pool goes).
+  EXPECT_EQ(pool->count(), 0u);
 }
 
 }  // namespace
