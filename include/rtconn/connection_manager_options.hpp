@@ -34,8 +34,9 @@ struct TlsOptions {
   /// More trust anchors: PEM files of CA certificates.
   std::vector<std::filesystem::path> trusted_ca_files;
   /// This side's certificate (UCMA's issuer + serial): what a client presents to servers that
-  /// ask for one (mutual TLS). A TLS server manager presents the one its constructor names,
-  /// both ways, in place of this. `set_local_certificate` changes it later.
+  /// ask for one (mutual TLS). A TLS server manager presents the one its constructor names in
+  /// place of this, to its clients and, when for client use, to servers. `set_local_certificate`
+  /// changes it later.
   std::optional<CertificateId> certificate;
 };
 
@@ -73,6 +74,15 @@ struct ConnectionManagerOptions {
   /// Whether CRLF keep-alives count as activity for the idle time-out (RFC 5626 pings keep NAT
   /// bindings, not the application's interest, alive).
   bool keep_alive_counts_as_activity = false;
+  /// RFC 5626 4.4.1 keep-alives on outgoing connections, once ready: a CRLFCRLF ping about this
+  /// often (each wait a random 80-100% of it, so clients started together do not ping in step),
+  /// and the connection closed with errc::keep_alive_timeout when no pong comes within
+  /// `keep_alive_pong_timeout`: a dead server or a NAT binding gone is found before a send needs
+  /// it. Zero (the default) sends none; RFC 5626 suggests 95-120 s over TCP, to servers that
+  /// support outbound. The pings are no activity: the idle time-out still applies.
+  std::chrono::milliseconds keep_alive_interval{0};
+  /// RFC 5626 4.4.1's 10 seconds; > 0.
+  std::chrono::milliseconds keep_alive_pong_timeout = 10s;
 
   /// Outstanding-message water marks per connection (UCMA ConnectionThrottlingHighMark/LowMark);
   /// INT_MAX switches throttling off; high must not be below low.

@@ -32,6 +32,7 @@ enum class errc {
   invalid_argument,         ///< a setting or argument is out of range
   authorization_denied,     ///< the application refused the incoming connection
   message_timeout,          ///< a message was begun but not finished in time
+  keep_alive_timeout,       ///< no pong answered a keep-alive ping in time (RFC 5626 4.4.1)
 };
 
 /// Broad classes of errors, so callers can test a category rather than every value.

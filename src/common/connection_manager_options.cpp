@@ -42,6 +42,8 @@ void ConnectionManagerOptions::validate() const {
           "must not be below max_header_bytes");
   require(max_write_queue_bytes > 0, "max_write_queue_bytes", "must be > 0");
   require(shutdown_timeout.count() >= 0, "shutdown_timeout", "must not be negative");
+  require(keep_alive_interval.count() >= 0, "keep_alive_interval", "must not be negative");
+  require(keep_alive_pong_timeout.count() > 0, "keep_alive_pong_timeout", "must be > 0");
   // A deadline is now + a time-out on a nanosecond clock: past about 292 years it wraps into the
   // past and would close every connection at once.
   const std::pair<std::chrono::milliseconds, const char*> time_outs[] = {
@@ -52,6 +54,8 @@ void ConnectionManagerOptions::validate() const {
       {request_timeout, "request_timeout"},
       {message_completion_timeout, "message_completion_timeout"},
       {shutdown_timeout, "shutdown_timeout"},
+      {keep_alive_interval, "keep_alive_interval"},
+      {keep_alive_pong_timeout, "keep_alive_pong_timeout"},
   };
   for (const auto& [value, field] : time_outs) {
     require(value <= longest_time_out, field, "must not exceed 100 years");

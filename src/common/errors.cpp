@@ -53,6 +53,8 @@ class error_category_impl final : public std::error_category {
         return "the application refused the connection";
       case errc::message_timeout:
         return "a message was not finished in time";
+      case errc::keep_alive_timeout:
+        return "no pong answered a keep-alive ping in time";
     }
     return "unknown rtconn error";
   }
@@ -69,6 +71,7 @@ class error_category_impl final : public std::error_category {
       case errc::connect_timeout:
       case errc::request_timeout:
       case errc::message_timeout:
+      case errc::keep_alive_timeout:
         return condition::timeout;
       case errc::write_queue_full:
         return condition::resource_limit;

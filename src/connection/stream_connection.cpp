@@ -24,6 +24,7 @@ namespace {
 constexpr std::size_t initial_read_buffer = 4096;
 // Enough to coalesce a burst of small responses into one writev without a huge iovec.
 constexpr std::size_t max_gathered_writes = 64;
+constexpr std::string_view keep_alive_ping = "\r\n\r\n";
 constexpr std::string_view keep_alive_pong = "\r\n";
 
 IpEndpoint to_ip_endpoint(const asio::ip::tcp::endpoint& e) {
@@ -192,6 +193,12 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
         }
       }
       state_.store(ConnectionState::ready, std::memory_order_release);
+      if (!is_incoming_connection() && settings_->keep_alive_interval.count() > 0) {
+        keep_alive_ = std::make_unique<KeepAliveSchedule>(settings_->keep_alive_interval,
+                                                          settings_->keep_alive_pong_timeout,
+                                                          settings_->clock->now());
+        arm_timer();
+      }
       if (auto observer = observer_.lock()) held_ = !observer->on_ready(shared_from_this());
       if (!held_) read();
       write();
@@ -369,7 +376,7 @@ bool StreamConnection::frame_input(std::uint64_t& keep_alives) {
   while (state() != ConnectionState::closed) {
     const char* data = scratch_input_ ? scratch_input_ : read_buffer_.data();
     const std::string_view input(data + read_begin_, read_end_ - read_begin_);
-    const auto frame = framer_.next(input);
+    const auto frame = framer_.next(input, keep_alive_ && keep_alive_->awaiting_pong());
     switch (frame.kind) {
       case sip::FrameKind::need_more:
         if (read_begin_ == read_end_) read_begin_ = read_end_ = 0;
@@ -396,8 +403,13 @@ bool StreamConnection::frame_input(std::uint64_t& keep_alives) {
         if (!pong_queued_) {
           pong_queued_ = enqueue(std::string(keep_alive_pong), {}, WhenQueueFull::refuse);
         }
-        [[fallthrough]];
+        ++keep_alives;
+        break;
       case sip::FrameKind::keep_alive_pong:
+        if (keep_alive_ && keep_alive_->awaiting_pong()) {
+          keep_alive_->rest(settings_->clock->now());
+          arm_timer();
+        }
         ++keep_alives;
         break;
       case sip::FrameKind::oversize:
@@ -704,6 +716,7 @@ void StreamConnection::arm_timer() {
     consider(*partial_since_ + settings_->message_completion_timeout);
   }
   if (drain_deadline_) consider(*drain_deadline_);
+  if (keep_alive_ && current == ConnectionState::ready) consider(keep_alive_->deadline());
   armed_for_ = deadline.value_or(Clock::time_point::max());
   if (!deadline) return timer_->cancel();
   const auto wait = std::max(*deadline - settings_->clock->now(), Clock::duration::zero());
@@ -742,6 +755,23 @@ void StreamConnection::on_timer() {
     spdlog::warn("connection {}: closing, a message took longer than {} ms to arrive", id(),
                  settings_->message_completion_timeout.count());
     return transition(ConnectionState::closed, make_error_code(errc::message_timeout));
+  }
+  if (keep_alive_ && current == ConnectionState::ready) {
+    switch (keep_alive_->on_timer(now)) {
+      case KeepAliveSchedule::Step::failed:
+        spdlog::warn("connection {}: closing, no pong within {} ms of a keep-alive ping", id(),
+                     settings_->keep_alive_pong_timeout.count());
+        return transition(ConnectionState::closed, make_error_code(errc::keep_alive_timeout));
+      case KeepAliveSchedule::Step::ping:
+        // Refused only by a full queue: this ping is skipped, the flow is not judged on it.
+        if (!enqueue(std::string(keep_alive_ping), {}, WhenQueueFull::refuse)) {
+          keep_alive_->rest(now);
+        }
+        write();
+        break;
+      case KeepAliveSchedule::Step::wait:
+        break;
+    }
   }
   arm_timer();
 }

@@ -14,6 +14,7 @@
 
 #include "connection/connect_attempts.hpp"
 #include "connection/connection_observer.hpp"
+#include "connection/keep_alive_schedule.hpp"
 #include "connection/ring_queue.hpp"
 #include "connection/single_writer_counter.hpp"
 #include "rtconn/clock.hpp"
@@ -35,6 +36,8 @@ struct ConnectionSettings {
   int throttling_high_mark = INT_MAX;
   int throttling_low_mark = INT_MAX;
   bool keep_alive_counts_as_activity = false;
+  std::chrono::milliseconds keep_alive_interval{0};  // outgoing only; 0: no pings sent
+  std::chrono::milliseconds keep_alive_pong_timeout{0};
   std::shared_ptr<Clock> clock;
 };
 
@@ -190,7 +193,8 @@ class StreamConnection final : public RealTimeConnection {
   const std::shared_ptr<const ConnectionSettings> settings_;  // idle_timeout_ms_ overrides idle
   const std::weak_ptr<ConnectionObserver> observer_;
   std::unique_ptr<Timer> timer_;
-  std::unique_ptr<ConnectAttempts> attempts_;  // outgoing, until the TCP connect succeeds
+  std::unique_ptr<ConnectAttempts> attempts_;      // outgoing, until the TCP connect succeeds
+  std::unique_ptr<KeepAliveSchedule> keep_alive_;  // outgoing, once ready, when pings are asked
   sip::StreamFramer framer_;
 
   // Strand-only state.

@@ -106,6 +106,8 @@ connection::ConnectionSettings ManagerCore::settings_from_options(bool incoming)
   settings.throttling_high_mark = options_.connection_throttling_high_mark;
   settings.throttling_low_mark = options_.connection_throttling_low_mark;
   settings.keep_alive_counts_as_activity = options_.keep_alive_counts_as_activity;
+  if (!incoming) settings.keep_alive_interval = options_.keep_alive_interval;
+  settings.keep_alive_pong_timeout = options_.keep_alive_pong_timeout;
   settings.clock = clock_;
   return settings;
 }

@@ -19,9 +19,12 @@ Frame framing_lost(errc error, std::string_view header_section = {}) {
 
 // RFC 5626 3.5.1 keep-alives between messages: CRLFCRLF is a ping, a lone CRLF a pong. Returns
 // nullopt when `input` starts a message instead.
-std::optional<Frame> keep_alive(std::string_view input) {
+std::optional<Frame> keep_alive(std::string_view input, bool pong_awaited) {
   const std::size_t common = std::min(input.size(), header_end.size());
   if (input.substr(0, common) == header_end.substr(0, common)) {
+    if (pong_awaited && input == crlf) {
+      return Frame{FrameKind::keep_alive_pong, crlf.size(), input, {}};
+    }
     if (common < header_end.size()) return Frame{};  // may still become a ping
     return Frame{FrameKind::keep_alive_ping, common, input.substr(0, common), {}};
   }
@@ -41,7 +44,7 @@ std::string_view trim_lws(std::string_view s) noexcept {
 
 }  // namespace
 
-Frame StreamFramer::next(std::string_view input) {
+Frame StreamFramer::next(std::string_view input, bool pong_awaited) {
   if (discard_remaining_ > 0) {
     if (input.empty()) return {};
     const std::size_t n = std::min(discard_remaining_, input.size());
@@ -51,7 +54,7 @@ Frame StreamFramer::next(std::string_view input) {
 
   if (message_bytes_ == 0) {
     if (scanned_ == 0) {
-      if (auto frame = keep_alive(input)) return *frame;
+      if (auto frame = keep_alive(input, pong_awaited)) return *frame;
     }
     const auto header_bytes = scan_header_lines(input);
     if (!header_bytes) {

@@ -43,7 +43,9 @@ class StreamFramer {
   /// Looks at `input`, which must start where the previous frame's `consumed` bytes ended (the
   /// same bytes as last time plus any new ones after a need_more), and returns the next frame.
   /// Linear overall: a message arriving a byte at a time is scanned once, not once per byte.
-  Frame next(std::string_view input);
+  /// A lone CRLF at the end of `input` is held (it may become a ping) unless `pong_awaited`: a
+  /// connection that pinged takes it for the pong at once.
+  Frame next(std::string_view input, bool pong_awaited = false);
 
   /// True while part of a message has arrived but not all of it (for slow-sender time limits).
   bool inside_message() const noexcept { return scanned_ > 0 || discard_remaining_ > 0; }

@@ -402,17 +402,19 @@ def stop_serve(process, signum=signal.SIGTERM, deadline_s=5.0):
 
 
 PING_SUMMARY_RE = (r"^--- (?P<uri>\S+) ping: (?P<sent>\d+) sent, (?P<ok>\d+) answered 2xx, "
-                   r"(?P<failed>\d+) failed ---$")
+                   r"(?P<failed>\d+) failed(?:, (?P<pongs>\d+) keep-alive pongs)? ---$")
 
 
 def ping_summary(stdout_text):
-    """`rtconn ping`'s summary line as a dict of ints (sent, ok, failed) plus the uri."""
+    """`rtconn ping`'s summary line as a dict of ints (sent, ok, failed; pongs with --keep-alive,
+    else None) plus the uri."""
     matches = list(re.finditer(PING_SUMMARY_RE, stdout_text, re.MULTILINE))
     check(len(matches) == 1, f"expected one ping summary line, found {len(matches)} in "
                              f"{tail_of(stdout_text)!r}")
     found = matches[0].groupdict()
     return {"uri": found["uri"], "sent": int(found["sent"]), "ok": int(found["ok"]),
-            "failed": int(found["failed"])}
+            "failed": int(found["failed"]),
+            "pongs": int(found["pongs"]) if found["pongs"] is not None else None}
 
 
 def count_connection_events(stderr_text):

@@ -9,6 +9,9 @@ tls.cfg giving both the store's dev server certificate (TLSv1.2+):
     ca_list = the dev CA (mutual TLS).
 Kamailio runs in the foreground (-DD -E -w TMP -P pidfile -f cfg). Checks, in this order:
   * `ping sips:localhost:A --count 200 --connections 4` -> 200 answered, 0 failed, exit 0;
+  * RFC 5626 keep-alives: `ping sips:localhost:A --count 2 --interval 3000 --keep-alive 1000`
+    pings every 0.8-1 s while it waits, and Kamailio (tcp_crlf_ping, on by default) answers each
+    with a pong -> 2 answered, at least 2 pongs taken, exit 0;
   * `ping sips:localhost:B --cert-issuer/--cert-serial <dev client>` -> 200 answered, exit 0;
   * `ping sips:localhost:B` without a client certificate -> every request fails, exit non-zero,
     the failure naming the certificate;
@@ -284,6 +287,16 @@ def body(arguments):
 
         results.append(ping_must_succeed(arguments, tmp, f"sips:localhost:{tls_port}",
                                          ["--store", store], kamailio, "TLS"))
+
+        code, out, err = support.run([arguments.rtconn, "ping", f"sips:localhost:{tls_port}",
+                                      "--count", "2", "--interval", "3000", "--keep-alive",
+                                      "1000", "--timeout", "5000", "--store", store], tmp, 60,
+                                     name="rtconn ping")
+        summary = support.ping_summary(out)
+        support.check(code == 0 and summary["ok"] == 2 and (summary["pongs"] or 0) >= 2,
+                      f"keep-alives: exit {code}, {summary}, expected 2 answered and at least 2 "
+                      f"pongs; {out.strip()!r} {support.tail_of(err, 3)!r}")
+        results.append(f"keep-alives: {summary['pongs']} pongs over 3 s")
 
         uri = f"sips:localhost:{mtls_port}"
         results.append(ping_must_succeed(arguments, tmp, uri, ["--store", store, *dev["client"]],

@@ -22,7 +22,7 @@ TEST(Errors, CodesBelongToTheRtconnCategoryWithMessages) {
 
 TEST(Errors, TimeoutsMapToTheTimeoutCondition) {
   for (const auto e : {errc::idle_timeout, errc::new_connection_timeout, errc::connect_timeout,
-                       errc::request_timeout, errc::message_timeout}) {
+                       errc::request_timeout, errc::message_timeout, errc::keep_alive_timeout}) {
     EXPECT_EQ(make_error_code(e), condition::timeout) << make_error_code(e).message();
     EXPECT_NE(make_error_code(e), condition::connection_lost);
   }

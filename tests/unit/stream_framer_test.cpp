@@ -180,6 +180,17 @@ TEST(StreamFramer, RecognisesKeepAlives) {
   }
 }
 
+TEST(StreamFramer, ALoneCrlfIsAPongAtOnceWhenOneIsAwaited) {
+  // A connection that pinged cannot wait for more bytes to tell the pong from half a ping: the
+  // server may send nothing else for minutes.
+  StreamFramer framer;
+  const Frame pong = framer.next("\r\n", true);
+  EXPECT_EQ(pong.kind, FrameKind::keep_alive_pong);
+  EXPECT_EQ(pong.consumed, 2u);
+  EXPECT_EQ(framer.next("\r", true).kind, FrameKind::need_more);
+  EXPECT_EQ(framer.next("\r\n\r\n", true).kind, FrameKind::keep_alive_ping);
+}
+
 TEST(StreamFramer, FramesAMessageAfterAPong) {
   std::string buffer = "\r\n" + make_message("hi");
   StreamFramer framer;

@@ -43,7 +43,9 @@ struct ClientArguments {
 struct PingArguments {
   ClientArguments client;
   int count = 4;
-  bool quiet = false;  // summary only
+  int interval_ms = 0;    // a connection's pause between a response and its next request
+  int keep_alive_ms = 0;  // RFC 5626 pings this often on each connection; 0: none
+  bool quiet = false;     // summary only
 };
 int ping(const PingArguments& arguments);
 

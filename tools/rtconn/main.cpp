@@ -102,6 +102,15 @@ int main(int argc, char** argv) {
   auto* ping_cmd = app.add_subcommand("ping", "Send OPTIONS and print the responses");
   add_client_options(ping_cmd, ping.client);
   ping_cmd->add_option("--count,-c", ping.count, "Requests to send")->check(CLI::PositiveNumber);
+  ping_cmd
+      ->add_option("--interval", ping.interval_ms,
+                   "Milliseconds a connection waits between a response and its next request")
+      ->check(CLI::NonNegativeNumber);
+  ping_cmd
+      ->add_option("--keep-alive", ping.keep_alive_ms,
+                   "Send RFC 5626 CRLFCRLF pings about this often (ms) on each connection and "
+                   "count the pongs")
+      ->check(CLI::NonNegativeNumber);
   ping_cmd->add_flag("--quiet,-q", ping.quiet, "Print the summary only");
 
   rtconn::cli::BenchArguments bench;

@@ -1,9 +1,13 @@
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <future>
+#include <memory>
 #include <mutex>
+#include <string>
 
 #include <fmt/format.h>
+#include <asio/steady_timer.hpp>
 
 #include "client_arguments.hpp"
 #include "latency_samples.hpp"
@@ -29,8 +33,18 @@ class PingRun {
 
   int summarize() const {
     std::lock_guard lock(mutex_);
-    fmt::print("--- {} ping: {} sent, {} answered 2xx, {} failed ---\n", arguments_.client.uri,
-               arguments_.count, rtts_.size(), failed_);
+    std::string pongs;
+    if (arguments_.keep_alive_ms > 0) {
+      std::uint64_t received = 0;
+      for (const auto& pool : manager_.connection_pools()) {
+        for (const auto& connection : pool->connections()) {
+          received += connection->counters().keep_alives_received;
+        }
+      }
+      pongs = fmt::format(", {} keep-alive pongs", received);
+    }
+    fmt::print("--- {} ping: {} sent, {} answered 2xx, {} failed{} ---\n", arguments_.client.uri,
+               arguments_.count, rtts_.size(), failed_, pongs);
     if (!rtts_.empty()) fmt::print("{}\n", rtts_.summary());
     return failed_ == 0 ? 0 : 1;
   }
@@ -47,8 +61,16 @@ class PingRun {
         key_, make_options_request(arguments_.client.uri, manager_.local_host_name(), sequence),
         [this, sequence, start](std::error_code ec, SipMessage response) {
           record(sequence, ec, response, Clock::now() - start);
+          if (sequence < arguments_.count) return pause_then_next();
           next();
         });
+  }
+
+  void pause_then_next() {
+    if (arguments_.interval_ms == 0) return next();
+    auto timer = std::make_shared<asio::steady_timer>(
+        manager_.get_executor(), std::chrono::milliseconds(arguments_.interval_ms));
+    timer->async_wait([this, timer](std::error_code) { next(); });
   }
 
   void record(int sequence, std::error_code ec, const SipMessage& response,
@@ -85,7 +107,9 @@ class PingRun {
 
 int ping(const PingArguments& arguments) {
   const auto key = target_of(arguments.client);
-  RealTimeClientConnectionManager manager(client_options(arguments.client));
+  auto options = client_options(arguments.client);
+  options.keep_alive_interval = std::chrono::milliseconds(arguments.keep_alive_ms);
+  RealTimeClientConnectionManager manager(options);
   PingRun run(manager, key, arguments);
   run.run();
   return run.summarize();
