@@ -41,8 +41,10 @@ class KeepAliveSchedule {
   // server restart, say) spread their pings out.
   Clock::duration jittered() {
     thread_local std::minstd_rand random(std::random_device{}());
-    std::uniform_int_distribution<Clock::duration::rep> part(interval_.count() * 4 / 5,
-                                                             interval_.count());
+    // whole - whole / 5, not whole * 4 / 5: an interval of up to 100 years in nanoseconds
+    // would overflow the product.
+    const auto whole = interval_.count();
+    std::uniform_int_distribution<Clock::duration::rep> part(whole - whole / 5, whole);
     return Clock::duration(part(random));
   }
 

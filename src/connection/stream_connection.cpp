@@ -756,24 +756,34 @@ void StreamConnection::on_timer() {
                  settings_->message_completion_timeout.count());
     return transition(ConnectionState::closed, make_error_code(errc::message_timeout));
   }
-  if (keep_alive_ && current == ConnectionState::ready) {
-    switch (keep_alive_->on_timer(now)) {
-      case KeepAliveSchedule::Step::failed:
-        spdlog::warn("connection {}: closing, no pong within {} ms of a keep-alive ping", id(),
-                     settings_->keep_alive_pong_timeout.count());
-        return transition(ConnectionState::closed, make_error_code(errc::keep_alive_timeout));
-      case KeepAliveSchedule::Step::ping:
-        // Refused only by a full queue: this ping is skipped, the flow is not judged on it.
-        if (!enqueue(std::string(keep_alive_ping), {}, WhenQueueFull::refuse)) {
-          keep_alive_->rest(now);
-        }
-        write();
-        break;
-      case KeepAliveSchedule::Step::wait:
-        break;
-    }
-  }
+  if (keep_alive_ && current == ConnectionState::ready) keep_alive_step(now);
   arm_timer();
+}
+
+void StreamConnection::keep_alive_step(Clock::time_point now) {
+  const bool due = now >= keep_alive_->deadline();
+  if (held_) {
+    // Not reading (throttled): a pong would go unread, so the flow is not judged meanwhile.
+    if (due) keep_alive_->rest(now);
+    return;
+  }
+  if (due && !keep_alive_->awaiting_pong() && !queue_.empty()) {
+    // Behind other writes the pong's wait would start before the ping leaves: a slow link
+    // would pass for a dead one. Traffic is flowing anyway; the next interval pings.
+    keep_alive_->rest(now);
+    return;
+  }
+  switch (keep_alive_->on_timer(now)) {
+    case KeepAliveSchedule::Step::failed:
+      spdlog::warn("connection {}: closing, no pong within {} ms of a keep-alive ping", id(),
+                   settings_->keep_alive_pong_timeout.count());
+      return transition(ConnectionState::closed, make_error_code(errc::keep_alive_timeout));
+    case KeepAliveSchedule::Step::ping:
+      enqueue(std::string(keep_alive_ping), {}, WhenQueueFull::refuse);  // the queue is empty
+      return write();
+    case KeepAliveSchedule::Step::wait:
+      return;
+  }
 }
 
 void StreamConnection::close(std::error_code reason) {

@@ -184,6 +184,8 @@ class StreamConnection final : public RealTimeConnection {
   void unthrottle();
   void arm_timer();
   void on_timer();
+  // Pings, or judges the last ping's pong, when due (RFC 5626 4.4.1).
+  void keep_alive_step(Clock::time_point now);
 
   Executor executor_;  // one handler at a time: "the strand" in the comments below
   std::unique_ptr<stream::ByteStream> stream_;

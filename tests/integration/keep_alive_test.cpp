@@ -67,6 +67,49 @@ TEST_F(KeepAlive, AServerThatAnswersNoPingIsTakenForDead) {
   EXPECT_EQ(removed->reason, condition::timeout);
 }
 
+TEST_F(KeepAlive, AThrottledConnectionIsNotTakenForDead) {
+  // The application holds two requests the server sent over the flow, and a third waits behind
+  // them: the connection stops reading (connection throttling), so a pong would go unread. The
+  // flow is not judged meanwhile, or it would be closed with the answers it owes.
+  client->set_connection_throttling_marks(2, 1);
+  std::vector<IncomingRequest> held;
+  client->set_request_handler([&held](IncomingRequest& request) {
+    held.push_back(std::move(request));
+    return true;
+  });
+  const auto outgoing = connect_to(server_key());
+  ASSERT_TRUE(run_until(io, [&] { return server->incoming_connections().size() == 1; }));
+  const auto incoming = server->incoming_connections().at(0);
+  for (int i = 0; i < 3; ++i) incoming->async_send(make_request("MESSAGE"), [](std::error_code) {});
+  ASSERT_TRUE(run_until(io, [&] { return outgoing->is_connection_throttled(); }));
+  ASSERT_EQ(held.size(), 2u);
+
+  for (int i = 0; i < 4; ++i) {
+    clock_->advance(30s);
+    settle(io);
+  }
+  EXPECT_TRUE(outgoing->is_connected()) << outgoing->close_reason().message();
+  held.front().respond(200);  // down to the low mark: reading resumes, the third arrives
+  ASSERT_TRUE(run_until(io, [&] { return held.size() == 3; }));
+}
+
+TEST_F(KeepAlive, NoPingWaitsBehindOtherWrites) {
+  // A slow link, not a dead one: behind a large write the pong's wait would start before the
+  // ping leaves, and the flow would be closed while its data still drains.
+  SilentPeer silent(io);
+  const auto outgoing = connect_to(key_for(silent.endpoint()));
+  auto large = make_request("MESSAGE");
+  large.set_body(std::string(8 * 1024 * 1024, 'x'), "text/plain");
+  outgoing->async_send(std::move(large), [](std::error_code) {});
+  settle(io);
+  ASSERT_EQ(outgoing->pending_sends(), 1u) << "the write did not stall";
+  for (int i = 0; i < 3; ++i) {
+    clock_->advance(30s);
+    settle(io);
+  }
+  EXPECT_TRUE(outgoing->is_connected()) << outgoing->close_reason().message();
+}
+
 TEST_F(KeepAlive, IncomingConnectionsSendNoPings) {
   // RFC 5626: the client pings its edge, never the other way round.
   server.reset();

@@ -402,7 +402,7 @@ def stop_serve(process, signum=signal.SIGTERM, deadline_s=5.0):
 
 
 PING_SUMMARY_RE = (r"^--- (?P<uri>\S+) ping: (?P<sent>\d+) sent, (?P<ok>\d+) answered 2xx, "
-                   r"(?P<failed>\d+) failed(?:, (?P<pongs>\d+) keep-alive pongs)? ---$")
+                   r"(?P<failed>\d+) failed(?:, (?P<pongs>\d+) keep-alives received)? ---$")
 
 
 def ping_summary(stdout_text):

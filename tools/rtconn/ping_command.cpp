@@ -24,7 +24,17 @@ using Clock = std::chrono::steady_clock;
 class PingRun {
  public:
   PingRun(RealTimeClientConnectionManager& manager, PoolKey key, const PingArguments& arguments)
-      : manager_(manager), key_(std::move(key)), arguments_(arguments) {}
+      : manager_(manager),
+        key_(std::move(key)),
+        arguments_(arguments),
+        // What the connections that closed on the way received (one a keep-alive time-out
+        // closed, say, and the pool it emptied): the summary counts theirs too.
+        pool_added_(manager.connection_pool_added.subscribe(
+            [closed = closed_keep_alives_](const ConnectionPoolEventArgs& added) {
+              added.item->connection_removed += [closed](const ConnectionEventArgs& removed) {
+                *closed += removed.item->counters().keep_alives_received;
+              };
+            })) {}
 
   void run() {
     for (int i = 0; i < arguments_.client.connections; ++i) next();
@@ -33,18 +43,18 @@ class PingRun {
 
   int summarize() const {
     std::lock_guard lock(mutex_);
-    std::string pongs;
+    std::string keep_alives;
     if (arguments_.keep_alive_ms > 0) {
-      std::uint64_t received = 0;
+      std::uint64_t received = *closed_keep_alives_;
       for (const auto& pool : manager_.connection_pools()) {
         for (const auto& connection : pool->connections()) {
           received += connection->counters().keep_alives_received;
         }
       }
-      pongs = fmt::format(", {} keep-alive pongs", received);
+      keep_alives = fmt::format(", {} keep-alives received", received);
     }
     fmt::print("--- {} ping: {} sent, {} answered 2xx, {} failed{} ---\n", arguments_.client.uri,
-               arguments_.count, rtts_.size(), failed_, pongs);
+               arguments_.count, rtts_.size(), failed_, keep_alives);
     if (!rtts_.empty()) fmt::print("{}\n", rtts_.summary());
     return failed_ == 0 ? 0 : 1;
   }
@@ -95,6 +105,9 @@ class PingRun {
   RealTimeClientConnectionManager& manager_;
   const PoolKey key_;
   const PingArguments& arguments_;
+  const std::shared_ptr<std::atomic<std::uint64_t>> closed_keep_alives_ =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
+  const Subscription pool_added_;
   std::atomic<int> started_{0};
   std::atomic<int> idle_workers_{0};
   std::promise<void> finished_;
