@@ -66,7 +66,11 @@ using RequestHandler = std::function<bool(IncomingRequest&)>;
 /// the destructor returns, except one already running on another thread. A manager running its
 /// own event loops must not be destroyed from a handler running on them (the destructor would
 /// wait for those loops to finish): that terminates the process, saying why on stderr; call
-/// `stop()` there and destroy it elsewhere.
+/// `stop()` there and destroy it elsewhere. With its own loops the destructor waits for the
+/// drain (up to `shutdown_timeout`), closes what is left and waits up to 1 s more for those
+/// closes to run, so pools the application still holds are empty after it; a connection the
+/// application holds itself must not outlive the manager (its socket and timer belong to the
+/// manager's loops).
 class RealTimeConnectionManager {
  private:
   std::unique_ptr<detail::OwnedEventLoop> loop_;  // first member: destroyed last
