@@ -25,6 +25,14 @@ class BadInput : public Loopback {
         [this](const ConnectionEventArgs& e) { removed.push_back(e); }));
   }
 
+  // A 1 KiB header section and a 2 KiB message at most: a 10,000-byte body is over.
+  void start_with_small_limits() {
+    ConnectionManagerOptions o;
+    o.max_header_bytes = 1024;
+    o.max_message_bytes = 2048;
+    start(o);
+  }
+
   std::shared_ptr<RealTimeConnection> incoming() {
     EXPECT_TRUE(run_until(io, [&] { return server->incoming_connections().size() == 1; }));
     const auto all = server->incoming_connections();
@@ -81,10 +89,7 @@ TEST_F(BadInput, PingsBetweenMessagesAreAnsweredInOrder) {
 }
 
 TEST_F(BadInput, OversizeMessageIsAnswered413AndTheConnectionStays) {
-  ConnectionManagerOptions o;
-  o.max_header_bytes = 1024;
-  o.max_message_bytes = 2048;
-  start(o);
+  start_with_small_limits();
   RawClient raw(io, server_address());
   const auto connection = incoming();
   ASSERT_TRUE(connection);
@@ -104,10 +109,7 @@ TEST_F(BadInput, OversizeMessageIsAnswered413AndTheConnectionStays) {
 }
 
 TEST_F(BadInput, TheAckOfAnInviteRefused413NeverReachesTheApplication) {
-  ConnectionManagerOptions o;
-  o.max_header_bytes = 1024;
-  o.max_message_bytes = 2048;
-  start(o);
+  start_with_small_limits();
   RawClient raw(io, server_address());
   auto invite = make_request("INVITE");
   invite.set_body(std::string(10000, 'x'), "application/sdp");
