@@ -1,5 +1,6 @@
 #include "sip/identifiers.hpp"
 
+#include <array>
 #include <cstdint>
 #include <random>
 #include <string_view>
@@ -21,17 +22,25 @@ std::uint64_t random_bits() {
 // Hex spells no header name longer than one letter (it has no s, q, t, v, i, o, m).
 constexpr std::string_view hex_digits = "0123456789abcdef";
 
-// `count` digits carry count * 4 random bits (at most 64).
-void append_random(std::string& out, std::size_t count) {
+// `Count` digits carry Count * 4 random bits. Made in place and appended at once: a character
+// appended at a time checks the string's capacity each time (a tag is made per request).
+template <std::size_t Count>
+void append_random(std::string& out) {
+  static_assert(Count <= 16, "one draw of 64 bits");
+  std::array<char, Count> digits;
   std::uint64_t bits = random_bits();
-  for (std::size_t i = 0; i < count; ++i, bits >>= 4) out += hex_digits[bits & 15];
+  for (char& digit : digits) {
+    digit = hex_digits[bits & 15];
+    bits >>= 4;
+  }
+  out.append(digits.data(), digits.size());
 }
 
 }  // namespace
 
 std::string make_branch() {
   std::string branch = "z9hG4bK";
-  append_random(branch, 16);
+  append_random<16>(branch);
   return branch;
 }
 
@@ -39,7 +48,7 @@ std::string make_tag() {
   // 15 digits, 60 bits (RFC 3261 19.3 asks for 32), fit the string's inline buffer: the tag a
   // server adds to every answer allocates nothing.
   std::string tag;
-  append_random(tag, 15);
+  append_random<15>(tag);
   return tag;
 }
 

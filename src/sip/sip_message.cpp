@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <charconv>
 #include <initializer_list>
 #include <iterator>
@@ -115,17 +116,35 @@ void SipMessage::serialize_response_to(const SipMessage& request, int status_cod
     if (copied_to_response(f.id, status_code)) size += f.name.size + f.value.size + 4;
   }
   if (tagged != nullptr) size += tag_parameter.size() + to_tag.size();
-  out.reserve(out.size() + size);
 
-  out.append(version).append(" ").append(status.view()).append(" ").append(reason_phrase);
-  out.append(sip::crlf);
+  // Sized once and filled through a cursor: an append checks the capacity, and there are some
+  // thirty pieces.
+  const std::size_t start = out.size();
+  out.resize(start + size);
+  char* cursor = out.data() + start;
+  const auto put = [&cursor](std::string_view piece) {
+    cursor = std::copy(piece.begin(), piece.end(), cursor);
+  };
+  put(version);
+  put(" ");
+  put(status.view());
+  put(" ");
+  put(reason_phrase);
+  put(sip::crlf);
   for (const Field& f : request.fields_) {
     if (!copied_to_response(f.id, status_code)) continue;
-    out.append(request.text(f.name)).append(": ").append(request.text(f.value));
-    if (&f == tagged) out.append(tag_parameter).append(to_tag);
-    out.append(sip::crlf);
+    put(request.text(f.name));
+    put(": ");
+    put(request.text(f.value));
+    if (&f == tagged) {
+      put(tag_parameter);
+      put(to_tag);
+    }
+    put(sip::crlf);
   }
-  out.append(extra_headers).append(no_body);
+  put(extra_headers);
+  put(no_body);
+  assert(cursor == out.data() + out.size());
 }
 
 const SipMessage::Field* SipMessage::tagged_to(const SipMessage& request, int status_code,

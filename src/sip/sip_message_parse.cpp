@@ -64,19 +64,16 @@ std::size_t closing_quote(std::string_view text, std::size_t open) noexcept {
 // Where the header parameters of `value` start: the first ';' (or the ',' that ends the value)
 // outside a quoted display name and outside `<...>`, whose ';' belong to the URI.
 std::size_t end_of_address(std::string_view value) noexcept {
-  bool in_angle = false;
   for (std::size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];
-    if (in_angle) {
-      in_angle = c != '>';
-    } else if (c == '"') {
+    if (c == '"') {
       i = closing_quote(value, i);
-      if (i == std::string_view::npos) return value.size();
     } else if (c == '<') {
-      in_angle = true;
+      i = value.find('>', i + 1);  // the URI is most of the value: passed over in one search
     } else if (c == ';' || c == ',') {
       return i;
     }
+    if (i == std::string_view::npos) return value.size();
   }
   return value.size();
 }

@@ -2,6 +2,7 @@
 // Small ASCII helpers shared by the SIP parsers. SIP's grammar is ASCII and case-insensitive
 // where it matters, so these never consult the locale and never allocate.
 
+#include <array>
 #include <charconv>
 #include <optional>
 #include <string_view>
@@ -22,10 +23,20 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-/// RFC 3261 25.1 `token`: method names and header names.
+/// RFC 3261 25.1 `token`, by byte: method names and header names. A table, as every header name
+/// of every message is checked a byte at a time.
+inline constexpr std::array<bool, 256> token_bytes = [] {
+  std::array<bool, 256> is{};
+  for (int byte = 0; byte < 256; ++byte) {
+    is[byte] = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') ||
+               (byte >= '0' && byte <= '9');
+  }
+  for (char c : std::string_view("-.!%*_+`'~")) is[static_cast<unsigned char>(c)] = true;
+  return is;
+}();
+
 constexpr bool is_token_char(char c) noexcept {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("-.!%*_+`'~").find(c) != std::string_view::npos;
+  return token_bytes[static_cast<unsigned char>(c)];
 }
 
 constexpr bool is_token(std::string_view s) noexcept {

@@ -4,9 +4,11 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "rtconn/sip_message.hpp"
+#include "sip/text.hpp"
 
 namespace rtconn::sip {
 namespace {
@@ -64,6 +66,41 @@ TEST(HeaderId, OtherNamesAreOther) {
   for (std::string_view name : {"Content-Type", "c", "Contact", "m", "Vias", "Fro", "Tx", "Call-IE",
                                 "CSeqX", "Content-Lengths", "Content-Lengtx", "X", "", "Route"}) {
     EXPECT_EQ(header_id(name), HeaderId::other) << name;
+  }
+}
+
+// Names are compared a word at a time, with the case bit ORed into letters only: every byte at
+// every position of every name is tried, so no other byte can fold into a name ("Call\rID": CR
+// ORed with the case bit is '-').
+TEST(HeaderId, OnlyTheCaseOfALetterIsIgnored) {
+  const std::vector<std::pair<std::string_view, HeaderId>> long_names = {
+      {"via", HeaderId::via},
+      {"from", HeaderId::from},
+      {"to", HeaderId::to},
+      {"call-id", HeaderId::call_id},
+      {"cseq", HeaderId::cseq},
+      {"content-length", HeaderId::content_length},
+      {"timestamp", HeaderId::timestamp}};
+  for (const auto& [lower, id] : long_names) {
+    for (std::size_t at = 0; at < lower.size(); ++at) {
+      for (int byte = 0; byte < 256; ++byte) {
+        std::string name(lower);
+        name[at] = static_cast<char>(byte);
+        const bool same = ascii_lower(name[at]) == lower[at];
+        EXPECT_EQ(header_id(name), same ? id : HeaderId::other) << lower << " byte " << byte;
+      }
+    }
+  }
+}
+
+TEST(HeaderId, EveryMixOfCasesNamesTheHeader) {
+  const std::string_view lower = "content-length";
+  for (unsigned mix = 0; mix < (1u << lower.size()); ++mix) {
+    std::string name(lower);
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      if ((mix >> i) & 1u && name[i] != '-') name[i] = static_cast<char>(name[i] - 'a' + 'A');
+    }
+    EXPECT_EQ(header_id(name), HeaderId::content_length) << name;
   }
 }
 

@@ -309,6 +309,9 @@ TEST(SipMessage, HeaderParameterSkipsTheUriInAngleBrackets) {
   EXPECT_EQ(header_parameter("SIP/2.0/UDP a;rport;branch=z9hG4bK8", "BRANCH"), "z9hG4bK8");
   EXPECT_EQ(header_parameter("SIP/2.0/UDP a, SIP/2.0/UDP b;branch=9", "branch"), std::nullopt);
   EXPECT_EQ(header_parameter("", "tag"), std::nullopt);
+  EXPECT_EQ(header_parameter("<sip:a;tag=1", "tag"), std::nullopt);  // unclosed: all URI
+  EXPECT_EQ(header_parameter("\"A\" <sip:a>;tag=8", "tag"), "8");
+  EXPECT_EQ(header_parameter("<sip:a>,<sip:b>;tag=9", "tag"), std::nullopt);
 }
 
 TEST(SipMessage, CSeqParsesNumberAndMethod) {
