@@ -312,8 +312,11 @@ std::optional<CSeq> SipMessage::cseq() const {
   const auto value = header("CSeq");
   if (!value) return std::nullopt;
   const std::string_view text = sip::trim_wsp(*value);
-  const auto gap = text.find_first_of(" \t");
-  if (gap == std::string_view::npos) return std::nullopt;
+  // Not find_first_of, which searches its set of two once per character: every request's CSeq
+  // is read this way, most of them twice.
+  const auto gap =
+      static_cast<std::size_t>(std::find_if(text.begin(), text.end(), sip::is_wsp) - text.begin());
+  if (gap == text.size()) return std::nullopt;
   const auto number = sip::parse_decimal<std::uint32_t>(text.substr(0, gap));
   const std::string_view method = sip::trim_wsp(text.substr(gap));
   if (!number || !sip::is_token(method)) return std::nullopt;
