@@ -33,6 +33,7 @@ enum class errc {
   authorization_denied,     ///< the application refused the incoming connection
   message_timeout,          ///< a message was begun but not finished in time
   keep_alive_timeout,       ///< no pong answered a keep-alive ping in time (RFC 5626 4.4.1)
+  header_limit_exceeded,    ///< a header name, value or parameter count is over its limit
 };
 
 /// Broad classes of errors, so callers can test a category rather than every value.

@@ -40,6 +40,9 @@ void ConnectionManagerOptions::validate() const {
   require(max_header_bytes >= 256, "max_header_bytes", "must be >= 256");
   require(max_message_bytes >= max_header_bytes, "max_message_bytes",
           "must not be below max_header_bytes");
+  require(max_header_name_bytes > 0, "max_header_name_bytes", "must be > 0");
+  require(max_header_value_bytes > 0, "max_header_value_bytes", "must be > 0");
+  require(max_parameter_count > 0, "max_parameter_count", "must be > 0");
   require(max_write_queue_bytes > 0, "max_write_queue_bytes", "must be > 0");
   require(shutdown_timeout.count() >= 0, "shutdown_timeout", "must not be negative");
   require(keep_alive_interval.count() >= 0, "keep_alive_interval", "must not be negative");

@@ -55,6 +55,8 @@ class error_category_impl final : public std::error_category {
         return "a message was not finished in time";
       case errc::keep_alive_timeout:
         return "no pong answered a keep-alive ping in time";
+      case errc::header_limit_exceeded:
+        return "a SIP header's name, value or parameters exceed the configured limit";
     }
     return "unknown rtconn error";
   }
@@ -80,6 +82,7 @@ class error_category_impl final : public std::error_category {
       case errc::missing_content_length:
       case errc::invalid_content_length:
       case errc::malformed_message:
+      case errc::header_limit_exceeded:
         return condition::bad_message;
       default:
         return {value, *this};

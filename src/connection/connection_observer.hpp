@@ -21,6 +21,11 @@ class ConnectionObserver {
   /// A valid message arrived; runs on the connection's strand.
   virtual void on_message(const std::shared_ptr<RealTimeConnection>& connection,
                           SipMessage message) = 0;
+  /// A response arrived that the connection will not pass on (it breaks a limit on its parts);
+  /// runs on the connection's strand. What waits for it fails with `reason` instead of waiting
+  /// out its time.
+  virtual void on_rejected_response(const std::shared_ptr<RealTimeConnection>& connection,
+                                    SipMessage response, std::error_code reason) = 0;
   /// The connection answered a request itself with a refusal (malformed, too large, draining);
   /// runs on its strand. The request never reached the owner, but an INVITE's ACK will, like
   /// any well-formed request: the owner absorbs it (RFC 3261 17.2.1).

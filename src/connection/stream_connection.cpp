@@ -448,6 +448,16 @@ void StreamConnection::handle_message(std::string_view bytes) {
     counters_.bad_messages_received.add(1);
     return answer(message, 400, "Missing Required Header");
   }
+  if (const auto over = sip::exceeded_limit(message, settings_->message_limits)) {
+    counters_.bad_messages_received.add(1);
+    spdlog::debug("connection {}: refusing a message: {}", id(), *over);
+    if (message.is_request()) return answer(message, 400, *over);
+    if (auto observer = observer_.lock()) {
+      observer->on_rejected_response(shared_from_this(), std::move(message),
+                                     make_error_code(errc::header_limit_exceeded));
+    }
+    return;
+  }
   valid_message_seen_ = true;
   last_activity_ = settings_->clock->now();
   counters_.messages_received.add(1);

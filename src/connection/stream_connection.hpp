@@ -19,6 +19,7 @@
 #include "connection/single_writer_counter.hpp"
 #include "rtconn/clock.hpp"
 #include "rtconn/real_time_connection.hpp"
+#include "sip/message_limits.hpp"
 #include "sip/stream_framer.hpp"
 #include "stream/byte_stream.hpp"
 
@@ -26,6 +27,7 @@ namespace rtconn::connection {
 
 struct ConnectionSettings {
   sip::FramerLimits framer;
+  sip::MessageLimits message_limits;
   std::chrono::milliseconds idle_timeout{0};                // 0: never
   std::chrono::milliseconds new_connection_timeout{0};      // incoming only; 0: never
   std::chrono::milliseconds connect_timeout{0};             // outgoing only; 0: never

@@ -93,7 +93,10 @@ void ManagerCore::make_connection_settings() {
 
 connection::ConnectionSettings ManagerCore::settings_from_options(bool incoming) const {
   connection::ConnectionSettings settings;
-  settings.framer = {options_.max_header_bytes, options_.max_message_bytes};
+  settings.framer = {options_.max_header_bytes, options_.max_message_bytes,
+                     options_.max_body_bytes};
+  settings.message_limits = {options_.max_header_name_bytes, options_.max_header_value_bytes,
+                             options_.max_parameter_count};
   settings.idle_timeout = incoming ? options_.default_incoming_connection_timeout
                                    : options_.default_outgoing_connection_timeout;
   settings.new_connection_timeout =
@@ -576,6 +579,11 @@ void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connecti
   // A CANCEL that nothing takes matches no transaction here (RFC 3261 9.2).
   request.respond(request.message().has_to_tag() || request.message().method() == "CANCEL" ? 481
                                                                                            : 500);
+}
+
+void ManagerCore::on_rejected_response(const std::shared_ptr<RealTimeConnection>& connection,
+                                       SipMessage response, std::error_code reason) {
+  pending_->on_response(std::move(response), connection->id(), reason);
 }
 
 void ManagerCore::on_refused(const SipMessage& request) {

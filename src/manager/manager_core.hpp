@@ -146,6 +146,8 @@ class ManagerCore final : public PoolHost,
   bool on_ready(const std::shared_ptr<RealTimeConnection>& connection) override;
   void on_message(const std::shared_ptr<RealTimeConnection>& connection,
                   SipMessage message) override;
+  void on_rejected_response(const std::shared_ptr<RealTimeConnection>& connection,
+                            SipMessage response, std::error_code reason) override;
   void on_refused(const SipMessage& request) override;
   void on_closed(const std::shared_ptr<RealTimeConnection>& connection,
                  std::error_code reason) override;

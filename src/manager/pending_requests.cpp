@@ -83,9 +83,10 @@ void PendingRequests::insert(std::string key, std::uint64_t connection_id,
   if (deadline < armed_for_) arm_for_earliest();
 }
 
-void PendingRequests::on_response(SipMessage response, std::uint64_t connection_id) {
-  asio::post(strand_, [self = shared_from_this(), response = std::move(response),
-                       connection_id]() mutable {
+void PendingRequests::on_response(SipMessage response, std::uint64_t connection_id,
+                                  std::error_code rejected) {
+  asio::post(strand_, [self = shared_from_this(), response = std::move(response), connection_id,
+                       rejected]() mutable {
     if (response.status_code() < 200) return;
     const auto parts = key_parts_of(response);
     const auto it =
@@ -99,6 +100,7 @@ void PendingRequests::on_response(SipMessage response, std::uint64_t connection_
                     response.status_code(), connection_id, it->second.connection_id);
       return;
     }
+    if (rejected) return self->finish(it, rejected, {});
     self->finish(it, {}, std::move(response));
   });
 }

@@ -40,7 +40,9 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
   /// connection while it is open, and a request whose connection closed has failed already):
   /// a peer that saw the request's Via, a proxy's next hop say, cannot answer it from a
   /// connection of its own.
-  void on_response(SipMessage response, std::uint64_t connection_id);
+  /// With `rejected` set, the request fails with it instead: the connection would not pass
+  /// the response on (it breaks a limit), and its sender should not wait out its time.
+  void on_response(SipMessage response, std::uint64_t connection_id, std::error_code rejected = {});
   /// Fails the request with `key`, if it still waits.
   void fail(std::string key, std::error_code ec);
   /// Fails the requests sent on a connection that closed: over a stream, their responses

@@ -75,7 +75,7 @@ Frame StreamFramer::next(std::string_view input, bool pong_awaited) {
       return framing_lost(errc::missing_content_length, header);
     }
     const std::size_t body_bytes = scan.length;
-    if (*header_bytes > limits_.max_message_bytes ||
+    if (*header_bytes > limits_.max_message_bytes || body_bytes > limits_.max_body_bytes ||
         body_bytes > limits_.max_message_bytes - *header_bytes) {
       scanned_ = 0;
       discard_remaining_ = body_bytes;

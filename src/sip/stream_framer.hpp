@@ -15,6 +15,8 @@ struct FramerLimits {
   std::size_t max_header_bytes = 64 * 1024;
   /// Largest whole message (header section plus body).
   std::size_t max_message_bytes = 256 * 1024;
+  /// Largest body.
+  std::size_t max_body_bytes = 256 * 1024;
 };
 
 enum class FrameKind {

@@ -220,6 +220,101 @@ TEST_F(BadInput, AHeaderSectionOverTheLimitIsAnswered513AndTheConnectionCloses) 
   EXPECT_TRUE(served.empty());
 }
 
+// UCMA's MaxHeaderNameLength, MaxHeaderValueLength and MaxParameterCount, per manager: a request
+// over one is refused with a reason that names it, never dispatched, and the connection kept;
+// one exactly at each limit is served.
+TEST_F(BadInput, HeaderPartsOverTheirLimitsAreAnswered400AndTheConnectionStays) {
+  ConnectionManagerOptions o;
+  o.max_header_name_bytes = 20;
+  o.max_header_value_bytes = 100;
+  o.max_parameter_count = 4;
+  start(o);
+  RawClient raw(io, server_address());
+  const auto connection = incoming();
+  ASSERT_TRUE(connection);
+  const std::string four_params = "<sip:a;lr;x>;tag=1;y";
+  const std::pair<std::string, std::string_view> over[] = {
+      {std::string(21, 'N') + ": v\r\n", "Header Name Too Long"},
+      {"X-Long: " + std::string(101, 'v') + "\r\n", "Header Value Too Long"},
+      {"Route: " + four_params + ";z\r\n", "Too Many Parameters"},
+  };
+  std::size_t answered = 0;
+  for (const auto& [header, reason] : over) {
+    raw.send(raw_request("Call-ID: over@client.invalid\r\n" + header));
+    ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == answered + 1; }))
+        << raw.received();
+    const auto answer = raw.wire().messages[answered++];
+    EXPECT_EQ(answer.status_code(), 400) << reason;
+    EXPECT_EQ(answer.reason_phrase(), reason);
+    EXPECT_EQ(answer.header("Call-ID"), "over@client.invalid");
+  }
+  EXPECT_TRUE(served.empty()) << "a request over a limit reached the application";
+  EXPECT_EQ(connection->counters().bad_messages_received, 3u);
+
+  // At the limits, and four ';' inside a quoted display name that are no parameters.
+  raw.send(raw_request("Call-ID: at@client.invalid\r\n" + std::string(20, 'N') + ": v\r\n" +
+                       "X-Long: " + std::string(100, 'v') + "\r\n" + "Route: " + four_params +
+                       "\r\n" + "Contact: \"a;b;c;d;e\" <sip:c;lr>\r\n"));
+  ASSERT_TRUE(run_until(io, [&] { return served.size() == 1; })) << raw.received();
+  EXPECT_EQ(served[0].header("Call-ID"), "at@client.invalid");
+  expect_still_usable(raw);
+}
+
+TEST_F(BadInput, ARequestUriWithTooManyParametersIsAnswered400) {
+  ConnectionManagerOptions o;
+  o.max_parameter_count = 2;
+  start(o);
+  RawClient raw(io, server_address());
+  auto request = raw_request("Call-ID: uri@client.invalid\r\n");
+  request.replace(request.find("sip:test@127.0.0.1 "), 18, "sip:test@127.0.0.1;a;b;c");
+  raw.send(request);
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; })) << raw.received();
+  EXPECT_EQ(raw.wire().messages[0].status_code(), 400);
+  EXPECT_EQ(raw.wire().messages[0].reason_phrase(), "Too Many Parameters");
+  EXPECT_TRUE(served.empty());
+  expect_still_usable(raw);
+}
+
+// UCMA's MaxMessageBodyLength: within max_message_bytes, a body over its own limit is refused
+// as one over the message's, unread.
+TEST_F(BadInput, ABodyOverItsLimitIsAnswered413AndTheConnectionStays) {
+  ConnectionManagerOptions o;
+  o.max_body_bytes = 100;
+  start(o);
+  RawClient raw(io, server_address());
+  raw.send(raw_request("Call-ID: body@client.invalid\r\nContent-Type: text/plain\r\n",
+                       std::string(101, 'x')));
+  ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; })) << raw.received();
+  EXPECT_EQ(raw.wire().messages[0].status_code(), 413);
+  EXPECT_TRUE(served.empty());
+  expect_still_usable(raw);
+  raw.send(raw_request("Call-ID: body100@client.invalid\r\nContent-Type: text/plain\r\n",
+                       std::string(100, 'x')));
+  ASSERT_TRUE(run_until(io, [&] { return served.size() == 2; })) << raw.received();
+  EXPECT_EQ(served[1].body().size(), 100u);
+}
+
+// A response over a limit is not handed on: the request it answers fails at once with the
+// reason, rather than waiting out its time-out.
+TEST_F(BadInput, AResponseOverALimitFailsItsRequest) {
+  server->set_request_handler([](IncomingRequest& request) {
+    auto response = request.make_response(200);
+    response.add_header("X-Long", std::string(200, 'v'));
+    request.async_respond(std::move(response), [](std::error_code) {});
+    return true;
+  });
+  ConnectionManagerOptions o;
+  o.max_header_value_bytes = 100;
+  o.request_timeout = std::chrono::hours(1);
+  make_client(o);
+  const auto answer = request_and_wait(make_request("OPTIONS"));
+  EXPECT_EQ(answer.ec, errc::header_limit_exceeded);
+  EXPECT_EQ(answer.ec, condition::bad_message);
+  const auto connection = client->connection_pool(server_key())->connections().at(0);
+  EXPECT_TRUE(connection->is_connected()) << "the response was framed whole: nothing to close";
+  EXPECT_EQ(connection->counters().bad_messages_received, 1u);
+}
+
 TEST_F(BadInput, MessageArrivingOneByteAtATimeIsStillAnswered) {
   RawClient raw(io, server_address());
   const auto connection = incoming();

@@ -14,7 +14,7 @@ TEST(Errors, CodesBelongToTheRtconnCategoryWithMessages) {
   EXPECT_FALSE(ec.message().empty());
   EXPECT_NE(ec.message(), "unknown rtconn error");
   EXPECT_TRUE(ec);  // every value is non-zero, so a set error code tests true
-  for (int v = static_cast<int>(errc::shutdown); v <= static_cast<int>(errc::message_timeout);
+  for (int v = static_cast<int>(errc::shutdown); v <= static_cast<int>(errc::header_limit_exceeded);
        ++v) {
     EXPECT_NE(std::error_code(v, error_category()).message(), "unknown rtconn error") << v;
   }
@@ -46,7 +46,7 @@ TEST(Errors, LostConnectionsMapToConnectionLostWhateverLayerNoticed) {
 TEST(Errors, BadInputAndLimitsHaveTheirConditions) {
   for (const auto e :
        {errc::message_too_large, errc::headers_too_large, errc::missing_content_length,
-        errc::invalid_content_length, errc::malformed_message}) {
+        errc::invalid_content_length, errc::malformed_message, errc::header_limit_exceeded}) {
     EXPECT_EQ(make_error_code(e), condition::bad_message) << make_error_code(e).message();
   }
   EXPECT_EQ(make_error_code(errc::write_queue_full), condition::resource_limit);

@@ -66,6 +66,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadOption{"connection_throttling_low_mark",
                   [](auto& o) { o.connection_throttling_low_mark = 0; }},
         BadOption{"max_write_queue_bytes", [](auto& o) { o.max_write_queue_bytes = 0; }},
+        BadOption{"max_header_name_bytes", [](auto& o) { o.max_header_name_bytes = 0; }},
+        BadOption{"max_header_value_bytes", [](auto& o) { o.max_header_value_bytes = 0; }},
+        BadOption{"max_parameter_count", [](auto& o) { o.max_parameter_count = 0; }},
         BadOption{"event_loop_threads", [](auto& o) { o.event_loop_threads = 100000; }},
         // "Never" as the largest duration: its deadline would wrap into the past.
         BadOption{"default_incoming_connection_timeout",

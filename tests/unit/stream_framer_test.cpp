@@ -317,6 +317,18 @@ TEST(StreamFramer, MessageExactlyAtTheLimitIsAccepted) {
             FrameKind::oversize);
 }
 
+TEST(StreamFramer, BodyOverItsOwnLimitIsOversizeWithinTheMessageLimit) {
+  const std::string m = make_message(std::string(100, 'x'));
+  const FramerLimits at{.max_header_bytes = 1024, .max_message_bytes = 4096, .max_body_bytes = 100};
+  EXPECT_EQ(frame_of(m, at).kind, FrameKind::message);
+  FramerLimits under = at;
+  under.max_body_bytes = 99;
+  const Frame over = frame_of(m, under);
+  EXPECT_EQ(over.kind, FrameKind::oversize);
+  EXPECT_EQ(over.error, errc::message_too_large);
+  EXPECT_EQ(over.bytes, m.substr(0, m.size() - 100)) << "the header section, to answer 413";
+}
+
 TEST(StreamFramer, InsideMessageTracksPartialMessages) {
   const std::string m = make_message("abc");
   StreamFramer framer;
