@@ -106,14 +106,17 @@ struct ConnectionManagerOptions {
   /// Largest whole SIP message accepted from a peer; larger ones are answered 413 and skipped.
   std::size_t max_message_bytes = 256 * 1024;
   /// Largest message body accepted from a peer (UCMA MaxMessageBodyLength): a request with a
-  /// larger one is answered 413 and its body skipped unread, as one over max_message_bytes.
-  std::size_t max_body_bytes = 256 * 1024;
+  /// larger one is answered 413 and its body skipped unread, as one over max_message_bytes (a
+  /// response so, its request fails with errc::message_too_large). 0: no limit of its own.
+  std::size_t max_body_bytes = 0;
   /// Longest header name, longest header value, and most ';' parameters in one header line
   /// (its URI's counted in) or in a request's URI, accepted from a peer (UCMA
   /// MaxHeaderNameLength, MaxHeaderValueLength, MaxParameterCount; per manager here, not
   /// process-wide). A request over one is answered 400 with a reason phrase that names it and is
   /// not dispatched; a response over one fails the request it answers with
-  /// errc::header_limit_exceeded. The connection stays: the message was framed whole.
+  /// errc::header_limit_exceeded (for an INVITE's 2xx the peer's dialog exists all the same:
+  /// its resent 2xx are refused alike). The connection stays: the message was framed whole.
+  /// An ACK over one is dropped (nothing answers an ACK) and logged.
   std::size_t max_header_name_bytes = 256;
   std::size_t max_header_value_bytes = 16 * 1024;
   std::size_t max_parameter_count = 64;

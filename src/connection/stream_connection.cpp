@@ -413,7 +413,7 @@ bool StreamConnection::frame_input(std::uint64_t& keep_alives) {
         ++keep_alives;
         break;
       case sip::FrameKind::oversize:
-        answer_header_section(frame.bytes, 413, "Request Entity Too Large");
+        refuse_header_section(frame.bytes, 413, "Request Entity Too Large", frame.error);
         break;
       case sip::FrameKind::discarded:
         break;
@@ -422,9 +422,9 @@ bool StreamConnection::frame_input(std::uint64_t& keep_alives) {
         if (!frame.bytes.empty()) {
           // 513 for a header section over the limit (RFC 3261 21.5.14); 400 for bad framing.
           if (frame.error == errc::headers_too_large) {
-            answer_header_section(frame.bytes, 513, "Message Too Large");
+            refuse_header_section(frame.bytes, 513, "Message Too Large", frame.error);
           } else {
-            answer_header_section(frame.bytes, 400, frame.error.message());
+            refuse_header_section(frame.bytes, 400, frame.error.message(), frame.error);
           }
         }
         read_begin_ += frame.consumed;
@@ -450,13 +450,13 @@ void StreamConnection::handle_message(std::string_view bytes) {
   }
   if (const auto over = sip::exceeded_limit(message, settings_->message_limits)) {
     counters_.bad_messages_received.add(1);
-    spdlog::debug("connection {}: refusing a message: {}", id(), *over);
-    if (message.is_request()) return answer(message, 400, *over);
-    if (auto observer = observer_.lock()) {
-      observer->on_rejected_response(shared_from_this(), std::move(message),
-                                     make_error_code(errc::header_limit_exceeded));
+    last_activity_ = settings_->clock->now();  // the peer is there, whatever it sent
+    if (message.is_response()) {
+      return reject_response(std::move(message), make_error_code(errc::header_limit_exceeded));
     }
-    return;
+    // Nothing answers an ACK: the peer never learns, and the 2xx it acknowledges is resent.
+    if (message.method() == "ACK") spdlog::warn("connection {}: dropping an ACK: {}", id(), *over);
+    return answer(message, 400, *over);
   }
   valid_message_seen_ = true;
   last_activity_ = settings_->clock->now();
@@ -481,13 +481,22 @@ void StreamConnection::refuse_while_draining(std::string_view bytes) {
   answer(request, 503, "Service Unavailable", "Retry-After: " + std::to_string(seconds) + "\r\n");
 }
 
-void StreamConnection::answer_header_section(std::string_view header_section, int status,
-                                             std::string_view reason) {
+void StreamConnection::refuse_header_section(std::string_view header_section, int status,
+                                             std::string_view reason, std::error_code error) {
   counters_.bad_messages_received.add(1);
   std::error_code ec;
-  const auto request = SipMessage::parse(header_section, ec);
-  if (!ec) return answer(request, status, reason);
-  answer_unparseable(header_section, status, reason);
+  auto message = SipMessage::parse(header_section, ec);
+  if (ec) return answer_unparseable(header_section, status, reason);
+  if (message.is_response()) return reject_response(std::move(message), error);
+  answer(message, status, reason);
+}
+
+void StreamConnection::reject_response(SipMessage response, std::error_code reason) {
+  spdlog::debug("connection {}: rejecting a {} response: {}", id(), response.status_code(),
+                reason.message());
+  if (auto observer = observer_.lock()) {
+    observer->on_rejected_response(shared_from_this(), std::move(response), reason);
+  }
 }
 
 void StreamConnection::answer_unparseable(std::string_view bytes, int status,

@@ -160,7 +160,12 @@ class StreamConnection final : public RealTimeConnection {
               std::string_view extra_headers = {});
   // Draining: a request is refused 503, while the drain still writes.
   void refuse_while_draining(std::string_view bytes);
-  void answer_header_section(std::string_view header_section, int status, std::string_view reason);
+  // A message refused by its header section (too large, or its framing lost): a request is
+  // answered `status`, a response rejected with `error`.
+  void refuse_header_section(std::string_view header_section, int status, std::string_view reason,
+                             std::error_code error);
+  // A response the connection will not pass on: what waits for it fails with `reason` at once.
+  void reject_response(SipMessage response, std::error_code reason);
   // Answers a request that does not parse, from what of it does (sip::salvage_request): 505
   // for another SIP version, else `status`; nothing when its Via, From, To, Call-ID or CSeq is
   // lost, or it is no request.

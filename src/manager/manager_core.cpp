@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 
@@ -94,7 +95,8 @@ void ManagerCore::make_connection_settings() {
 connection::ConnectionSettings ManagerCore::settings_from_options(bool incoming) const {
   connection::ConnectionSettings settings;
   settings.framer = {options_.max_header_bytes, options_.max_message_bytes,
-                     options_.max_body_bytes};
+                     options_.max_body_bytes > 0 ? options_.max_body_bytes
+                                                 : std::numeric_limits<std::size_t>::max()};
   settings.message_limits = {options_.max_header_name_bytes, options_.max_header_value_bytes,
                              options_.max_parameter_count};
   settings.idle_timeout = incoming ? options_.default_incoming_connection_timeout

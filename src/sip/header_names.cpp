@@ -98,11 +98,12 @@ inline std::uint64_t load(const char* p, std::size_t count) noexcept {
   return word;
 }
 
-// `name` (of the same size) equals `Lower` but for the case of its letters. One or two word
-// compares instead of a branch per character: every line of every message is named by this.
+// `name` equals `Lower` but for the case of its letters. One or two word compares instead of a
+// branch per character: every line of every message is named by this.
 template <FoldedName Lower>
 bool equals_folded(std::string_view name) noexcept {
   constexpr std::size_t size = Lower.size;
+  if (name.size() != size) return false;  // the loads below read `size` bytes
   constexpr std::size_t first = size < 8 ? size : 8;
   constexpr std::uint64_t want = word_of(Lower.bytes, first);
   constexpr std::uint64_t fold = word_of(Lower.fold, first);

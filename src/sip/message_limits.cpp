@@ -12,7 +12,8 @@ bool too_many_parameters(std::string_view text, std::size_t limit) noexcept {
 }  // namespace
 
 std::size_t parameter_count(std::string_view text) noexcept {
-  std::size_t count = 0;
+  std::size_t outside = 0;
+  std::size_t all = 0;
   bool quoted = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -20,11 +21,14 @@ std::size_t parameter_count(std::string_view text) noexcept {
       ++i;  // an escaped character, a quote among them
     } else if (c == '"') {
       quoted = !quoted;
-    } else if (c == ';' && !quoted) {
-      ++count;
+    } else if (c == ';') {
+      ++all;
+      if (!quoted) ++outside;
     }
   }
-  return count;
+  // A quote that never closes quotes nothing to a reader that splits on ';' (and would let a
+  // header of 10,000 parameters pass as none).
+  return quoted ? all : outside;
 }
 
 std::optional<std::string_view> exceeded_limit(const SipMessage& message,

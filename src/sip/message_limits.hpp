@@ -20,7 +20,8 @@ struct MessageLimits {
   std::size_t max_parameter_count = 64;
 };
 
-/// The ';'-separated parameters of a header value or URI: its semicolons outside quoted strings.
+/// The ';'-separated parameters of a header value or URI: its semicolons outside quoted strings
+/// (all of them when a quote is left open).
 std::size_t parameter_count(std::string_view text) noexcept;
 
 /// The reason phrase a request that breaks a limit is refused with; none within them all.

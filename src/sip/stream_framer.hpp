@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <system_error>
@@ -16,7 +17,7 @@ struct FramerLimits {
   /// Largest whole message (header section plus body).
   std::size_t max_message_bytes = 256 * 1024;
   /// Largest body.
-  std::size_t max_body_bytes = 256 * 1024;
+  std::size_t max_body_bytes = std::numeric_limits<std::size_t>::max();
 };
 
 enum class FrameKind {

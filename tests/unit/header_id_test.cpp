@@ -73,7 +73,7 @@ TEST(HeaderId, OtherNamesAreOther) {
 // every position of every name is tried, so no other byte can fold into a name ("Call\rID": CR
 // ORed with the case bit is '-').
 TEST(HeaderId, OnlyTheCaseOfALetterIsIgnored) {
-  const std::vector<std::pair<std::string_view, HeaderId>> long_names = {
+  const std::vector<std::pair<std::string_view, HeaderId>> lower_names = {
       {"via", HeaderId::via},
       {"from", HeaderId::from},
       {"to", HeaderId::to},
@@ -81,7 +81,7 @@ TEST(HeaderId, OnlyTheCaseOfALetterIsIgnored) {
       {"cseq", HeaderId::cseq},
       {"content-length", HeaderId::content_length},
       {"timestamp", HeaderId::timestamp}};
-  for (const auto& [lower, id] : long_names) {
+  for (const auto& [lower, id] : lower_names) {
     for (std::size_t at = 0; at < lower.size(); ++at) {
       for (int byte = 0; byte < 256; ++byte) {
         std::string name(lower);
