@@ -69,6 +69,11 @@ struct ConnectionManagerOptions {
   /// host's addresses are tried one at a time, each cut at an even share of what is left (the
   /// last runs to the end); when all fail, the connection fails with the last one's error.
   std::chrono::milliseconds connect_timeout = 10s;
+  /// UCMA DnsLoadBalancingDisabled. Off (the default), a pool spreads the connections it opens
+  /// over its host's addresses: the nth starts with the nth address (counted round them) and
+  /// falls back to the others in the resolver's order. On, every connection starts with the
+  /// first address (the resolver's preference, RFC 6724), the others only as fallbacks.
+  bool dns_load_balancing_disabled = false;
   /// Time a request sent with `async_request` waits for its final response (RFC 3261 timer F).
   std::chrono::milliseconds request_timeout = 32s;
   /// Whether CRLF keep-alives count as activity for the idle time-out (RFC 5626 pings keep NAT

@@ -110,6 +110,10 @@ class RealTimeConnectionManager {
   void set_default_outgoing_connection_timeout(std::chrono::milliseconds timeout);
   /// Idle time-out of incoming connections accepted from now on; as above.
   void set_default_incoming_connection_timeout(std::chrono::milliseconds timeout);
+  /// Whether connections opened from now on all start with their host's first address (UCMA
+  /// DnsLoadBalancingDisabled; see ConnectionManagerOptions).
+  void set_dns_load_balancing_disabled(bool disabled);
+  bool dns_load_balancing_disabled() const;
   /// Outstanding-message water marks of every connection, the open ones and those made from now
   /// on (a connection's own setter changes one); throws std::invalid_argument when high < low or
   /// either < 1.

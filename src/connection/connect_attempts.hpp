@@ -26,7 +26,14 @@ class ConnectAttempts {
   explicit ConnectAttempts(const asio::any_io_executor& executor) : resolver_(executor) {}
 
   asio::ip::tcp::resolver& resolver() noexcept { return resolver_; }
-  void set_addresses(std::vector<Endpoint> addresses) { addresses_ = std::move(addresses); }
+  /// The addresses to try: from the `first`th (counted round them), then the rest in order.
+  void set_addresses(std::vector<Endpoint> addresses, std::size_t first = 0) {
+    if (!addresses.empty()) {
+      const auto start = static_cast<std::ptrdiff_t>(first % addresses.size());
+      std::rotate(addresses.begin(), addresses.begin() + start, addresses.end());
+    }
+    addresses_ = std::move(addresses);
+  }
 
   /// The next address to try, none when every one has been. `deadline` is when the whole
   /// connect must be done (none: no time-out); the attempt gets its share of what is left.

@@ -131,7 +131,7 @@ void StreamConnection::connect() {
         if (ec || self->state() != ConnectionState::connecting) return self->on_connected(ec);
         std::vector<ConnectAttempts::Endpoint> addresses;
         for (const auto& entry : results) addresses.push_back(entry.endpoint());
-        self->attempts_->set_addresses(std::move(addresses));
+        self->attempts_->set_addresses(std::move(addresses), self->target_->first_address);
         self->connect_next(asio::error::host_not_found);
       });
 }

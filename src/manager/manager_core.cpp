@@ -462,7 +462,7 @@ void ManagerCore::notify_if_all_closed() {
 }
 
 std::shared_ptr<RealTimeConnection> ManagerCore::open_connection(
-    const std::shared_ptr<ConnectionPool>& pool, std::error_code& ec) {
+    const std::shared_ptr<ConnectionPool>& pool, std::size_t sequence, std::error_code& ec) {
   if (stopped()) {
     ec = make_error_code(errc::shutdown);
     return nullptr;
@@ -472,9 +472,11 @@ std::shared_ptr<RealTimeConnection> ManagerCore::open_connection(
   auto stream = make_stream(asio::ip::tcp::socket(executor), key.transport, false,
                             key.tls_server_name.empty() ? key.host : key.tls_server_name, ec);
   if (!stream) return nullptr;
+  const std::size_t first_address =
+      option(&ConnectionManagerOptions::dns_load_balancing_disabled) ? 0 : sequence;
   return connection::StreamConnection::make_outgoing(
-      next_connection_id(), key.transport, executor, std::move(stream), {key.host, key.port},
-      connection_settings(false), weak_from_this(), pool);
+      next_connection_id(), key.transport, executor, std::move(stream),
+      {key.host, key.port, first_address}, connection_settings(false), weak_from_this(), pool);
 }
 
 void ManagerCore::start_connection(const std::shared_ptr<RealTimeConnection>& connection) {

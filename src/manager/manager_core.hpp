@@ -137,6 +137,7 @@ class ManagerCore final : public PoolHost,
 
   // PoolHost
   std::shared_ptr<RealTimeConnection> open_connection(const std::shared_ptr<ConnectionPool>& pool,
+                                                      std::size_t sequence,
                                                       std::error_code& ec) override;
   void start_connection(const std::shared_ptr<RealTimeConnection>& connection) override;
   void raise_pool_event(const std::shared_ptr<ConnectionPool>& pool, bool added,

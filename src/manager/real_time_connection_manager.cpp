@@ -94,6 +94,14 @@ void RealTimeConnectionManager::set_default_incoming_connection_timeout(
   core_->update_options([timeout](auto& o) { o.default_incoming_connection_timeout = timeout; });
 }
 
+void RealTimeConnectionManager::set_dns_load_balancing_disabled(bool disabled) {
+  core_->update_options([disabled](auto& o) { o.dns_load_balancing_disabled = disabled; });
+}
+
+bool RealTimeConnectionManager::dns_load_balancing_disabled() const {
+  return core_->option(&ConnectionManagerOptions::dns_load_balancing_disabled);
+}
+
 void RealTimeConnectionManager::set_connection_throttling_marks(int high_mark, int low_mark) {
   core_->set_connection_throttling_marks(high_mark, low_mark);
 }

@@ -85,8 +85,9 @@ std::shared_ptr<RealTimeConnection> ConnectionPool::select_connection(std::error
       ec = make_error_code(errc::shutdown);
       return nullptr;
     }
-    opened = host->open_connection(shared_from_this(), ec);
+    opened = host->open_connection(shared_from_this(), opened_count_, ec);
     if (!opened) return nullptr;
+    ++opened_count_;
     connections_.push_back(opened);
     host->raise_pool_event(shared_from_this(), true, {opened, {}, {}, {}});
   }

@@ -417,6 +417,39 @@ def ping_summary(stdout_text):
             "pongs": int(found["pongs"]) if found["pongs"] is not None else None}
 
 
+def in_namespace(hosts_file, argv):
+    """argv run in a mount namespace of its own where `hosts_file` is /etc/hosts (`unshare -m`,
+    `mount --bind`: the machine's own /etc/hosts is untouched)."""
+    return ["unshare", "--mount", "sh", "-c",
+            'mount --bind "$0" /etc/hosts && exec "$@"', hosts_file, *argv]
+
+
+def hosts_file_naming(tmp, name, addresses):
+    """Writes a hosts file in `tmp` naming `name` with `addresses`, checks that glibc returns
+    them in that order inside in_namespace (or a test would prove nothing), returns its path."""
+    hosts = f"{tmp}/hosts"
+    with open(hosts, "w", encoding="ascii") as f:
+        f.write("127.0.0.1 localhost\n")
+        f.writelines(f"{address} {name}\n" for address in addresses)
+    code, out, err = run(in_namespace(hosts, ["getent", "ahosts", name]), tmp, deadline_s=10,
+                         name="getent")
+    order = [line.split()[0] for line in out.splitlines() if "STREAM" in line]
+    check(code == 0 and order == list(addresses),
+          f"{name} in the namespace resolves to {order} (exit {code}, {err.strip()!r}), "
+          f"expected {list(addresses)}")
+    return hosts
+
+
+def ping_all_answered(argv, cwd, count, what, deadline_s=30):
+    """Runs `rtconn ping` (argv), which must exit 0 with all `count` requests answered 2xx;
+    returns its stdout. `what` names the run in the failure message."""
+    code, out, err = run(argv, cwd, deadline_s=deadline_s, name="rtconn ping")
+    summary = ping_summary(out)
+    check(code == 0 and (summary["sent"], summary["ok"]) == (count, count),
+          f"{what}: exit {code}, {summary}; {tail_of(out + err)!r}")
+    return out
+
+
 def count_connection_events(stderr_text):
     """Counts serve's `incoming connection added` / `removed` event lines (logged unless --quiet)."""
     added = len(re.findall(r"\] incoming connection added: #\d+", stderr_text))

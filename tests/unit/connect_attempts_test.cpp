@@ -2,6 +2,8 @@
 // left of the connect time-out, the last one all of it.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include <asio/io_context.hpp>
 
 #include "connection/connect_attempts.hpp"
@@ -38,6 +40,24 @@ TEST_F(ConnectAttemptsTest, EachAddressGetsAnEvenShareOfWhatIsLeft) {
   EXPECT_EQ(attempts_.attempt_deadline(), std::nullopt);
 
   EXPECT_EQ(attempts_.next(start_ + 5s, deadline), std::nullopt);
+}
+
+// DNS load balancing: the pool's nth connection starts with the nth address, counted round
+// them, and still falls back to every other one.
+TEST_F(ConnectAttemptsTest, TheFirstAddressTriedIsCountedRoundThem) {
+  const std::vector<ConnectAttempts::Endpoint> addresses = {at("127.0.0.1"), at("127.0.0.2"),
+                                                            at("127.0.0.3")};
+  for (const std::size_t first : {0u, 1u, 2u, 4u}) {
+    ConnectAttempts attempts(io_.get_executor());
+    attempts.set_addresses(addresses, first);
+    for (std::size_t i = 0; i < addresses.size(); ++i) {
+      EXPECT_EQ(attempts.next(start_, std::nullopt), addresses[(first + i) % addresses.size()])
+          << "first " << first << ", attempt " << i;
+    }
+    EXPECT_EQ(attempts.next(start_, std::nullopt), std::nullopt);
+  }
+  attempts_.set_addresses({}, 3);  // a host with no address: nothing to try, nothing to divide
+  EXPECT_EQ(attempts_.next(start_, std::nullopt), std::nullopt);
 }
 
 TEST_F(ConnectAttemptsTest, WithoutAConnectTimeOutNoAttemptIsCut) {

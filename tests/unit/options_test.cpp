@@ -93,6 +93,15 @@ TEST(ConnectionManagerOptions, ZeroTimeOutsAndEqualMarksAreAllowed) {
   EXPECT_NO_THROW(o.validate());
 }
 
+TEST(ConnectionManagerOptions, DnsLoadBalancingIsOnUntilSwitchedOff) {
+  asio::io_context io;
+  RealTimeClientConnectionManager manager(io.get_executor());
+  EXPECT_FALSE(manager.dns_load_balancing_disabled());
+  manager.set_dns_load_balancing_disabled(true);
+  EXPECT_TRUE(manager.dns_load_balancing_disabled());
+  EXPECT_TRUE(manager.options().dns_load_balancing_disabled);
+}
+
 TEST(ConnectionManagerOptions, ManagerRefusesInvalidOptionsAtConstruction) {
   asio::io_context io;
   ConnectionManagerOptions o;

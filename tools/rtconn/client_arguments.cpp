@@ -19,6 +19,7 @@ ConnectionManagerOptions client_options(const ClientArguments& arguments) {
   ConnectionManagerOptions options;
   options.default_maximum_number_of_connections_per_pool = arguments.connections;
   options.request_timeout = std::chrono::milliseconds(arguments.timeout_ms);
+  options.dns_load_balancing_disabled = arguments.dns_load_balancing_disabled;
   if (arguments.connect_timeout_ms) {
     options.connect_timeout = std::chrono::milliseconds(*arguments.connect_timeout_ms);
   }

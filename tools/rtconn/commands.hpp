@@ -36,6 +36,7 @@ struct ClientArguments {
   int connections = 1;  // the pool's cap
   int timeout_ms = 5000;
   std::optional<int> connect_timeout_ms;  // the library's default when not given
+  bool dns_load_balancing_disabled = false;
   CertificateArguments certificate;
   std::vector<std::string> ca_files;
 };

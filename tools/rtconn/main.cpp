@@ -58,6 +58,8 @@ int main(int argc, char** argv) {
         ->add_option("--connect-timeout", client.connect_timeout_ms,
                      "Milliseconds to make a connection, shared by the addresses the host has")
         ->check(CLI::PositiveNumber);
+    command->add_flag("--no-dns-load-balancing", client.dns_load_balancing_disabled,
+                      "Start every connection with the host's first address, not in turn");
     add_certificate_options(command, client.certificate);
     command->add_option("--ca", client.ca_files, "PEM file of CAs to trust besides the system's")
         ->check(CLI::ExistingFile);
