@@ -70,9 +70,10 @@ struct ConnectionManagerOptions {
   /// last runs to the end); when all fail, the connection fails with the last one's error.
   std::chrono::milliseconds connect_timeout = 10s;
   /// UCMA DnsLoadBalancingDisabled. Off (the default), a pool spreads the connections it opens
-  /// over its host's addresses: the nth starts with the nth address (counted round them) and
-  /// falls back to the others in the resolver's order. On, every connection starts with the
-  /// first address (the resolver's preference, RFC 6724), the others only as fallbacks.
+  /// over its host's addresses, in turn from a random one: each starts with its turn's address
+  /// and falls back to the others in the resolver's order. Turns are not load: a connection
+  /// reopened takes the next turn, which may be a live one's address. On, every connection
+  /// starts with the first address (the resolver's preference, RFC 6724).
   bool dns_load_balancing_disabled = false;
   /// Time a request sent with `async_request` waits for its final response (RFC 3261 timer F).
   std::chrono::milliseconds request_timeout = 32s;

@@ -92,8 +92,8 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   mutable std::mutex mutex_;  // guards everything below
   int maximum_;
   std::vector<std::shared_ptr<RealTimeConnection>> connections_;
-  std::size_t next_ = 0;          // round-robin cursor among equally loaded connections
-  std::size_t opened_count_ = 0;  // connections opened so far
+  std::size_t next_ = 0;      // round-robin cursor among equally loaded connections
+  std::size_t opened_count_;  // connections opened so far, from a random start
   bool removed_ = false;
 };
 

@@ -26,11 +26,12 @@ class ConnectAttempts {
   explicit ConnectAttempts(const asio::any_io_executor& executor) : resolver_(executor) {}
 
   asio::ip::tcp::resolver& resolver() noexcept { return resolver_; }
-  /// The addresses to try: from the `first`th (counted round them), then the rest in order.
+  /// The addresses to try: the `first`th (counted round them), then the others in the order
+  /// given, so the resolver's preferred address is the first fallback.
   void set_addresses(std::vector<Endpoint> addresses, std::size_t first = 0) {
     if (!addresses.empty()) {
-      const auto start = static_cast<std::ptrdiff_t>(first % addresses.size());
-      std::rotate(addresses.begin(), addresses.begin() + start, addresses.end());
+      const auto chosen = addresses.begin() + static_cast<std::ptrdiff_t>(first % addresses.size());
+      std::rotate(addresses.begin(), chosen, chosen + 1);
     }
     addresses_ = std::move(addresses);
   }

@@ -47,7 +47,7 @@ struct ConnectionSettings {
 struct ConnectTarget {
   std::string host;
   std::uint16_t port = 0;
-  /// Which of the host's addresses to try first, counted round them (the rest follow in the
+  /// Which of the host's addresses to try first, counted round them (the others follow in the
   /// resolver's order): how a pool spreads its connections over a host's addresses.
   std::size_t first_address = 0;
 };

@@ -1,6 +1,7 @@
 #include "rtconn/connection_pool.hpp"
 
 #include <limits>
+#include <random>
 #include <stdexcept>
 
 #include "pool/pool_host.hpp"
@@ -13,7 +14,10 @@ ConnectionPool::ConnectionPool(Passkey, PoolKey key, int maximum_number_of_conne
     : key_(std::move(key)),
       executor_(std::move(executor)),
       host_(std::move(host)),
-      maximum_(maximum_number_of_connections) {}
+      maximum_(maximum_number_of_connections),
+      // A random start: a pool is removed with its last connection, so counting from zero would
+      // send every pool of one connection at a time, in every process, to the first address.
+      opened_count_(std::random_device{}()) {}
 
 std::size_t ConnectionPool::count() const {
   std::lock_guard lock(mutex_);

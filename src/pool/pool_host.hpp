@@ -15,8 +15,8 @@ class PoolHost {
  public:
   virtual ~PoolHost() = default;
   /// A new outgoing connection for `pool`, not started yet; null with `ec` set on failure.
-  /// `sequence` counts the connections the pool opened before it (spread over the host's
-  /// addresses by it, unless DNS load balancing is off).
+  /// `sequence` counts the connections the pool opened before it, from a random start (spread
+  /// over the host's addresses by it, unless DNS load balancing is off).
   virtual std::shared_ptr<RealTimeConnection> open_connection(
       const std::shared_ptr<ConnectionPool>& pool, std::size_t sequence, std::error_code& ec) = 0;
   /// Starts a connection from `open_connection` once the pool holds it.

@@ -10,7 +10,8 @@ one connection already fills: SYNs to it are dropped, neither answered nor refus
 blackholed route or a host that is down.
 
 Checks:
-  * `rtconn ping sip:multi.rtconn.test:P;transport=tcp --count 2 --connect-timeout 4000` run in
+  * `rtconn ping sip:multi.rtconn.test:P;transport=tcp --count 2 --connect-timeout 4000
+    --no-dns-load-balancing` (the first address first, every time) run in
     that namespace exits 0 with both requests answered 2xx, the first after at least 2 s (the
     first address's share of the 4), and serve saw one connection;
   * with 127.0.0.9:P blackholed too, the same ping fails each request with a connect time-out
@@ -62,8 +63,10 @@ def body(arguments):
         holes = [blackhole("127.0.0.1", port)]
         try:
             uri = f"sip:{NAME}:{port};transport=tcp"
+            # From the first address every time: which one a pool starts with is otherwise its
+            # turn (DNS load balancing, dns_load_balancing_test.py).
             ping = [arguments.rtconn, "ping", uri, "--count", "2", "--connect-timeout", "4000",
-                    "--timeout", "8000"]
+                    "--timeout", "8000", "--no-dns-load-balancing"]
             out = support.ping_all_answered(support.in_namespace(hosts, ping), tmp, 2,
                                             f"ping {uri}, first address blackholed")
             # The first request waited out the first address's share (2 s of the 4): the

@@ -2,6 +2,7 @@
 // left of the connect time-out, the last one all of it.
 #include <gtest/gtest.h>
 
+#include <utility>
 #include <vector>
 
 #include <asio/io_context.hpp>
@@ -42,17 +43,19 @@ TEST_F(ConnectAttemptsTest, EachAddressGetsAnEvenShareOfWhatIsLeft) {
   EXPECT_EQ(attempts_.next(start_ + 5s, deadline), std::nullopt);
 }
 
-// DNS load balancing: the pool's nth connection starts with the nth address, counted round
-// them, and still falls back to every other one.
-TEST_F(ConnectAttemptsTest, TheFirstAddressTriedIsCountedRoundThem) {
-  const std::vector<ConnectAttempts::Endpoint> addresses = {at("127.0.0.1"), at("127.0.0.2"),
-                                                            at("127.0.0.3")};
-  for (const std::size_t first : {0u, 1u, 2u, 4u}) {
+// DNS load balancing: a pool's connection starts with the address its turn names, counted round
+// them, and falls back to the others in the resolver's order (its preferred one first).
+TEST_F(ConnectAttemptsTest, TheChosenAddressGoesFirstTheOthersKeepTheirOrder) {
+  const auto a = at("127.0.0.1");
+  const auto b = at("127.0.0.2");
+  const auto c = at("127.0.0.3");
+  const std::vector<std::pair<std::size_t, std::vector<ConnectAttempts::Endpoint>>> expected = {
+      {0, {a, b, c}}, {1, {b, a, c}}, {2, {c, a, b}}, {4, {b, a, c}}};
+  for (const auto& [first, order] : expected) {
     ConnectAttempts attempts(io_.get_executor());
-    attempts.set_addresses(addresses, first);
-    for (std::size_t i = 0; i < addresses.size(); ++i) {
-      EXPECT_EQ(attempts.next(start_, std::nullopt), addresses[(first + i) % addresses.size()])
-          << "first " << first << ", attempt " << i;
+    attempts.set_addresses({a, b, c}, first);
+    for (const auto& address : order) {
+      EXPECT_EQ(attempts.next(start_, std::nullopt), address) << "first " << first;
     }
     EXPECT_EQ(attempts.next(start_, std::nullopt), std::nullopt);
   }
