@@ -18,6 +18,7 @@
 #include "rtconn/real_time_connection.hpp"
 
 namespace rtconn {
+class RealTimeConnectionManager;
 
 namespace detail {
 class PoolHost;
@@ -59,6 +60,9 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   std::vector<std::shared_ptr<RealTimeConnection>> connections() const;
   /// True once the manager removed the pool.
   bool is_removed() const;
+  /// The manager that made the pool (UCMA ConnectionManager); null once it is destroyed. Good
+  /// only while that manager lives: a pool the application holds may outlive it.
+  RealTimeConnectionManager* connection_manager() const noexcept;
 
   Event<ConnectionEventArgs> connection_added;
   Event<ConnectionEventArgs> connection_removed;

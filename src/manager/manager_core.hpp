@@ -136,6 +136,13 @@ class ManagerCore final : public PoolHost,
   void count_accept_pause();
 
   // PoolHost
+  RealTimeConnectionManager* manager() const noexcept override {
+    return manager_.load(std::memory_order_acquire);
+  }
+  /// Set by the manager object once made, cleared first thing in its destructor.
+  void set_manager(RealTimeConnectionManager* manager) noexcept {
+    manager_.store(manager, std::memory_order_release);
+  }
   std::shared_ptr<RealTimeConnection> open_connection(const std::shared_ptr<ConnectionPool>& pool,
                                                       std::size_t sequence,
                                                       std::error_code& ec) override;
@@ -229,6 +236,7 @@ class ManagerCore final : public PoolHost,
   // Read for every incoming request, so it is swapped atomically rather than locked.
   std::atomic<std::shared_ptr<const RequestHandler>> request_handler_;
   std::atomic<bool> stopped_{false};
+  std::atomic<RealTimeConnectionManager*> manager_{nullptr};
 
   PoolMap pools_;             // locks of its own, each taken before that pool's own mutex
   mutable std::mutex mutex_;  // guards incoming_ and what goes with it below

@@ -28,7 +28,9 @@ RealTimeConnectionManager::RealTimeConnectionManager(asio::any_io_executor execu
           loop_ ? loop_->executor() : std::move(executor),
           loop_ ? loop_->executors() : std::vector<asio::any_io_executor>{}, std::move(options))),
       connection_pool_added(core_->events.pool_added),
-      connection_pool_removed(core_->events.pool_removed) {}
+      connection_pool_removed(core_->events.pool_removed) {
+  core_->set_manager(this);
+}
 
 RealTimeConnectionManager::~RealTimeConnectionManager() {
   if (loop_ && loop_->runs_this_thread()) {
@@ -40,6 +42,7 @@ RealTimeConnectionManager::~RealTimeConnectionManager() {
         stderr);
     std::terminate();
   }
+  core_->set_manager(nullptr);
   core_->events.clear_all();
   // The pools may outlive the manager (the application holds them); their handlers must not
   // run once it is gone, as the stop below closes their connections.

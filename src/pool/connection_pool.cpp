@@ -19,6 +19,11 @@ ConnectionPool::ConnectionPool(Passkey, PoolKey key, int maximum_number_of_conne
       // send every pool of one connection at a time, in every process, to the first address.
       opened_count_(std::random_device{}()) {}
 
+RealTimeConnectionManager* ConnectionPool::connection_manager() const noexcept {
+  const auto host = host_.lock();
+  return host ? host->manager() : nullptr;
+}
+
 std::size_t ConnectionPool::count() const {
   std::lock_guard lock(mutex_);
   return connections_.size();

@@ -14,6 +14,8 @@ namespace rtconn::detail {
 class PoolHost {
  public:
   virtual ~PoolHost() = default;
+  /// The manager object the pools belong to; null once it is destroyed.
+  virtual RealTimeConnectionManager* manager() const noexcept = 0;
   /// A new outgoing connection for `pool`, not started yet; null with `ec` set on failure.
   /// `sequence` counts the connections the pool opened before it, from a random start (spread
   /// over the host's addresses by it, unless DNS load balancing is off).

@@ -61,6 +61,14 @@ TEST_F(Pool, IsCreatedOnFirstUseWithConnectionPoolAdded) {
   EXPECT_EQ(added.size(), 1u);
 }
 
+TEST_F(Pool, KnowsItsManagerWhileTheManagerLives) {
+  make_client();
+  const auto pool = client->connection_pool(server_key());
+  EXPECT_EQ(pool->connection_manager(), client.get());
+  client.reset();  // the application still holds the pool
+  EXPECT_EQ(pool->connection_manager(), nullptr);
+}
+
 TEST_F(Pool, DefaultCapIsFiveConnections) {
   make_client();
   const auto outcomes = send_burst(server_key(), 8);
