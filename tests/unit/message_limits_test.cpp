@@ -28,7 +28,6 @@ TEST(ExceededLimit, NamesTheLimitABreaks) {
   const MessageLimits limits{
       .max_header_name_bytes = 8, .max_header_value_bytes = 16, .max_parameter_count = 2};
   EXPECT_EQ(exceeded_limit(request_with("X-Eight1", std::string(16, 'v')), limits), std::nullopt);
-  EXPECT_EQ(exceeded_limit(request_with("X-Nine12", "v"), limits), std::nullopt);
   EXPECT_EQ(exceeded_limit(request_with("X-Nine123", "v"), limits), "Header Name Too Long");
   EXPECT_EQ(exceeded_limit(request_with("X", std::string(17, 'v')), limits),
             "Header Value Too Long");
