@@ -13,6 +13,7 @@
 
 #include "rtconn/certificate_id.hpp"
 #include "rtconn/clock.hpp"
+#include "rtconn/ip_endpoint.hpp"
 
 namespace rtconn {
 
@@ -73,8 +74,13 @@ struct ConnectionManagerOptions {
   /// over its host's addresses, in turn from a random one: each starts with its turn's address
   /// and falls back to the others in the resolver's order. Turns are not load: a connection
   /// reopened takes the next turn, which may be a live one's address. On, every connection
-  /// starts with the first address (the resolver's preference, RFC 6724).
+  /// starts with the first address (the resolver's preference, RFC 6724). For a destination
+  /// located by SRV (no port: see PoolKey), off draws each connection's order of a priority's
+  /// targets by their weights (RFC 2782); on takes the heaviest first.
   bool dns_load_balancing_disabled = false;
+  /// The DNS servers host names are looked up with (port 0: 53); empty, the system's
+  /// (/etc/resolv.conf). Names in /etc/hosts are found there first, as getaddrinfo would.
+  std::vector<IpEndpoint> dns_servers;
   /// Time a request sent with `async_request` waits for its final response (RFC 3261 timer F).
   std::chrono::milliseconds request_timeout = 32s;
   /// Whether CRLF keep-alives count as activity for the idle time-out (RFC 5626 pings keep NAT

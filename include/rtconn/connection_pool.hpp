@@ -47,6 +47,7 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
 
   const PoolKey& key() const noexcept { return key_; }
   const std::string& host_name() const noexcept { return key_.host; }
+  /// 0 when the host's SRV records choose each connection's server and port.
   std::uint16_t port() const noexcept { return key_.port; }
   TransportType transport() const noexcept { return key_.transport; }
 

@@ -17,16 +17,20 @@ namespace rtconn {
 /// written, so two names of one address make two pools, as in UCMA.
 struct PoolKey {
   std::string host;
+  /// 0: none given. The host's SRV records then say where its servers are (RFC 3263 4.2:
+  /// `_sip._tcp.host`, `_sips._tcp.host` over TLS, tried by priority and drawn by weight), and
+  /// a host without any is reached at the transport's default port, as an address always is.
   std::uint16_t port = 5060;
   TransportType transport = TransportType::Tcp;
   /// Name the TLS server must prove; empty means `host`. Unused for TCP.
   std::string tls_server_name;
 
   /// The key a request to `uri` goes to: `sips:` or `;transport=tls` choose TLS; a missing port
-  /// takes the transport's default. Nullopt for a transport rtconn does not speak (e.g. udp).
+  /// is 0 for a host name (its SRV records decide) and the transport's default for an address.
+  /// Nullopt for a transport rtconn does not speak (e.g. udp).
   static std::optional<PoolKey> from_uri(const SipUri& uri);
 
-  /// `tcp:host:port` (IPv6 hosts in brackets).
+  /// `tcp:host:port` (IPv6 hosts in brackets), `tcp:host` with no port.
   std::string to_string() const;
 
   friend auto operator<=>(const PoolKey&, const PoolKey&) = default;

@@ -11,7 +11,6 @@
 #include <utility>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
 #include <asio/ip/tcp.hpp>
 
 #include "rtconn/clock.hpp"
@@ -23,9 +22,6 @@ class ConnectAttempts {
  public:
   using Endpoint = asio::ip::tcp::endpoint;
 
-  explicit ConnectAttempts(const asio::any_io_executor& executor) : resolver_(executor) {}
-
-  asio::ip::tcp::resolver& resolver() noexcept { return resolver_; }
   /// The addresses to try: the `first`th (counted round them), then the others in the order
   /// given, so the resolver's preferred address is the first fallback.
   void set_addresses(std::vector<Endpoint> addresses, std::size_t first = 0) {
@@ -61,7 +57,6 @@ class ConnectAttempts {
   bool given_up() const noexcept { return given_up_; }
 
  private:
-  asio::ip::tcp::resolver resolver_;
   std::vector<Endpoint> addresses_;
   std::size_t tried_ = 0;
   std::optional<Clock::time_point> attempt_deadline_;

@@ -118,20 +118,25 @@ void StreamConnection::record_endpoints() {
 }
 
 void StreamConnection::connect() {
-  attempts_ = std::make_unique<ConnectAttempts>(executor_);
+  attempts_ = std::make_unique<ConnectAttempts>();
   std::error_code not_literal;
   const auto address = asio::ip::make_address(target_->host, not_literal);
   if (!not_literal) {
-    attempts_->set_addresses({{address, target_->port}});
+    // An address has no SRV records (RFC 3263 4.2): no port means the transport's default.
+    attempts_->set_addresses(
+        {{address, target_->port != 0 ? target_->port : default_port(transport())}});
     return connect_next({});
   }
-  attempts_->resolver().async_resolve(
-      target_->host, std::to_string(target_->port),
-      [self = self()](std::error_code ec, const asio::ip::tcp::resolver::results_type& results) {
+  // A connection closed while its name is looked up is let go at once; the lookup runs on.
+  settings_->locator->async_locate(
+      {target_->host, target_->port, transport(), target_->load_balancing}, executor_,
+      [weak = std::weak_ptr<StreamConnection>(self())](std::error_code ec, dns::Located located) {
+        const auto self = weak.lock();
+        if (!self) return;
         if (ec || self->state() != ConnectionState::connecting) return self->on_connected(ec);
-        std::vector<ConnectAttempts::Endpoint> addresses;
-        for (const auto& entry : results) addresses.push_back(entry.endpoint());
-        self->attempts_->set_addresses(std::move(addresses), self->target_->first_address);
+        // SRV order is the domain's choice: kept as it is.
+        self->attempts_->set_addresses(std::move(located.addresses),
+                                       located.by_srv ? 0 : self->target_->first_address);
         self->connect_next(asio::error::host_not_found);
       });
 }
@@ -234,7 +239,6 @@ void StreamConnection::transition(ConnectionState next, std::error_code reason) 
       }
       state_.store(ConnectionState::closed, std::memory_order_release);
       timer_->cancel();
-      if (attempts_) attempts_->resolver().cancel();
       stream_->close();
       fail_queued(reason);
       if (is_tls_failure(reason) && !failure_detail_.empty()) {

@@ -17,6 +17,7 @@
 #include "connection/keep_alive_schedule.hpp"
 #include "connection/ring_queue.hpp"
 #include "connection/single_writer_counter.hpp"
+#include "dns/server_locator.hpp"
 #include "rtconn/clock.hpp"
 #include "rtconn/real_time_connection.hpp"
 #include "sip/message_limits.hpp"
@@ -41,15 +42,18 @@ struct ConnectionSettings {
   std::chrono::milliseconds keep_alive_interval{0};  // outgoing only; 0: no pings sent
   std::chrono::milliseconds keep_alive_pong_timeout{0};
   std::shared_ptr<Clock> clock;
+  std::shared_ptr<dns::ServerLocator> locator;  // outgoing only: where a host name leads
 };
 
 /// Where an outgoing connection goes.
 struct ConnectTarget {
   std::string host;
-  std::uint16_t port = 0;
+  std::uint16_t port = 0;  // 0: none given, so the host's SRV records say (RFC 3263)
   /// Which of the host's addresses to try first, counted round them (the others follow in the
   /// resolver's order): how a pool spreads its connections over a host's addresses.
   std::size_t first_address = 0;
+  /// SRV targets of one priority drawn by weight (RFC 2782); off, the heaviest first.
+  bool load_balancing = true;
 };
 
 class StreamConnection final : public RealTimeConnection {

@@ -55,6 +55,7 @@ ManagerCore::ManagerCore(asio::any_io_executor executor, std::vector<asio::any_i
       event_strand_(make_light_strand(executor_)),
       clock_(options.clock ? options.clock : make_steady_clock()),
       pending_(std::make_shared<PendingRequests>(executor_, clock_)),
+      locator_(dns::ServerLocator::make(executor_, options.dns_servers)),
       tls_(options.tls, clock_),
       options_(std::move(options)),
       message_throttle_(options_.message_throttling_high_mark,
@@ -114,6 +115,7 @@ connection::ConnectionSettings ManagerCore::settings_from_options(bool incoming)
   if (!incoming) settings.keep_alive_interval = options_.keep_alive_interval;
   settings.keep_alive_pong_timeout = options_.keep_alive_pong_timeout;
   settings.clock = clock_;
+  if (!incoming) settings.locator = locator_;
   return settings;
 }
 
@@ -405,6 +407,7 @@ std::vector<std::shared_ptr<RealTimeConnection>> ManagerCore::incoming() const {
 
 void ManagerCore::stop() {
   if (stopped_.exchange(true, std::memory_order_acq_rel)) return;
+  locator_->shutdown();
   const auto reason = make_error_code(errc::shutdown);
   const auto timeout = option(&ConnectionManagerOptions::shutdown_timeout);
   const auto pools = pools_.all();
@@ -472,11 +475,11 @@ std::shared_ptr<RealTimeConnection> ManagerCore::open_connection(
   auto stream = make_stream(asio::ip::tcp::socket(executor), key.transport, false,
                             key.tls_server_name.empty() ? key.host : key.tls_server_name, ec);
   if (!stream) return nullptr;
-  const std::size_t first_address =
-      option(&ConnectionManagerOptions::dns_load_balancing_disabled) ? 0 : sequence;
+  const bool balancing = !option(&ConnectionManagerOptions::dns_load_balancing_disabled);
   return connection::StreamConnection::make_outgoing(
       next_connection_id(), key.transport, executor, std::move(stream),
-      {key.host, key.port, first_address}, connection_settings(false), weak_from_this(), pool);
+      {key.host, key.port, balancing ? sequence : 0, balancing}, connection_settings(false),
+      weak_from_this(), pool);
 }
 
 void ManagerCore::start_connection(const std::shared_ptr<RealTimeConnection>& connection) {

@@ -225,6 +225,7 @@ class ManagerCore final : public PoolHost,
   asio::any_io_executor event_strand_;  // a strand
   const std::shared_ptr<Clock> clock_;
   const std::shared_ptr<PendingRequests> pending_;
+  const std::shared_ptr<dns::ServerLocator> locator_;
   TlsContexts tls_;
   AllowedDomains allowed_domains_;
 

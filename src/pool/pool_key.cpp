@@ -1,5 +1,7 @@
 #include "rtconn/pool_key.hpp"
 
+#include <asio/ip/address.hpp>
+
 namespace rtconn {
 
 std::optional<PoolKey> PoolKey::from_uri(const SipUri& uri) {
@@ -12,14 +14,17 @@ std::optional<PoolKey> PoolKey::from_uri(const SipUri& uri) {
   } else {
     return std::nullopt;
   }
-  key.port = uri.port != 0 ? uri.port : default_port(key.transport);
+  std::error_code not_literal;
+  (void)asio::ip::make_address(uri.host, not_literal);
+  key.port = uri.port;
+  if (key.port == 0 && !not_literal) key.port = default_port(key.transport);
   return key;
 }
 
 std::string PoolKey::to_string() const {
   const bool v6 = host.find(':') != std::string::npos;
-  auto text = std::string(rtconn::to_string(transport)) + ":" + (v6 ? "[" + host + "]" : host) +
-              ":" + std::to_string(port);
+  auto text = std::string(rtconn::to_string(transport)) + ":" + (v6 ? "[" + host + "]" : host);
+  if (port != 0) text += ":" + std::to_string(port);
   if (!tls_server_name.empty()) text += " (" + tls_server_name + ")";
   return text;
 }

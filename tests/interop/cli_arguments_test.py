@@ -10,6 +10,7 @@ Checks, each run on its own:
     every connection at once), and the same for the other time-outs;
   * `--log-level bogus` (spdlog takes a name it does not know as "off", which silenced the
     tool's own error messages);
+  * `ping --dns-server example.test` (a DNS server is named by its address);
 and `--log-level warning ping not-a-uri` still prints why it failed.
 """
 
@@ -27,6 +28,7 @@ REFUSED = [
     (["serve", "--tcp", "127.0.0.1:0", "--shutdown-timeout", "1e10"], "--shutdown-timeout"),
     (["bench", "sip:127.0.0.1:9", "--threads", "100000"], "--threads"),
     (["--log-level", "bogus", "ping", "sip:127.0.0.1:9"], "--log-level"),
+    (["ping", "sip:example.test", "--dns-server", "example.test"], "--dns-server"),
 ]
 
 

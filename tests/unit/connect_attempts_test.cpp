@@ -5,8 +5,6 @@
 #include <utility>
 #include <vector>
 
-#include <asio/io_context.hpp>
-
 #include "connection/connect_attempts.hpp"
 
 namespace rtconn::connection {
@@ -20,8 +18,7 @@ class ConnectAttemptsTest : public testing::Test {
     return {asio::ip::make_address(address), 5060};
   }
 
-  asio::io_context io_;
-  ConnectAttempts attempts_{io_.get_executor()};
+  ConnectAttempts attempts_;
   const Clock::time_point start_{};
 };
 
@@ -52,7 +49,7 @@ TEST_F(ConnectAttemptsTest, TheChosenAddressGoesFirstTheOthersKeepTheirOrder) {
   const std::vector<std::pair<std::size_t, std::vector<ConnectAttempts::Endpoint>>> expected = {
       {0, {a, b, c}}, {1, {b, a, c}}, {2, {c, a, b}}, {4, {b, a, c}}};
   for (const auto& [first, order] : expected) {
-    ConnectAttempts attempts(io_.get_executor());
+    ConnectAttempts attempts;
     attempts.set_addresses({a, b, c}, first);
     for (const auto& address : order) {
       EXPECT_EQ(attempts.next(start_, std::nullopt), address) << "first " << first;

@@ -15,11 +15,27 @@ PoolKey target_of(const ClientArguments& arguments) {
   return *key;
 }
 
+namespace {
+
+// `192.0.2.1`, `192.0.2.1:5353`, `::1`, `[::1]:5353`.
+IpEndpoint dns_server_of(const std::string& text) {
+  if (const auto endpoint = IpEndpoint::parse(text)) return *endpoint;
+  std::error_code ec;
+  const auto address = asio::ip::make_address(text, ec);
+  if (ec) throw std::invalid_argument("--dns-server: not IP or IP:PORT: " + text);
+  return {address, 53};
+}
+
+}  // namespace
+
 ConnectionManagerOptions client_options(const ClientArguments& arguments) {
   ConnectionManagerOptions options;
   options.default_maximum_number_of_connections_per_pool = arguments.connections;
   options.request_timeout = std::chrono::milliseconds(arguments.timeout_ms);
   options.dns_load_balancing_disabled = arguments.dns_load_balancing_disabled;
+  for (const auto& server : arguments.dns_servers) {
+    options.dns_servers.push_back(dns_server_of(server));
+  }
   if (arguments.connect_timeout_ms) {
     options.connect_timeout = std::chrono::milliseconds(*arguments.connect_timeout_ms);
   }

@@ -37,6 +37,7 @@ struct ClientArguments {
   int timeout_ms = 5000;
   std::optional<int> connect_timeout_ms;  // the library's default when not given
   bool dns_load_balancing_disabled = false;
+  std::vector<std::string> dns_servers;  // IP[:port] each; none: the system's
   CertificateArguments certificate;
   std::vector<std::string> ca_files;
 };

@@ -60,6 +60,9 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     command->add_flag("--no-dns-load-balancing", client.dns_load_balancing_disabled,
                       "Start every connection with the host's first address, not in turn");
+    command->add_option("--dns-server", client.dns_servers,
+                        "DNS server to look names up with, IP or IP:PORT (repeatable; default: "
+                        "the system's)");
     add_certificate_options(command, client.certificate);
     command->add_option("--ca", client.ca_files, "PEM file of CAs to trust besides the system's")
         ->check(CLI::ExistingFile);

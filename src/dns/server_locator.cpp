@@ -1,0 +1,256 @@
+#include "dns/server_locator.hpp"
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstring>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include <asio/post.hpp>
+#include <asio/strand.hpp>
+
+#include "common/light_strand.hpp"
+#include "dns/ares_channel.hpp"
+#include "rtconn/errors.hpp"
+
+namespace rtconn::dns {
+namespace {
+
+using Endpoint = asio::ip::tcp::endpoint;
+
+std::string srv_name(const LocateQuery& query) {
+  // RFC 3263 4.2: SIPS (here: the TLS transport) asks for _sips._tcp, SIP over TCP _sip._tcp.
+  return (query.transport == TransportType::Tls ? "_sips._tcp." : "_sip._tcp.") + query.host;
+}
+
+// RFC 6761 6.3: localhost names are not asked of DNS servers, SRV included.
+bool is_localhost(std::string_view host) {
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  constexpr std::string_view name = "localhost";
+  if (host.size() < name.size()) return false;
+  const auto tail = host.substr(host.size() - name.size());
+  const bool ends = std::equal(tail.begin(), tail.end(), name.begin(), [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == b;
+  });
+  return ends && (host.size() == name.size() || host[host.size() - name.size() - 1] == '.');
+}
+
+std::optional<Endpoint> endpoint_of(const ares_addrinfo_node& node) {
+  if (node.ai_family == AF_INET && node.ai_addrlen >= sizeof(sockaddr_in)) {
+    sockaddr_in in{};
+    std::memcpy(&in, node.ai_addr, sizeof in);
+    return Endpoint(asio::ip::address_v4(ntohl(in.sin_addr.s_addr)), ntohs(in.sin_port));
+  }
+  if (node.ai_family == AF_INET6 && node.ai_addrlen >= sizeof(sockaddr_in6)) {
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, node.ai_addr, sizeof in6);
+    asio::ip::address_v6::bytes_type bytes;
+    std::memcpy(bytes.data(), in6.sin6_addr.s6_addr, bytes.size());
+    return Endpoint(asio::ip::address_v6(bytes, in6.sin6_scope_id), ntohs(in6.sin6_port));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct ServerLocator::Lookup {
+  LocateQuery query;
+  asio::any_io_executor handler_executor;
+  Handler handler;
+  std::vector<SrvRecord> targets;    // where the addresses are looked up, in order
+  std::vector<Endpoints> addresses;  // each target's
+  std::size_t waiting = 0;
+  std::error_code first_error;
+  bool by_srv = false;
+};
+
+// What c-ares is handed for one query: the key its waiters are filed under, and the locator,
+// weakly: the locator owns the channel that owns the query, and a manager whose executor never
+// runs again (its shutdown never run) must still free them.
+struct ServerLocator::Query {
+  std::weak_ptr<ServerLocator> locator;
+  std::string key;
+};
+
+std::shared_ptr<ServerLocator> ServerLocator::make(const asio::any_io_executor& executor,
+                                                   const std::vector<IpEndpoint>& servers) {
+  auto strand = detail::make_light_strand(executor);
+  auto channel = std::make_shared<AresChannel>(strand, servers);
+  return std::make_shared<ServerLocator>(Passkey{}, std::move(strand), std::move(channel));
+}
+
+ServerLocator::ServerLocator(Passkey, asio::any_io_executor strand,
+                             std::shared_ptr<AresChannel> channel)
+    : strand_(std::move(strand)), channel_(std::move(channel)), random_(std::random_device{}()) {}
+
+// Not shut down (its executor stopped first), the channel ends here, its queries' callbacks
+// finding the locator gone. Never inside one of those callbacks: while a query is under way, the
+// manager holds the locator, and its stop() posts shutdown, which holds it too and ends them.
+ServerLocator::~ServerLocator() = default;
+
+void ServerLocator::async_locate(LocateQuery query, asio::any_io_executor handler_executor,
+                                 Handler handler) {
+  auto lookup = std::make_shared<Lookup>();
+  lookup->query = std::move(query);
+  lookup->handler_executor = std::move(handler_executor);
+  lookup->handler = std::move(handler);
+  asio::post(strand_, [self = shared_from_this(), lookup] { self->start(lookup); });
+}
+
+void ServerLocator::shutdown() {
+  // The channel's destructor ends the queries, whose callbacks run on this strand.
+  asio::post(strand_, [self = shared_from_this()] { auto ending = std::move(self->channel_); });
+}
+
+void ServerLocator::ask_srv(const std::string& name, SrvAnswer answer) {
+  if (!channel_) return answer(ARES_EDESTRUCTION, {});
+  auto& waiting = srv_waiting_[name];
+  waiting.push_back(std::move(answer));
+  if (waiting.size() > 1) return;
+  // The channel is held across the call: an answer run at once may shut nothing down under it.
+  const auto channel = channel_;
+  ::ares_query(channel->get(), name.c_str(), ns_c_in, ns_t_srv, &ServerLocator::on_srv,
+               new Query{weak_from_this(), name});
+  channel->arm_timer();
+}
+
+void ServerLocator::on_srv(void* arg, int status, int /*timeouts*/, unsigned char* answer,
+                           int length) {
+  const std::unique_ptr<Query> query(static_cast<Query*>(arg));
+  const auto locator = query->locator.lock();
+  if (!locator) return;
+  std::vector<SrvRecord> records;
+  if (status == ARES_SUCCESS) {
+    ares_srv_reply* reply = nullptr;
+    status = ::ares_parse_srv_reply(answer, length, &reply);
+    for (const auto* r = reply; r != nullptr; r = r->next) {
+      records.push_back({r->host, r->port, r->priority, r->weight});
+    }
+    if (reply != nullptr) ::ares_free_data(reply);
+  }
+  // Taken out first: a waiter may ask again.
+  auto waiters = locator->srv_waiting_.extract(query->key);
+  for (auto& waiter : waiters.mapped()) waiter(status, records);
+}
+
+void ServerLocator::ask_addresses(const std::string& host, std::uint16_t port,
+                                  AddressAnswer answer) {
+  if (!channel_) return answer(ARES_EDESTRUCTION, {});
+  std::string key = host + ' ' + std::to_string(port);
+  auto& waiting = addresses_waiting_[key];
+  waiting.push_back(std::move(answer));
+  if (waiting.size() > 1) return;
+  ares_addrinfo_hints hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_protocol = IPPROTO_TCP;
+  hints.ai_flags = ARES_AI_NUMERICSERV;
+  const auto channel = channel_;
+  ::ares_getaddrinfo(channel->get(), host.c_str(), std::to_string(port).c_str(), &hints,
+                     &ServerLocator::on_addresses, new Query{weak_from_this(), std::move(key)});
+  channel->arm_timer();
+}
+
+void ServerLocator::on_addresses(void* arg, int status, int /*timeouts*/, ::ares_addrinfo* result) {
+  const std::unique_ptr<Query> query(static_cast<Query*>(arg));
+  Endpoints addresses;
+  if (result != nullptr) {
+    for (const auto* node = result->nodes; node != nullptr; node = node->ai_next) {
+      if (const auto endpoint = endpoint_of(*node)) addresses.push_back(*endpoint);
+    }
+    ::ares_freeaddrinfo(result);
+  }
+  const auto locator = query->locator.lock();
+  if (!locator) return;
+  auto waiters = locator->addresses_waiting_.extract(query->key);
+  for (auto& waiter : waiters.mapped()) waiter(status, addresses);
+}
+
+void ServerLocator::start(const std::shared_ptr<Lookup>& lookup) {
+  if (lookup->query.port != 0 || is_localhost(lookup->query.host)) {
+    const auto port =
+        lookup->query.port != 0 ? lookup->query.port : default_port(lookup->query.transport);
+    lookup->targets = {{lookup->query.host, port, 0, 0}};
+    return look_up_addresses(lookup);
+  }
+  ask_srv(srv_name(lookup->query),
+          // Kept in the locator's own table: `this` outlives it.
+          [this, lookup](int status, const std::vector<SrvRecord>& records) {
+            take_srv(lookup, status, records);
+          });
+}
+
+void ServerLocator::take_srv(const std::shared_ptr<Lookup>& lookup, int status,
+                             std::vector<SrvRecord> records) {
+  const bool none = status == ARES_ENODATA || status == ARES_ENOTFOUND ||
+                    (status == ARES_SUCCESS && records.empty());
+  if (none) {
+    // No SRV records: the host itself, at the transport's default port (RFC 3263 4.2).
+    lookup->targets = {{lookup->query.host, default_port(lookup->query.transport), 0, 0}};
+    return look_up_addresses(lookup);
+  }
+  if (status != ARES_SUCCESS) return finish(lookup, ares_error(status));
+  // RFC 2782: one record whose target is "." says the service is decidedly not offered.
+  if (records.size() == 1 && (records.front().target.empty() || records.front().target == ".")) {
+    return finish(lookup, asio::error::host_not_found);
+  }
+  lookup->by_srv = true;
+  lookup->targets = lookup->query.load_balancing ? order_srv(std::move(records), random_)
+                                                 : order_srv_fixed(std::move(records));
+  look_up_addresses(lookup);
+}
+
+void ServerLocator::look_up_addresses(const std::shared_ptr<Lookup>& lookup) {
+  // Every target at once, so a slow one costs its own time, not the sum. `waiting` is set
+  // before the first is asked: an answer may come at once (a name in the hosts file).
+  lookup->addresses.resize(lookup->targets.size());
+  lookup->waiting = lookup->targets.size();
+  for (std::size_t i = 0; i < lookup->targets.size(); ++i) {
+    ask_addresses(lookup->targets[i].target, lookup->targets[i].port,
+                  [this, lookup, i](int status, const Endpoints& addresses) {
+                    take_addresses(lookup, i, status, addresses);
+                  });
+  }
+}
+
+void ServerLocator::take_addresses(const std::shared_ptr<Lookup>& lookup, std::size_t target,
+                                   int status, const Endpoints& addresses) {
+  lookup->addresses[target] = addresses;
+  if (status != ARES_SUCCESS && !lookup->first_error) lookup->first_error = ares_error(status);
+  if (--lookup->waiting > 0) return;
+  std::error_code ec;
+  if (std::all_of(lookup->addresses.begin(), lookup->addresses.end(),
+                  [](const Endpoints& a) { return a.empty(); })) {
+    ec = lookup->first_error ? lookup->first_error : asio::error::host_not_found;
+  }
+  finish(lookup, ec);
+}
+
+void ServerLocator::finish(const std::shared_ptr<Lookup>& lookup, std::error_code ec) {
+  Located located;
+  located.by_srv = lookup->by_srv;
+  if (!ec) {
+    for (const auto& of_target : lookup->addresses) {
+      for (const auto& address : of_target) {
+        // Two targets on one address: the second adds nothing to try.
+        if (std::find(located.addresses.begin(), located.addresses.end(), address) ==
+            located.addresses.end()) {
+          located.addresses.push_back(address);
+        }
+      }
+    }
+  }
+  asio::post(lookup->handler_executor,
+             [handler = std::move(lookup->handler), ec, located = std::move(located)]() mutable {
+               handler(ec, std::move(located));
+             });
+}
+
+}  // namespace rtconn::dns

@@ -1,0 +1,93 @@
+#pragma once
+// Where an outgoing connection goes (RFC 3263 4.2): the addresses of a host, or, when the
+// destination names no port, of the servers its SRV records name (`_sip._tcp.host`, or
+// `_sips._tcp.host` over TLS), in RFC 2782's order, falling back to the host's own addresses at
+// the transport's default port when it has none. The transport is the pool's, so the NAPTR step
+// that picks one (RFC 3263 4.1) is not taken. Names are looked up with c-ares: concurrently, as
+// getaddrinfo (a blocking call Asio runs on one thread per io_context, one name after another)
+// is not, so one slow name holds up no other, and with SRV, which getaddrinfo cannot ask for.
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <system_error>
+#include <unordered_map>
+#include <vector>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include "dns/srv_order.hpp"
+#include "rtconn/detail/completion.hpp"
+#include "rtconn/ip_endpoint.hpp"
+#include "rtconn/transport_type.hpp"
+
+struct ares_addrinfo;
+
+namespace rtconn::dns {
+
+class AresChannel;
+
+struct LocateQuery {
+  std::string host;
+  std::uint16_t port = 0;  // 0: none given, so SRV first
+  TransportType transport = TransportType::Tcp;
+  bool load_balancing = true;  // weighted draw among equal SRV priorities; off: heaviest first
+};
+
+struct Located {
+  std::vector<asio::ip::tcp::endpoint> addresses;  // in the order to try them
+  bool by_srv = false;  // ordered by SRV priority and weight, not just the host's addresses
+};
+
+class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
+ public:
+  using Handler = detail::UniqueFunction<void(std::error_code, Located)>;
+
+  /// Looks names up on a strand of `executor` through `servers` (empty: the system's).
+  /// Throws std::system_error when c-ares cannot start or takes none of the servers.
+  static std::shared_ptr<ServerLocator> make(const asio::any_io_executor& executor,
+                                             const std::vector<IpEndpoint>& servers);
+  ~ServerLocator();
+
+  /// Runs `handler` on `handler_executor` with the addresses, or host_not_found (and the like,
+  /// see ares_error) when there are none; errc::shutdown once shut down.
+  void async_locate(LocateQuery query, asio::any_io_executor handler_executor, Handler handler);
+  /// Ends the lookups under way (errc::shutdown) and takes no more. From any thread.
+  void shutdown();
+
+ private:
+  struct Lookup;
+  struct Query;
+  struct Passkey {};
+  using SrvAnswer = detail::UniqueFunction<void(int status, const std::vector<SrvRecord>&)>;
+  using Endpoints = std::vector<asio::ip::tcp::endpoint>;
+  using AddressAnswer = detail::UniqueFunction<void(int status, const Endpoints&)>;
+
+ public:
+  ServerLocator(Passkey, asio::any_io_executor strand, std::shared_ptr<AresChannel> channel);
+
+ private:
+  // Lookups that need one answer at the same time share its query: a pool opening its
+  // connections together asks once, and a burst of answers cannot overrun the socket's buffer.
+  void ask_srv(const std::string& name, SrvAnswer answer);
+  void ask_addresses(const std::string& host, std::uint16_t port, AddressAnswer answer);
+  static void on_srv(void* arg, int status, int timeouts, unsigned char* answer, int length);
+  static void on_addresses(void* arg, int status, int timeouts, ::ares_addrinfo* result);
+
+  void start(const std::shared_ptr<Lookup>& lookup);
+  void take_srv(const std::shared_ptr<Lookup>& lookup, int status, std::vector<SrvRecord> records);
+  void look_up_addresses(const std::shared_ptr<Lookup>& lookup);
+  void take_addresses(const std::shared_ptr<Lookup>& lookup, std::size_t target, int status,
+                      const Endpoints& addresses);
+  void finish(const std::shared_ptr<Lookup>& lookup, std::error_code ec);
+
+  asio::any_io_executor strand_;
+  std::shared_ptr<AresChannel> channel_;  // reset by shutdown
+  std::mt19937_64 random_;
+  std::unordered_map<std::string, std::vector<SrvAnswer>> srv_waiting_;            // by SRV name
+  std::unordered_map<std::string, std::vector<AddressAnswer>> addresses_waiting_;  // host + port
+};
+
+}  // namespace rtconn::dns
