@@ -7,12 +7,15 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include <asio/ip/tcp.hpp>
 
+#include "dns/server_locator.hpp"
 #include "rtconn/clock.hpp"
 
 namespace rtconn::connection {
@@ -22,15 +25,26 @@ class ConnectAttempts {
  public:
   using Endpoint = asio::ip::tcp::endpoint;
 
-  /// The addresses to try: the `first`th (counted round them), then the others in the order
-  /// given, so the resolver's preferred address is the first fallback.
-  void set_addresses(std::vector<Endpoint> addresses, std::size_t first = 0) {
-    if (!addresses.empty()) {
-      const auto chosen = addresses.begin() + static_cast<std::ptrdiff_t>(first % addresses.size());
+  /// More addresses to try, after those given before (less any already there): the `first`th
+  /// (counted round the leading `spread` of them: all by default), then the others in the
+  /// order given, so the resolver's preferred address is the first fallback.
+  void add_addresses(std::vector<Endpoint> addresses, std::size_t first = 0,
+                     std::size_t spread = SIZE_MAX) {
+    spread = std::min(spread, addresses.size());
+    if (spread > 0) {
+      const auto chosen = addresses.begin() + static_cast<std::ptrdiff_t>(first % spread);
       std::rotate(addresses.begin(), chosen, chosen + 1);
     }
-    addresses_ = std::move(addresses);
+    for (auto& address : addresses) {
+      if (std::find(addresses_.begin(), addresses_.end(), address) == addresses_.end()) {
+        addresses_.push_back(std::move(address));
+      }
+    }
   }
+
+  /// The servers whose addresses come after these (SRV backups still being looked up).
+  void set_later(std::shared_ptr<dns::Lookup> later) noexcept { later_ = std::move(later); }
+  std::shared_ptr<dns::Lookup> take_later() noexcept { return std::move(later_); }
 
   /// The next address to try, none when every one has been. `deadline` is when the whole
   /// connect must be done (none: no time-out); the attempt gets its share of what is left.
@@ -58,6 +72,7 @@ class ConnectAttempts {
 
  private:
   std::vector<Endpoint> addresses_;
+  std::shared_ptr<dns::Lookup> later_;
   std::size_t tried_ = 0;
   std::optional<Clock::time_point> attempt_deadline_;
   bool given_up_ = false;

@@ -123,22 +123,35 @@ void StreamConnection::connect() {
   const auto address = asio::ip::make_address(target_->host, not_literal);
   if (!not_literal) {
     // An address has no SRV records (RFC 3263 4.2): no port means the transport's default.
-    attempts_->set_addresses(
+    attempts_->add_addresses(
         {{address, target_->port != 0 ? target_->port : default_port(transport())}});
     return connect_next({});
   }
+  locate(nullptr, {});
+}
+
+void StreamConnection::locate(std::shared_ptr<dns::Lookup> later, std::error_code last_failure) {
   // A connection closed while its name is looked up is let go at once; the lookup runs on.
-  settings_->locator->async_locate(
-      {target_->host, target_->port, transport(), target_->load_balancing}, executor_,
-      [weak = std::weak_ptr<StreamConnection>(self())](std::error_code ec, dns::Located located) {
-        const auto self = weak.lock();
-        if (!self) return;
-        if (ec || self->state() != ConnectionState::connecting) return self->on_connected(ec);
-        // SRV order is the domain's choice: kept as it is.
-        self->attempts_->set_addresses(std::move(located.addresses),
-                                       located.by_srv ? 0 : self->target_->first_address);
-        self->connect_next(asio::error::host_not_found);
-      });
+  auto on_located = [weak = std::weak_ptr<StreamConnection>(self()), last_failure](
+                        std::error_code ec, dns::Located located) {
+    const auto self = weak.lock();
+    if (!self || self->state() != ConnectionState::connecting) return;
+    // Once an address has been tried, a connection that cannot go on fails with its error.
+    if (ec) return self->on_connected(last_failure ? last_failure : ec);
+    // The pool's turns go round the first server's addresses; the order of the servers is the
+    // domain's (SRV), kept as it is.
+    self->attempts_->add_addresses(std::move(located.addresses), self->target_->first_address,
+                                   located.spread);
+    self->attempts_->set_later(std::move(located.later));
+    self->connect_next(last_failure ? last_failure : asio::error::host_not_found);
+  };
+  if (later) {
+    settings_->locator->async_more(std::move(later), executor_, std::move(on_located));
+  } else {
+    settings_->locator->async_locate(
+        {target_->host, target_->port, transport(), target_->load_balancing}, executor_,
+        std::move(on_located));
+  }
 }
 
 void StreamConnection::connect_next(std::error_code last_failure) {
@@ -146,7 +159,11 @@ void StreamConnection::connect_next(std::error_code last_failure) {
   std::optional<Clock::time_point> deadline;
   if (settings_->connect_timeout.count() > 0) deadline = created_ + settings_->connect_timeout;
   const auto address = attempts_->next(settings_->clock->now(), deadline);
-  if (!address) return on_connected(last_failure);
+  if (!address) {
+    // SRV's backups, still being looked up when the first servers' addresses came.
+    if (auto later = attempts_->take_later()) return locate(std::move(later), last_failure);
+    return on_connected(last_failure);
+  }
   if (attempts_->attempt_deadline()) arm_timer();
   std::error_code ignored;
   stream_->socket().close(ignored);  // a socket whose connect failed cannot connect again

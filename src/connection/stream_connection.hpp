@@ -144,6 +144,9 @@ class StreamConnection final : public RealTimeConnection {
 
   void record_endpoints();
   void connect();
+  /// Looks the host's servers up (`later` null), or the next of them (`later`: what the last
+  /// lookup left), and connects to what it gives.
+  void locate(std::shared_ptr<dns::Lookup> later, std::error_code last_failure);
   // Tries the next of the host's addresses; `last_failure` is what the connect fails with when
   // none is left.
   void connect_next(std::error_code last_failure);

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <string>
 
+#include <spdlog/spdlog.h>
 #include <asio/error.hpp>
 
 #include "rtconn/errors.hpp"
@@ -77,13 +78,20 @@ AresChannel::AresChannel(asio::any_io_executor strand, const std::vector<IpEndpo
   }
 }
 
+void log_lost_callback(const char* what, const std::exception& e) noexcept {
+  spdlog::error("name lookup: {} lost: {}", what, e.what());
+}
+
 AresChannel::~AresChannel() {
   ::ares_destroy(channel_);  // closes its sockets: their watches are released meanwhile
-  watches_.clear();
+  // Any it did not report are its to close, not the descriptors'.
+  for (auto& [fd, watch] : watches_) (void)watch->descriptor.release();
 }
 
 void AresChannel::on_socket_state(void* self, ares_socket_t fd, int readable, int writable) {
-  static_cast<AresChannel*>(self)->watch(fd, readable != 0, writable != 0);
+  not_unwinding_into_c("a socket to watch", [&] {
+    static_cast<AresChannel*>(self)->watch(fd, readable != 0, writable != 0);
+  });
 }
 
 void AresChannel::watch(ares_socket_t fd, bool readable, bool writable) {

@@ -8,6 +8,7 @@
 
 #include <ares.h>
 
+#include <exception>
 #include <memory>
 #include <system_error>
 #include <unordered_map>
@@ -27,6 +28,19 @@ namespace rtconn::dns {
 std::error_code ares_error(int status);
 
 /// Held by a shared_ptr: its waits hold a weak one, as they may complete after it is gone.
+void log_lost_callback(const char* what, const std::exception& e) noexcept;
+
+/// Runs `f` inside a callback c-ares made: nothing may unwind through its C frames, so an
+/// exception (memory ran out; what the callback was for is lost) is logged here instead.
+template <class F>
+void not_unwinding_into_c(const char* what, F&& f) noexcept {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    log_lost_callback(what, e);
+  }
+}
+
 class AresChannel : public std::enable_shared_from_this<AresChannel> {
  public:
   /// On `strand`. `servers` empty: the system's (/etc/resolv.conf); each one's port 0 is 53.

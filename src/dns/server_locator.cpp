@@ -60,15 +60,15 @@ std::optional<Endpoint> endpoint_of(const ares_addrinfo_node& node) {
 
 }  // namespace
 
-struct ServerLocator::Lookup {
+struct Lookup {
   LocateQuery query;
   asio::any_io_executor handler_executor;
-  Handler handler;
-  std::vector<SrvRecord> targets;    // where the addresses are looked up, in order
-  std::vector<Endpoints> addresses;  // each target's
-  std::size_t waiting = 0;
+  ServerLocator::Handler handler;                // the one waiting for a batch, if any
+  std::vector<SrvRecord> targets;                // where the addresses are looked up, in order
+  std::vector<std::vector<Endpoint>> addresses;  // each target's
+  std::vector<bool> answered;                    // each target's
+  std::size_t handed_out = 0;                    // targets whose addresses were handed out
   std::error_code first_error;
-  bool by_srv = false;
 };
 
 // What c-ares is handed for one query: the key its waiters are filed under, and the locator,
@@ -91,8 +91,9 @@ ServerLocator::ServerLocator(Passkey, asio::any_io_executor strand,
     : strand_(std::move(strand)), channel_(std::move(channel)), random_(std::random_device{}()) {}
 
 // Not shut down (its executor stopped first), the channel ends here, its queries' callbacks
-// finding the locator gone. Never inside one of those callbacks: while a query is under way, the
-// manager holds the locator, and its stop() posts shutdown, which holds it too and ends them.
+// finding the locator gone. This may run inside one of those callbacks (the last reference a
+// callback's lock took): safe only because whoever calls into c-ares holds the channel too (the
+// channel's waits and timer, and ask_*), so the channel itself never ends inside c-ares.
 ServerLocator::~ServerLocator() = default;
 
 void ServerLocator::async_locate(LocateQuery query, asio::any_io_executor handler_executor,
@@ -102,6 +103,17 @@ void ServerLocator::async_locate(LocateQuery query, asio::any_io_executor handle
   lookup->handler_executor = std::move(handler_executor);
   lookup->handler = std::move(handler);
   asio::post(strand_, [self = shared_from_this(), lookup] { self->start(lookup); });
+}
+
+void ServerLocator::async_more(std::shared_ptr<Lookup> later,
+                               asio::any_io_executor handler_executor, Handler handler) {
+  asio::post(strand_, [self = shared_from_this(), later = std::move(later),
+                       handler_executor = std::move(handler_executor),
+                       handler = std::move(handler)]() mutable {
+    later->handler_executor = std::move(handler_executor);
+    later->handler = std::move(handler);
+    self->deliver(later);
+  });
 }
 
 void ServerLocator::shutdown() {
@@ -116,8 +128,10 @@ void ServerLocator::ask_srv(const std::string& name, SrvAnswer answer) {
   if (waiting.size() > 1) return;
   // The channel is held across the call: an answer run at once may shut nothing down under it.
   const auto channel = channel_;
-  ::ares_query(channel->get(), name.c_str(), ns_c_in, ns_t_srv, &ServerLocator::on_srv,
-               new Query{weak_from_this(), name});
+  // Searched as getaddrinfo searches a host name (resolv.conf's search list), so `sip:pbx`
+  // finds the SRV records of `pbx.corp.example` as its addresses would be found.
+  ::ares_search(channel->get(), name.c_str(), ns_c_in, ns_t_srv, &ServerLocator::on_srv,
+                new Query{weak_from_this(), name});
   channel->arm_timer();
 }
 
@@ -126,17 +140,24 @@ void ServerLocator::on_srv(void* arg, int status, int /*timeouts*/, unsigned cha
   const std::unique_ptr<Query> query(static_cast<Query*>(arg));
   const auto locator = query->locator.lock();
   if (!locator) return;
+  not_unwinding_into_c("an SRV answer",
+                       [&] { locator->take_srv_answer(*query, status, answer, length); });
+}
+
+void ServerLocator::take_srv_answer(const Query& query, int status, const unsigned char* answer,
+                                    int length) {
   std::vector<SrvRecord> records;
   if (status == ARES_SUCCESS) {
     ares_srv_reply* reply = nullptr;
     status = ::ares_parse_srv_reply(answer, length, &reply);
+    const std::unique_ptr<ares_srv_reply, void (*)(void*)> owned(reply, &::ares_free_data);
     for (const auto* r = reply; r != nullptr; r = r->next) {
       records.push_back({r->host, r->port, r->priority, r->weight});
     }
-    if (reply != nullptr) ::ares_free_data(reply);
   }
   // Taken out first: a waiter may ask again.
-  auto waiters = locator->srv_waiting_.extract(query->key);
+  auto waiters = srv_waiting_.extract(query.key);
+  if (!waiters) return;
   for (auto& waiter : waiters.mapped()) waiter(status, records);
 }
 
@@ -160,23 +181,34 @@ void ServerLocator::ask_addresses(const std::string& host, std::uint16_t port,
 
 void ServerLocator::on_addresses(void* arg, int status, int /*timeouts*/, ::ares_addrinfo* result) {
   const std::unique_ptr<Query> query(static_cast<Query*>(arg));
-  Endpoints addresses;
-  if (result != nullptr) {
-    for (const auto* node = result->nodes; node != nullptr; node = node->ai_next) {
-      if (const auto endpoint = endpoint_of(*node)) addresses.push_back(*endpoint);
-    }
-    ::ares_freeaddrinfo(result);
-  }
+  const std::unique_ptr<::ares_addrinfo, void (*)(::ares_addrinfo*)> owned(result,
+                                                                           &::ares_freeaddrinfo);
   const auto locator = query->locator.lock();
   if (!locator) return;
-  auto waiters = locator->addresses_waiting_.extract(query->key);
-  for (auto& waiter : waiters.mapped()) waiter(status, addresses);
+  not_unwinding_into_c("an address answer", [&] {
+    Endpoints addresses;
+    for (const auto* node = result ? result->nodes : nullptr; node != nullptr;
+         node = node->ai_next) {
+      if (const auto endpoint = endpoint_of(*node)) addresses.push_back(*endpoint);
+    }
+    auto waiters = locator->addresses_waiting_.extract(query->key);
+    if (!waiters) return;
+    for (auto& waiter : waiters.mapped()) waiter(status, addresses);
+  });
 }
 
 void ServerLocator::start(const std::shared_ptr<Lookup>& lookup) {
-  if (lookup->query.port != 0 || is_localhost(lookup->query.host)) {
-    const auto port =
-        lookup->query.port != 0 ? lookup->query.port : default_port(lookup->query.transport);
+  const auto port =
+      lookup->query.port != 0 ? lookup->query.port : default_port(lookup->query.transport);
+  if (is_localhost(lookup->query.host)) {
+    // RFC 6761 6.3: answered here, loopback always, never asked of the hosts file or a server.
+    lookup->targets = {{lookup->query.host, port, 0, 0}};
+    lookup->addresses = {
+        {{asio::ip::address_v4::loopback(), port}, {asio::ip::address_v6::loopback(), port}}};
+    lookup->answered = {true};
+    return deliver(lookup);
+  }
+  if (lookup->query.port != 0) {
     lookup->targets = {{lookup->query.host, port, 0, 0}};
     return look_up_addresses(lookup);
   }
@@ -196,22 +228,25 @@ void ServerLocator::take_srv(const std::shared_ptr<Lookup>& lookup, int status,
     lookup->targets = {{lookup->query.host, default_port(lookup->query.transport), 0, 0}};
     return look_up_addresses(lookup);
   }
-  if (status != ARES_SUCCESS) return finish(lookup, ares_error(status));
+  if (status != ARES_SUCCESS) return complete(lookup, ares_error(status), {});
   // RFC 2782: one record whose target is "." says the service is decidedly not offered.
   if (records.size() == 1 && (records.front().target.empty() || records.front().target == ".")) {
-    return finish(lookup, asio::error::host_not_found);
+    return complete(lookup, asio::error::host_not_found, {});
   }
-  lookup->by_srv = true;
   lookup->targets = lookup->query.load_balancing ? order_srv(std::move(records), random_)
                                                  : order_srv_fixed(std::move(records));
+  // SRV targets are absolute names (RFC 2782): not to be tried under resolv.conf's search list.
+  for (auto& target : lookup->targets) {
+    if (!target.target.ends_with('.')) target.target += '.';
+  }
   look_up_addresses(lookup);
 }
 
 void ServerLocator::look_up_addresses(const std::shared_ptr<Lookup>& lookup) {
-  // Every target at once, so a slow one costs its own time, not the sum. `waiting` is set
-  // before the first is asked: an answer may come at once (a name in the hosts file).
+  // Every target at once, so a slow one costs its own time, not the sum. Sized before the first
+  // is asked: an answer may come at once (a name in the hosts file).
   lookup->addresses.resize(lookup->targets.size());
-  lookup->waiting = lookup->targets.size();
+  lookup->answered.resize(lookup->targets.size());
   for (std::size_t i = 0; i < lookup->targets.size(); ++i) {
     ask_addresses(lookup->targets[i].target, lookup->targets[i].port,
                   [this, lookup, i](int status, const Endpoints& addresses) {
@@ -223,30 +258,38 @@ void ServerLocator::look_up_addresses(const std::shared_ptr<Lookup>& lookup) {
 void ServerLocator::take_addresses(const std::shared_ptr<Lookup>& lookup, std::size_t target,
                                    int status, const Endpoints& addresses) {
   lookup->addresses[target] = addresses;
+  lookup->answered[target] = true;
   if (status != ARES_SUCCESS && !lookup->first_error) lookup->first_error = ares_error(status);
-  if (--lookup->waiting > 0) return;
-  std::error_code ec;
-  if (std::all_of(lookup->addresses.begin(), lookup->addresses.end(),
-                  [](const Endpoints& a) { return a.empty(); })) {
-    ec = lookup->first_error ? lookup->first_error : asio::error::host_not_found;
-  }
-  finish(lookup, ec);
+  deliver(lookup);
 }
 
-void ServerLocator::finish(const std::shared_ptr<Lookup>& lookup, std::error_code ec) {
+void ServerLocator::deliver(const std::shared_ptr<Lookup>& lookup) {
+  if (!lookup->handler) return;  // answers are kept for the next async_more
   Located located;
-  located.by_srv = lookup->by_srv;
-  if (!ec) {
-    for (const auto& of_target : lookup->addresses) {
-      for (const auto& address : of_target) {
-        // Two targets on one address: the second adds nothing to try.
-        if (std::find(located.addresses.begin(), located.addresses.end(), address) ==
-            located.addresses.end()) {
-          located.addresses.push_back(address);
-        }
+  // The servers in order, as far as they have answered.
+  auto& next = lookup->handed_out;
+  while (next < lookup->targets.size() && lookup->answered[next]) {
+    for (const auto& address : lookup->addresses[next]) {
+      // Two targets on one address: the second adds nothing to try.
+      if (std::find(located.addresses.begin(), located.addresses.end(), address) ==
+          located.addresses.end()) {
+        located.addresses.push_back(address);
       }
     }
+    if (located.spread == 0) located.spread = located.addresses.size();
+    ++next;
   }
+  if (located.addresses.empty()) {
+    if (next < lookup->targets.size()) return;  // a server still to answer may have one
+    return complete(lookup, lookup->first_error ? lookup->first_error : asio::error::host_not_found,
+                    {});
+  }
+  if (next < lookup->targets.size()) located.later = lookup;
+  complete(lookup, {}, std::move(located));
+}
+
+void ServerLocator::complete(const std::shared_ptr<Lookup>& lookup, std::error_code ec,
+                             Located located) {
   asio::post(lookup->handler_executor,
              [handler = std::move(lookup->handler), ec, located = std::move(located)]() mutable {
                handler(ec, std::move(located));

@@ -28,6 +28,8 @@ struct ares_addrinfo;
 namespace rtconn::dns {
 
 class AresChannel;
+/// One async_locate's state, held by the caller between its batches of addresses.
+struct Lookup;
 
 struct LocateQuery {
   std::string host;
@@ -38,7 +40,12 @@ struct LocateQuery {
 
 struct Located {
   std::vector<asio::ip::tcp::endpoint> addresses;  // in the order to try them
-  bool by_srv = false;  // ordered by SRV priority and weight, not just the host's addresses
+  /// How many of them are the first server's (all but SRV's backups): what a pool's turns go
+  /// round (DNS load balancing) without reordering the servers.
+  std::size_t spread = 0;
+  /// The servers after these, whose lookups had not answered yet (null: none): async_more gives
+  /// their addresses, once these are spent.
+  std::shared_ptr<Lookup> later;
 };
 
 class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
@@ -52,13 +59,17 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   ~ServerLocator();
 
   /// Runs `handler` on `handler_executor` with the addresses, or host_not_found (and the like,
-  /// see ares_error) when there are none; errc::shutdown once shut down.
+  /// see ares_error) when there are none; errc::shutdown once shut down. Handed out as soon as
+  /// the servers in order up to the first with an address have answered: a backup whose DNS
+  /// hangs holds up only the servers after it.
   void async_locate(LocateQuery query, asio::any_io_executor handler_executor, Handler handler);
+  /// The next addresses of `later` (a Located's), as async_locate hands out its first.
+  void async_more(std::shared_ptr<Lookup> later, asio::any_io_executor handler_executor,
+                  Handler handler);
   /// Ends the lookups under way (errc::shutdown) and takes no more. From any thread.
   void shutdown();
 
  private:
-  struct Lookup;
   struct Query;
   struct Passkey {};
   using SrvAnswer = detail::UniqueFunction<void(int status, const std::vector<SrvRecord>&)>;
@@ -74,6 +85,7 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   void ask_srv(const std::string& name, SrvAnswer answer);
   void ask_addresses(const std::string& host, std::uint16_t port, AddressAnswer answer);
   static void on_srv(void* arg, int status, int timeouts, unsigned char* answer, int length);
+  void take_srv_answer(const Query& query, int status, const unsigned char* answer, int length);
   static void on_addresses(void* arg, int status, int timeouts, ::ares_addrinfo* result);
 
   void start(const std::shared_ptr<Lookup>& lookup);
@@ -81,7 +93,9 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   void look_up_addresses(const std::shared_ptr<Lookup>& lookup);
   void take_addresses(const std::shared_ptr<Lookup>& lookup, std::size_t target, int status,
                       const Endpoints& addresses);
-  void finish(const std::shared_ptr<Lookup>& lookup, std::error_code ec);
+  /// Hands the next batch to the handler waiting, if there is one and a batch is ready.
+  void deliver(const std::shared_ptr<Lookup>& lookup);
+  void complete(const std::shared_ptr<Lookup>& lookup, std::error_code ec, Located located);
 
   asio::any_io_executor strand_;
   std::shared_ptr<AresChannel> channel_;  // reset by shutdown

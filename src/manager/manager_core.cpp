@@ -407,7 +407,6 @@ std::vector<std::shared_ptr<RealTimeConnection>> ManagerCore::incoming() const {
 
 void ManagerCore::stop() {
   if (stopped_.exchange(true, std::memory_order_acq_rel)) return;
-  locator_->shutdown();
   const auto reason = make_error_code(errc::shutdown);
   const auto timeout = option(&ConnectionManagerOptions::shutdown_timeout);
   const auto pools = pools_.all();
@@ -434,6 +433,9 @@ void ManagerCore::clear_pool_events() {
 }
 
 void ManagerCore::close_all(std::error_code reason) {
+  // Not in stop(): a connection still looking its server up drains too (its sends were
+  // accepted); here the drain is over.
+  locator_->shutdown();
   for (const auto& connection : all_connections()) connection->close(reason);
 }
 

@@ -1,14 +1,22 @@
-// Host names are looked up with c-ares on the manager's executor. A DNS server that never
-// answers stands in for a slow or dead one (a UDP socket the test reads and never answers):
-// the connect time-out covers the lookup, a stopped or destroyed manager ends its lookups, and
-// nothing waits for c-ares' own retries. Answered lookups (SRV, weights, fallbacks) are in
-// tests/interop/dns_srv_test.py, against dnsmasq.
+// Host names are looked up with c-ares on the manager's executor, from a DNS server the test
+// plays itself on a loopback UDP socket: it answers the queries it is given a policy for (A and
+// SRV records it builds) and leaves the others unanswered, standing in for a slow or dead server.
+// The connect time-out covers a lookup, a drain lets one finish, a backup SRV target whose
+// lookup hangs does not hold up the primary, and lookups run side by side. SRV order, weights
+// and fallbacks against a real DNS server are in tests/interop/dns_srv_test.py (dnsmasq).
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
 #include <asio/ip/udp.hpp>
 
 #include "../support/test_support.hpp"
@@ -24,32 +32,154 @@ using test::make_record;
 using test::make_request;
 using test::record;
 using test::run_until;
+using Bytes = std::vector<std::uint8_t>;
+
+constexpr std::uint16_t type_a = 1;
+constexpr std::uint16_t type_srv = 33;
+
+void put16(Bytes& out, std::uint16_t v) {
+  out.push_back(static_cast<std::uint8_t>(v >> 8));
+  out.push_back(static_cast<std::uint8_t>(v & 0xff));
+}
+
+Bytes encode_name(const std::string& name) {
+  Bytes out;
+  std::size_t start = 0;
+  while (start < name.size()) {
+    auto dot = name.find('.', start);
+    if (dot == std::string::npos) dot = name.size();
+    out.push_back(static_cast<std::uint8_t>(dot - start));
+    out.insert(out.end(), name.begin() + static_cast<std::ptrdiff_t>(start),
+               name.begin() + static_cast<std::ptrdiff_t>(dot));
+    start = dot + 1;
+  }
+  out.push_back(0);
+  return out;
+}
+
+Bytes a_record(const char* address) {
+  const auto bytes = asio::ip::make_address_v4(address).to_bytes();
+  return Bytes(bytes.begin(), bytes.end());
+}
+
+Bytes srv_record(std::uint16_t priority, std::uint16_t port, const std::string& target) {
+  Bytes out;
+  put16(out, priority);
+  put16(out, 0);  // weight
+  put16(out, port);
+  const auto name = encode_name(target);
+  out.insert(out.end(), name.begin(), name.end());
+  return out;
+}
+
+// A DNS server in the test: `policy` gives the answers to a question (name, type), or nullopt
+// to leave it unanswered.
+class TestDnsServer {
+ public:
+  using Policy =
+      std::function<std::optional<std::vector<Bytes>>(const std::string& name, std::uint16_t type)>;
+
+  explicit TestDnsServer(asio::io_context& io)
+      : socket_(io, {asio::ip::make_address("127.0.0.1"), 0}) {}
+
+  IpEndpoint endpoint() const {
+    return {socket_.local_endpoint().address(), socket_.local_endpoint().port()};
+  }
+  void set_policy(Policy policy) { policy_ = std::move(policy); }
+  const std::vector<std::string>& asked() const { return asked_; }
+
+  // Takes what has arrived and answers what the policy now answers (a query left unanswered
+  // is kept, to be answered once the policy says so); call from run_until's predicate.
+  void serve() {
+    while (socket_.available() > 0) {
+      Query q;
+      q.bytes.resize(512);
+      q.bytes.resize(socket_.receive_from(asio::buffer(q.bytes), q.from));
+      std::size_t i = 12;
+      while (i < q.bytes.size() && q.bytes[i] != 0) {
+        if (!q.name.empty()) q.name += '.';
+        q.name.append(reinterpret_cast<const char*>(&q.bytes[i + 1]), q.bytes[i]);
+        i += q.bytes[i] + 1u;
+      }
+      if (i + 5 > q.bytes.size()) continue;
+      q.question_end = i + 5;
+      q.type = static_cast<std::uint16_t>(q.bytes[i + 1] << 8 | q.bytes[i + 2]);
+      asked_.push_back(q.name + (q.type == type_srv ? " SRV" : q.type == type_a ? " A" : " other"));
+      pending_.push_back(std::move(q));
+    }
+    std::erase_if(pending_, [this](const Query& q) { return answer(q); });
+  }
+
+ private:
+  struct Query {
+    Bytes bytes;
+    asio::ip::udp::endpoint from;
+    std::string name;
+    std::uint16_t type = 0;
+    std::size_t question_end = 0;
+  };
+
+  bool answer(const Query& q) {
+    const auto answers = policy_ ? policy_(q.name, q.type) : std::nullopt;
+    if (!answers) return false;
+    Bytes reply(q.bytes.begin(), q.bytes.begin() + 2);  // the query's id
+    put16(reply, 0x8180);  // a response; recursion desired, and available
+    put16(reply, 1);
+    put16(reply, static_cast<std::uint16_t>(answers->size()));
+    put16(reply, 0);
+    put16(reply, 0);
+    reply.insert(reply.end(), q.bytes.begin() + 12,
+                 q.bytes.begin() + static_cast<std::ptrdiff_t>(q.question_end));
+    for (const auto& rdata : *answers) {
+      put16(reply, 0xc00c);  // the question's name
+      put16(reply, q.type);
+      put16(reply, 1);  // IN
+      put16(reply, 0);
+      put16(reply, 60);  // TTL
+      put16(reply, static_cast<std::uint16_t>(rdata.size()));
+      reply.insert(reply.end(), rdata.begin(), rdata.end());
+    }
+    socket_.send_to(asio::buffer(reply), q.from);
+    return true;
+  }
+
+  asio::ip::udp::socket socket_;
+  Policy policy_;
+  std::vector<std::string> asked_;
+  std::vector<Query> pending_;
+};
 
 class NameLookup : public testing::Test {
  protected:
   asio::io_context io;
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
-  asio::ip::udp::socket silent_dns{io, {asio::ip::make_address("127.0.0.1"), 0}};
+  TestDnsServer dns{io};
+  // Takes connections into its backlog: a send completes once its bytes are in the socket.
+  asio::ip::tcp::acceptor server{io, {asio::ip::make_address("127.0.0.1"), 0}};
   std::unique_ptr<RealTimeClientConnectionManager> client;
 
   void SetUp() override {
     ConnectionManagerOptions options;
     options.clock = clock;
     options.connect_timeout = 2s;
-    options.dns_servers = {
-        {silent_dns.local_endpoint().address(), silent_dns.local_endpoint().port()}};
+    options.dns_servers = {dns.endpoint()};
     client = std::make_unique<RealTimeClientConnectionManager>(io.get_executor(), options);
   }
 
-  // The query c-ares sent to the silent server: proof the lookup is under way there.
-  bool query_arrived() { return silent_dns.available() > 0; }
+  std::uint16_t server_port() const { return server.local_endpoint().port(); }
+
+  bool was_asked(const std::string& question) {
+    dns.serve();
+    const auto& asked = dns.asked();
+    return std::find(asked.begin(), asked.end(), question) != asked.end();
+  }
 };
 
 TEST_F(NameLookup, TheConnectTimeOutCoversAnUnansweredLookup) {
   const auto outcome = make_record();
   client->async_send({"unanswered.rtconn.test", 0, TransportType::Tcp, {}}, make_request("OPTIONS"),
                      record(outcome));
-  ASSERT_TRUE(run_until(io, [&] { return query_arrived(); }));
+  ASSERT_TRUE(run_until(io, [&] { return was_asked("_sip._tcp.unanswered.rtconn.test SRV"); }));
   test::settle(io);
   EXPECT_EQ(outcome->calls, 0);
 
@@ -65,16 +195,87 @@ TEST_F(NameLookup, TheConnectTimeOutCoversAnUnansweredLookup) {
   test::drain(io);
 }
 
-TEST_F(NameLookup, StopEndsTheLookupsUnderWay) {
+// stop() drains: a send accepted while its connection was still looking its server up is
+// delivered once the answer comes.
+TEST_F(NameLookup, ALookupUnderWayFinishesInTheDrain) {
   const auto outcome = make_record();
-  client->async_send({"unanswered.rtconn.test", 5060, TransportType::Tcp, {}},
+  client->async_send({"late.rtconn.test", server_port(), TransportType::Tcp, {}},
                      make_request("OPTIONS"), record(outcome));
-  ASSERT_TRUE(run_until(io, [&] { return query_arrived(); }));
+  ASSERT_TRUE(run_until(io, [&] { return was_asked("late.rtconn.test A"); }));
   client->stop();
-  ASSERT_TRUE(run_until(io, [&] { return outcome->calls == 1; }));
-  EXPECT_EQ(outcome->ec, errc::shutdown);
+  dns.set_policy(
+      [](const std::string& name, std::uint16_t type) -> std::optional<std::vector<Bytes>> {
+        if (name != "late.rtconn.test") return std::nullopt;
+        if (type == type_a) return std::vector<Bytes>{a_record("127.0.0.1")};
+        return std::vector<Bytes>{};  // no AAAA
+      });
+  // c-ares asks again on its own clock; the answer to its retry is taken.
+  ASSERT_TRUE(run_until(
+      io,
+      [&] {
+        dns.serve();
+        return outcome->calls == 1;
+      },
+      15s));
+  EXPECT_FALSE(outcome->ec) << outcome->ec.message();
   client.reset();
   test::drain(io);
+}
+
+// RFC 2782 failover order, and a backup whose lookup never ends does not hold up the primary.
+TEST_F(NameLookup, ABackupTargetThatIsNeverAnsweredDoesNotHoldUpThePrimary) {
+  const auto port = server_port();
+  dns.set_policy(
+      [port](const std::string& name, std::uint16_t type) -> std::optional<std::vector<Bytes>> {
+        if (name == "_sip._tcp.svc.rtconn.test" && type == type_srv) {
+          return std::vector<Bytes>{srv_record(20, 9, "backup.rtconn.test"),
+                                    srv_record(10, port, "primary.rtconn.test")};
+        }
+        if (name == "primary.rtconn.test") {
+          return type == type_a ? std::vector<Bytes>{a_record("127.0.0.1")} : std::vector<Bytes>{};
+        }
+        return std::nullopt;  // the backup's server is dead
+      });
+  const auto outcome = make_record();
+  client->async_send({"svc.rtconn.test", 0, TransportType::Tcp, {}}, make_request("OPTIONS"),
+                     record(outcome));
+  ASSERT_TRUE(run_until(io, [&] {
+    dns.serve();
+    return outcome->calls == 1;
+  }));
+  EXPECT_FALSE(outcome->ec) << outcome->ec.message();
+  EXPECT_TRUE(was_asked("backup.rtconn.test A"));  // asked, and never answered
+}
+
+// The backup's addresses, still being looked up when the primary's came, are waited for once
+// the primary refuses: the connection goes on to them rather than failing.
+TEST_F(NameLookup, ABackupAnsweredAfterThePrimaryRefusedIsTriedNext) {
+  const auto refusing = test::unused_loopback_port(io);
+  const auto port = server_port();
+  bool backup_answers = false;
+  dns.set_policy(
+      [&](const std::string& name, std::uint16_t type) -> std::optional<std::vector<Bytes>> {
+        if (name == "_sip._tcp.svc.rtconn.test" && type == type_srv) {
+          return std::vector<Bytes>{srv_record(10, refusing, "primary.rtconn.test"),
+                                    srv_record(20, port, "backup.rtconn.test")};
+        }
+        if (name == "primary.rtconn.test" || (name == "backup.rtconn.test" && backup_answers)) {
+          return type == type_a ? std::vector<Bytes>{a_record("127.0.0.1")} : std::vector<Bytes>{};
+        }
+        return std::nullopt;
+      });
+  const auto outcome = make_record();
+  client->async_send({"svc.rtconn.test", 0, TransportType::Tcp, {}}, make_request("OPTIONS"),
+                     record(outcome));
+  ASSERT_TRUE(run_until(io, [&] { return was_asked("backup.rtconn.test A"); }));
+  test::settle(io);  // the primary refuses meanwhile; the connection waits for the backup
+  EXPECT_EQ(outcome->calls, 0);
+  backup_answers = true;
+  ASSERT_TRUE(run_until(io, [&] {
+    dns.serve();
+    return outcome->calls == 1;
+  }));
+  EXPECT_FALSE(outcome->ec) << outcome->ec.message();
 }
 
 // A second lookup is not held up by the first, unanswered one: both go out at once. (Asio's
@@ -86,20 +287,8 @@ TEST_F(NameLookup, LookupsRunSideBySide) {
                      record(first));
   client->async_send({"second.rtconn.test", 5060, TransportType::Tcp, {}}, make_request("OPTIONS"),
                      record(second));
-  std::size_t queries = 0;
-  std::array<char, 512> datagram{};
-  std::string names;
-  ASSERT_TRUE(run_until(io,
-                        [&] {
-                          while (silent_dns.available() > 0) {
-                            const auto n = silent_dns.receive(asio::buffer(datagram));
-                            names.append(datagram.data(), n);
-                            ++queries;
-                          }
-                          return names.find("first") != std::string::npos &&
-                                 names.find("second") != std::string::npos;
-                        }))
-      << queries << " queries";
+  ASSERT_TRUE(run_until(
+      io, [&] { return was_asked("first.rtconn.test A") && was_asked("second.rtconn.test A"); }));
   EXPECT_EQ(first->calls + second->calls, 0);
 }
 

@@ -2,28 +2,33 @@
 """A destination with no port is located by its SRV records (RFC 3263 4.2), asked of a DNS
 server nobody here wrote: Debian's dnsmasq on 127.0.0.1, authoritative for rtconn.test.
 
-Set-up: `rtconn serve` listens on 127.0.0.3:P (the backup), on 127.0.0.4:Q and 127.0.0.5:Q (the
-weighted pair) and on 127.0.0.6:5060 (a host without SRV records); 127.0.0.2:P has nobody.
+Set-up: `rtconn serve` listens on 127.0.0.3:P and 127.0.0.7:P, on 127.0.0.4:Q and 127.0.0.5:Q
+(the weighted pair) and on 127.0.0.6:5060 (a host without SRV records); 127.0.0.2:P has nobody.
 dnsmasq (its queries logged) serves:
   _sip._tcp.srv.rtconn.test       priority 10 down.rtconn.test:P (127.0.0.2),
                                   priority 20 up.rtconn.test:P (127.0.0.3)
+  _sip._tcp.ordered.rtconn.test   priority 20 up.rtconn.test:P (127.0.0.3),
+                                  priority 10 first.rtconn.test:P (127.0.0.7)
   _sip._tcp.weighted.rtconn.test  priority 10 weight 75 w1.rtconn.test:Q (127.0.0.4),
                                   priority 10 weight 25 w2.rtconn.test:Q (127.0.0.5)
   _sip._tcp.gone.rtconn.test      target "." (the service is decidedly not offered)
   plain.rtconn.test               127.0.0.6 and no SRV records
 
 Checks (each with `rtconn ping ... --dns-server 127.0.0.1:D`):
+  * all 10 connections to sip:ordered.rtconn.test go to the priority-10 server, though both
+    answer;
   * sip:srv.rtconn.test;transport=tcp is answered, by the priority-20 server, after the
     priority-10 one refused;
   * over 80 connections to sip:weighted.rtconn.test both servers get some and 127.0.0.4 more
     (75:25 drawn 80 times: fewer than 41 on it, or none on the other, would take odds below
     1e-6); with --no-dns-load-balancing all 80 go to the heaviest, 127.0.0.4; connections
-    opened together share their queries (at most 80 SRV queries for the 160: one per run here);
+    opened together share their queries (at most 10 SRV queries for the 160: one per run here);
   * sip:plain.rtconn.test is reached at 5060 once its SRV query finds none;
   * sip:gone.rtconn.test and sip:nowhere.rtconn.test (no such name) fail with "Host not found"
     and nothing is sent;
   * sips:srv.rtconn.test asks for _sips._tcp.srv.rtconn.test, and a destination with a port
-    (sip:up.rtconn.test:P) asks for no SRV record, only the host's addresses.
+    (sip:solo.rtconn.test:P, 127.0.0.3) is answered after asking for no SRV record, only the
+    host's addresses.
 """
 
 import re
@@ -50,12 +55,16 @@ def start_dnsmasq(group, tmp, port, backup_port, weighted_port):
         f"--srv-host=_sip._tcp.srv.{DOMAIN},up.{DOMAIN},{backup_port},20,100",
         f"--srv-host=_sip._tcp.weighted.{DOMAIN},w1.{DOMAIN},{weighted_port},10,75",
         f"--srv-host=_sip._tcp.weighted.{DOMAIN},w2.{DOMAIN},{weighted_port},10,25",
+        f"--srv-host=_sip._tcp.ordered.{DOMAIN},up.{DOMAIN},{backup_port},20,100",
+        f"--srv-host=_sip._tcp.ordered.{DOMAIN},first.{DOMAIN},{backup_port},10,100",
         f"--srv-host=_sip._tcp.gone.{DOMAIN}",
         f"--host-record=down.{DOMAIN},127.0.0.2",
         f"--host-record=up.{DOMAIN},127.0.0.3",
         f"--host-record=w1.{DOMAIN},127.0.0.4",
         f"--host-record=w2.{DOMAIN},127.0.0.5",
         f"--host-record=plain.{DOMAIN},127.0.0.6",
+        f"--host-record=first.{DOMAIN},127.0.0.7",
+        f"--host-record=solo.{DOMAIN},127.0.0.3",
     ]
     log = f"{tmp}/dnsmasq.log"
     argv = ["dnsmasq", "--keep-in-foreground", f"--port={port}", "--listen-address=127.0.0.1",
@@ -83,7 +92,7 @@ def body(arguments):
         backup_port = support.free_port("127.0.0.3")
         weighted_port = support.free_port("127.0.0.4")
         serve, _ = support.start_serve(group, arguments.rtconn, tmp, [
-            f"127.0.0.3:{backup_port}", f"127.0.0.4:{weighted_port}",
+            f"127.0.0.3:{backup_port}", f"127.0.0.7:{backup_port}", f"127.0.0.4:{weighted_port}",
             f"127.0.0.5:{weighted_port}", "127.0.0.6:5060"])
         log = start_dnsmasq(group, tmp, dns_port, backup_port, weighted_port)
         dns = ["--dns-server", f"127.0.0.1:{dns_port}"]
@@ -105,6 +114,10 @@ def body(arguments):
                     if after.get(a, 0) > before.get(a, 0)}
 
         results = []
+        ordered = ping_and_count(f"sip:ordered.{DOMAIN}", 10)
+        support.check(ordered == {"127.0.0.7": 10},
+                      f"ordered: connections came in on {ordered}, expected 127.0.0.7 ten times")
+        results.append("priority 10 before 20")
         by_address = ping_and_count(f"sip:srv.{DOMAIN};transport=tcp", 1)
         support.check(by_address == {"127.0.0.3": 1},
                       f"srv: connections came in on {by_address}, expected 127.0.0.3 once")
@@ -118,7 +131,7 @@ def body(arguments):
         support.check(fixed == {"127.0.0.4": WEIGHTED},
                       f"weighted, no load balancing: connections came in on {fixed}")
         asked = re.findall(rf"query\[SRV\] _sip\._tcp\.weighted\.{DOMAIN} from", read(log))
-        support.check(len(asked) <= WEIGHTED,
+        support.check(len(asked) <= 10,
                       f"{2 * WEIGHTED} connections opened together asked for their SRV records "
                       f"{len(asked)} times: lookups under way at once should share a query")
         results.append(f"weights 75:25 drew {heavy}:{light}, fixed {WEIGHTED}:0, "
@@ -135,13 +148,16 @@ def body(arguments):
         results.append("'.' target and NXDOMAIN: host not found")
 
         support.run(ping(f"sips:srv.{DOMAIN}"), tmp, 30, "rtconn ping")
-        support.run(ping(f"sip:up.{DOMAIN}:{backup_port};transport=tcp"), tmp, 30, "rtconn ping")
         queries = re.findall(r"query\[(\w+)\] (\S+) from", read(log))
         support.check(("SRV", f"_sips._tcp.srv.{DOMAIN}") in queries,
                       f"no _sips._tcp query for sips:; dnsmasq saw {queries}")
-        support.check(not any(q == ("SRV", f"_sip._tcp.up.{DOMAIN}") for q in queries) and
-                      ("A", f"up.{DOMAIN}") in queries,
-                      f"a port given still asked for SRV, or not for A; dnsmasq saw {queries}")
+        seen = len(queries)
+        support.ping_all_answered(ping(f"sip:solo.{DOMAIN}:{backup_port};transport=tcp"), tmp, 1,
+                                  "ping with a port")
+        queries = re.findall(r"query\[(\w+)\] (\S+) from", read(log))[seen:]
+        support.check(("A", f"solo.{DOMAIN}") in queries and
+                      not any(kind == "SRV" for kind, _ in queries),
+                      f"a port given: dnsmasq saw {queries}, expected A and no SRV")
         results.append("sips: _sips._tcp; port given: no SRV")
     return "; ".join(results)
 

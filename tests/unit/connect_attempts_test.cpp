@@ -23,7 +23,7 @@ class ConnectAttemptsTest : public testing::Test {
 };
 
 TEST_F(ConnectAttemptsTest, EachAddressGetsAnEvenShareOfWhatIsLeft) {
-  attempts_.set_addresses({at("::1"), at("127.0.0.1"), at("127.0.0.2")});
+  attempts_.add_addresses({at("::1"), at("127.0.0.1"), at("127.0.0.2")});
   const auto deadline = start_ + 9s;
 
   EXPECT_EQ(attempts_.next(start_, deadline), at("::1"));
@@ -50,24 +50,24 @@ TEST_F(ConnectAttemptsTest, TheChosenAddressGoesFirstTheOthersKeepTheirOrder) {
       {0, {a, b, c}}, {1, {b, a, c}}, {2, {c, a, b}}, {4, {b, a, c}}};
   for (const auto& [first, order] : expected) {
     ConnectAttempts attempts;
-    attempts.set_addresses({a, b, c}, first);
+    attempts.add_addresses({a, b, c}, first);
     for (const auto& address : order) {
       EXPECT_EQ(attempts.next(start_, std::nullopt), address) << "first " << first;
     }
     EXPECT_EQ(attempts.next(start_, std::nullopt), std::nullopt);
   }
-  attempts_.set_addresses({}, 3);  // a host with no address: nothing to try, nothing to divide
+  attempts_.add_addresses({}, 3);  // a host with no address: nothing to try, nothing to divide
   EXPECT_EQ(attempts_.next(start_, std::nullopt), std::nullopt);
 }
 
 TEST_F(ConnectAttemptsTest, WithoutAConnectTimeOutNoAttemptIsCut) {
-  attempts_.set_addresses({at("::1"), at("127.0.0.1")});
+  attempts_.add_addresses({at("::1"), at("127.0.0.1")});
   EXPECT_EQ(attempts_.next(start_, std::nullopt), at("::1"));
   EXPECT_EQ(attempts_.attempt_deadline(), std::nullopt);
 }
 
 TEST_F(ConnectAttemptsTest, AGivenUpAttemptIsKnownUntilTheNext) {
-  attempts_.set_addresses({at("::1"), at("127.0.0.1")});
+  attempts_.add_addresses({at("::1"), at("127.0.0.1")});
   ASSERT_TRUE(attempts_.next(start_, start_ + 10s));
   EXPECT_FALSE(attempts_.given_up());
   attempts_.give_up();
@@ -78,7 +78,7 @@ TEST_F(ConnectAttemptsTest, AGivenUpAttemptIsKnownUntilTheNext) {
 }
 
 TEST_F(ConnectAttemptsTest, APastDeadlineLeavesNoTimeToTheRest) {
-  attempts_.set_addresses({at("::1"), at("127.0.0.1")});
+  attempts_.add_addresses({at("::1"), at("127.0.0.1")});
   ASSERT_TRUE(attempts_.next(start_ + 11s, start_ + 10s));
   EXPECT_EQ(attempts_.attempt_deadline(), start_ + 11s);
 }
