@@ -52,7 +52,9 @@ class ConnectAttempts {
     attempt_deadline_.reset();
     given_up_ = false;
     if (tried_ == addresses_.size()) return std::nullopt;
-    const auto left = addresses_.size() - tried_;  // this one included
+    // This one included, and servers still being looked up count as one more: an address that
+    // never answers must leave them time.
+    const auto left = addresses_.size() - tried_ + (later_ ? 1 : 0);
     // The last attempt runs to the connection's own deadline.
     if (deadline && left > 1) {
       attempt_deadline_ = now + std::max(*deadline - now, Clock::duration::zero()) /

@@ -136,8 +136,9 @@ void StreamConnection::locate(std::shared_ptr<dns::Lookup> later, std::error_cod
                         std::error_code ec, dns::Located located) {
     const auto self = weak.lock();
     if (!self || self->state() != ConnectionState::connecting) return;
-    // Once an address has been tried, a connection that cannot go on fails with its error.
-    if (ec) return self->on_connected(last_failure ? last_failure : ec);
+    // Once an address has been tried, a connection that cannot go on fails with its error,
+    // unless the manager's end is why.
+    if (ec) return self->on_connected(last_failure && ec != errc::shutdown ? last_failure : ec);
     // The pool's turns go round the first server's addresses; the order of the servers is the
     // domain's (SRV), kept as it is.
     self->attempts_->add_addresses(std::move(located.addresses), self->target_->first_address,

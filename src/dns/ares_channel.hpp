@@ -47,7 +47,8 @@ class AresChannel : public std::enable_shared_from_this<AresChannel> {
   /// Throws std::system_error when c-ares cannot start or takes none of the servers.
   AresChannel(asio::any_io_executor strand, const std::vector<IpEndpoint>& servers);
   /// Ends every query still running: their callbacks run now, with ARES_EDESTRUCTION. On the
-  /// strand, as every other call.
+  /// strand, or wherever the last reference drops: a wait or timer handler holds one while it
+  /// calls into c-ares, so none can be running then.
   ~AresChannel();
   AresChannel(const AresChannel&) = delete;
   AresChannel& operator=(const AresChannel&) = delete;

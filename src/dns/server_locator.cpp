@@ -121,17 +121,16 @@ void ServerLocator::shutdown() {
   asio::post(strand_, [self = shared_from_this()] { auto ending = std::move(self->channel_); });
 }
 
-void ServerLocator::ask_srv(const std::string& name, SrvAnswer answer) {
+void ServerLocator::ask_srv(const std::string& name, bool search, SrvAnswer answer) {
   if (!channel_) return answer(ARES_EDESTRUCTION, {});
   auto& waiting = srv_waiting_[name];
   waiting.push_back(std::move(answer));
   if (waiting.size() > 1) return;
   // The channel is held across the call: an answer run at once may shut nothing down under it.
   const auto channel = channel_;
-  // Searched as getaddrinfo searches a host name (resolv.conf's search list), so `sip:pbx`
-  // finds the SRV records of `pbx.corp.example` as its addresses would be found.
-  ::ares_search(channel->get(), name.c_str(), ns_c_in, ns_t_srv, &ServerLocator::on_srv,
-                new Query{weak_from_this(), name});
+  const auto ask = search ? &::ares_search : &::ares_query;
+  ask(channel->get(), name.c_str(), ns_c_in, ns_t_srv, &ServerLocator::on_srv,
+      new Query{weak_from_this(), name});
   channel->arm_timer();
 }
 
@@ -158,7 +157,9 @@ void ServerLocator::take_srv_answer(const Query& query, int status, const unsign
   // Taken out first: a waiter may ask again.
   auto waiters = srv_waiting_.extract(query.key);
   if (!waiters) return;
-  for (auto& waiter : waiters.mapped()) waiter(status, records);
+  for (auto& waiter : waiters.mapped()) {
+    not_unwinding_into_c("an SRV answer", [&] { waiter(status, records); });
+  }
 }
 
 void ServerLocator::ask_addresses(const std::string& host, std::uint16_t port,
@@ -193,7 +194,9 @@ void ServerLocator::on_addresses(void* arg, int status, int /*timeouts*/, ::ares
     }
     auto waiters = locator->addresses_waiting_.extract(query->key);
     if (!waiters) return;
-    for (auto& waiter : waiters.mapped()) waiter(status, addresses);
+    for (auto& waiter : waiters.mapped()) {
+      not_unwinding_into_c("an address answer", [&] { waiter(status, addresses); });
+    }
   });
 }
 
@@ -212,7 +215,12 @@ void ServerLocator::start(const std::shared_ptr<Lookup>& lookup) {
     lookup->targets = {{lookup->query.host, port, 0, 0}};
     return look_up_addresses(lookup);
   }
-  ask_srv(srv_name(lookup->query),
+  // A single-label host is searched for under resolv.conf's search list, as its addresses are
+  // (`sip:pbx` finds the SRV records of `pbx.corp.example`); any other is asked as it is, so a
+  // host without SRV records costs one query and a search domain's failure cannot keep it from
+  // falling back to its addresses.
+  const bool search = lookup->query.host.find('.') == std::string::npos;
+  ask_srv(srv_name(lookup->query), search,
           // Kept in the locator's own table: `this` outlives it.
           [this, lookup](int status, const std::vector<SrvRecord>& records) {
             take_srv(lookup, status, records);
@@ -235,10 +243,9 @@ void ServerLocator::take_srv(const std::shared_ptr<Lookup>& lookup, int status,
   }
   lookup->targets = lookup->query.load_balancing ? order_srv(std::move(records), random_)
                                                  : order_srv_fixed(std::move(records));
-  // SRV targets are absolute names (RFC 2782): not to be tried under resolv.conf's search list.
-  for (auto& target : lookup->targets) {
-    if (!target.target.ends_with('.')) target.target += '.';
-  }
+  // Targets are looked up as given, not made absolute with a final dot: c-ares 1.18 would then
+  // miss them in /etc/hosts (where labs and containers pin them), and a name with a dot is asked
+  // as it is first anyway (resolv.conf's ndots, 1 unless set otherwise).
   look_up_addresses(lookup);
 }
 

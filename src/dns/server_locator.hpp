@@ -82,7 +82,7 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
  private:
   // Lookups that need one answer at the same time share its query: a pool opening its
   // connections together asks once, and a burst of answers cannot overrun the socket's buffer.
-  void ask_srv(const std::string& name, SrvAnswer answer);
+  void ask_srv(const std::string& name, bool search, SrvAnswer answer);
   void ask_addresses(const std::string& host, std::uint16_t port, AddressAnswer answer);
   static void on_srv(void* arg, int status, int timeouts, unsigned char* answer, int length);
   void take_srv_answer(const Query& query, int status, const unsigned char* answer, int length);

@@ -463,7 +463,11 @@ bool ManagerCore::all_closed() const {
 }
 
 void ManagerCore::notify_if_all_closed() {
-  if (all_closed()) all_closed_.notify_all();
+  if (!all_closed()) return;
+  // No connection is left to look a server up for: the channel ends, so an application's
+  // executor runs out of work instead of waiting on c-ares' retries.
+  locator_->shutdown();
+  all_closed_.notify_all();
 }
 
 std::shared_ptr<RealTimeConnection> ManagerCore::open_connection(

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -159,6 +161,10 @@ class NameLookup : public testing::Test {
   std::unique_ptr<RealTimeClientConnectionManager> client;
 
   void SetUp() override {
+    // What this machine's resolv.conf says must not change what is asked (c-ares reads the
+    // environment first): no search list, a name asked as it is, c-ares' default retries.
+    ::setenv("LOCALDOMAIN", "", 1);
+    ::setenv("RES_OPTIONS", "ndots:1 timeout:5 attempts:4", 1);
     ConnectionManagerOptions options;
     options.clock = clock;
     options.connect_timeout = 2s;
@@ -168,10 +174,10 @@ class NameLookup : public testing::Test {
 
   std::uint16_t server_port() const { return server.local_endpoint().port(); }
 
-  bool was_asked(const std::string& question) {
+  bool was_asked(const std::string& question) { return times_asked(question) > 0; }
+  std::ptrdiff_t times_asked(const std::string& question) {
     dns.serve();
-    const auto& asked = dns.asked();
-    return std::find(asked.begin(), asked.end(), question) != asked.end();
+    return std::count(dns.asked().begin(), dns.asked().end(), question);
   }
 };
 
@@ -247,6 +253,22 @@ TEST_F(NameLookup, ABackupTargetThatIsNeverAnsweredDoesNotHoldUpThePrimary) {
   EXPECT_TRUE(was_asked("backup.rtconn.test A"));  // asked, and never answered
 }
 
+// On an application's executor: once a stopped manager's last connection has gone, its lookups
+// end, so the executor runs out of work rather than waiting on c-ares' retries (seconds each).
+TEST_F(NameLookup, AStoppedManagerLeavesNoLookupBehind) {
+  const auto outcome = make_record();
+  client->async_send({"unanswered.rtconn.test", 0, TransportType::Tcp, {}},
+                     make_request("OPTIONS"), record(outcome));
+  ASSERT_TRUE(run_until(io, [&] { return was_asked("_sip._tcp.unanswered.rtconn.test SRV"); }));
+  client->stop();
+  clock->advance(2s);  // the connect time-out, within the drain
+  ASSERT_TRUE(run_until(io, [&] { return outcome->calls == 1; }));
+  EXPECT_EQ(outcome->ec, errc::connect_timeout);
+  io.restart();
+  io.run_for(3s);  // returns at once when nothing is left to wait for
+  EXPECT_TRUE(io.stopped());
+}
+
 // The backup's addresses, still being looked up when the primary's came, are waited for once
 // the primary refuses: the connection goes on to them rather than failing.
 TEST_F(NameLookup, ABackupAnsweredAfterThePrimaryRefusedIsTriedNext) {
@@ -276,6 +298,35 @@ TEST_F(NameLookup, ABackupAnsweredAfterThePrimaryRefusedIsTriedNext) {
     return outcome->calls == 1;
   }));
   EXPECT_FALSE(outcome->ec) << outcome->ec.message();
+}
+
+// Lookups of one name under way at once share its queries: the three connections a pool opens
+// together ask for the SRV records once, and for the target's address once.
+TEST_F(NameLookup, LookupsOfOneNameUnderWayShareItsQueries) {
+  const auto outcomes = test::make_records(3);
+  for (const auto& outcome : outcomes) {
+    client->async_send({"shared.rtconn.test", 0, TransportType::Tcp, {}}, make_request("OPTIONS"),
+                       record(outcome));
+  }
+  ASSERT_TRUE(run_until(io, [&] { return was_asked("_sip._tcp.shared.rtconn.test SRV"); }));
+  test::settle(io);
+  ASSERT_EQ(client->connection_pools().size(), 1u);
+  EXPECT_EQ(client->connection_pools()[0]->connections().size(), 3u);
+  EXPECT_EQ(times_asked("_sip._tcp.shared.rtconn.test SRV"), 1);
+
+  const auto port = server_port();
+  dns.set_policy(
+      [port](const std::string&, std::uint16_t type) -> std::optional<std::vector<Bytes>> {
+        if (type == type_srv) return std::vector<Bytes>{srv_record(10, port, "one.rtconn.test")};
+        return type == type_a ? std::vector<Bytes>{a_record("127.0.0.1")} : std::vector<Bytes>{};
+      });
+  ASSERT_TRUE(run_until(io, [&] {
+    dns.serve();
+    return test::all_completed(outcomes);
+  }));
+  for (const auto& outcome : outcomes) EXPECT_FALSE(outcome->ec) << outcome->ec.message();
+  EXPECT_EQ(times_asked("_sip._tcp.shared.rtconn.test SRV"), 1);
+  EXPECT_EQ(times_asked("one.rtconn.test A"), 1);
 }
 
 // A second lookup is not held up by the first, unanswered one: both go out at once. (Asio's

@@ -2,6 +2,7 @@
 // left of the connect time-out, the last one all of it.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -81,6 +82,38 @@ TEST_F(ConnectAttemptsTest, APastDeadlineLeavesNoTimeToTheRest) {
   attempts_.add_addresses({at("::1"), at("127.0.0.1")});
   ASSERT_TRUE(attempts_.next(start_ + 11s, start_ + 10s));
   EXPECT_EQ(attempts_.attempt_deadline(), start_ + 11s);
+}
+
+// SRV's backups (a server still being looked up) count as one more address to leave time for: a
+// primary that drops SYNs must not spend the whole time-out.
+TEST_F(ConnectAttemptsTest, ServersStillBeingLookedUpAreLeftTheirShare) {
+  // A Lookup is the locator's own; any non-null pointer stands for one here.
+  const auto owner = std::make_shared<int>(0);
+  attempts_.add_addresses({at("127.0.0.1")});
+  attempts_.set_later(std::shared_ptr<dns::Lookup>(owner, reinterpret_cast<dns::Lookup*>(1)));
+  EXPECT_EQ(attempts_.next(start_, start_ + 10s), at("127.0.0.1"));
+  EXPECT_EQ(attempts_.attempt_deadline(), start_ + 5s);
+  EXPECT_TRUE(attempts_.take_later());
+  EXPECT_FALSE(attempts_.take_later());
+  // The backup's addresses come after it; it is the last now, so it runs to the end.
+  attempts_.add_addresses({at("127.0.0.2")});
+  EXPECT_EQ(attempts_.next(start_ + 5s, start_ + 10s), at("127.0.0.2"));
+  EXPECT_EQ(attempts_.attempt_deadline(), std::nullopt);
+}
+
+// A later batch is appended, less what is there already; the pool's turn goes round only the
+// batch's first `spread` addresses (its first server's).
+TEST_F(ConnectAttemptsTest, LaterAddressesAreAppendedAndTurnsGoRoundTheFirstServersOnly) {
+  const auto a = at("127.0.0.1");
+  const auto b = at("127.0.0.2");
+  const auto c = at("127.0.0.3");
+  attempts_.add_addresses({a, b, c}, 3, 2);  // turn 3 of the first two: b
+  EXPECT_EQ(attempts_.next(start_, std::nullopt), b);
+  attempts_.add_addresses({c, at("127.0.0.4"), a});
+  for (const auto& expected : {a, c, at("127.0.0.4")}) {
+    EXPECT_EQ(attempts_.next(start_, std::nullopt), expected);
+  }
+  EXPECT_EQ(attempts_.next(start_, std::nullopt), std::nullopt);
 }
 
 TEST_F(ConnectAttemptsTest, NoAddressesNothingToTry) {
