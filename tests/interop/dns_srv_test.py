@@ -77,6 +77,31 @@ def start_dnsmasq(group, tmp, port, backup_port, weighted_port):
     return log
 
 
+def bindable(address, port):
+    """Whether a listener could bind address:port now (SO_REUSEADDR, as serve's do)."""
+    with support.socket.socket(support.socket.AF_INET, support.socket.SOCK_STREAM) as s:
+        s.setsockopt(support.socket.SOL_SOCKET, support.socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((address, port))
+            return True
+        except OSError:
+            return False
+
+
+def port_free_on(addresses, attempts=50):
+    """A port free on every one of `addresses` (one serve listens on several with one port)."""
+    for _ in range(attempts):
+        port = support.free_port(addresses[0])
+        if all(bindable(address, port) for address in addresses[1:]):
+            return port
+    raise support.TestFailure(f"no port free on all of {addresses}")
+
+
+def listening_on_5060():
+    code, out, _ = support.run(["ss", "-Htanp", "sport", "=", ":5060"], ".", 10, "ss")
+    return out.strip().splitlines()[:5] if code == 0 else "(ss failed)"
+
+
 def read(path):
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -89,8 +114,11 @@ def body(arguments):
     with tempfile.TemporaryDirectory(prefix="rtconn-dns-srv-") as tmp, \
             support.ProcessGroup() as group:
         dns_port = support.free_tcp_udp_port()  # dnsmasq binds both
-        backup_port = support.free_port("127.0.0.3")
-        weighted_port = support.free_port("127.0.0.4")
+        backup_port = port_free_on(["127.0.0.3", "127.0.0.7", "127.0.0.2"])
+        weighted_port = port_free_on(["127.0.0.4", "127.0.0.5"])
+        support.wait_for(lambda: bindable("127.0.0.6", 5060), 5.0)
+        support.check(bindable("127.0.0.6", 5060),
+                      f"127.0.0.6:5060 is taken by another process: {listening_on_5060()}")
         serve, _ = support.start_serve(group, arguments.rtconn, tmp, [
             f"127.0.0.3:{backup_port}", f"127.0.0.7:{backup_port}", f"127.0.0.4:{weighted_port}",
             f"127.0.0.5:{weighted_port}", "127.0.0.6:5060"])
