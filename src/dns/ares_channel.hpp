@@ -27,7 +27,6 @@ namespace rtconn::dns {
 /// ended while its queries ran errc::shutdown.
 std::error_code ares_error(int status);
 
-/// Held by a shared_ptr: its waits hold a weak one, as they may complete after it is gone.
 void log_lost_callback(const char* what, const std::exception& e) noexcept;
 
 /// Runs `f` inside a callback c-ares made: nothing may unwind through its C frames, so an
@@ -41,6 +40,7 @@ void not_unwinding_into_c(const char* what, F&& f) noexcept {
   }
 }
 
+/// Held by a shared_ptr: its waits hold a weak one, as they may complete after it is gone.
 class AresChannel : public std::enable_shared_from_this<AresChannel> {
  public:
   /// On `strand`. `servers` empty: the system's (/etc/resolv.conf); each one's port 0 is 53.

@@ -98,7 +98,7 @@ class TestDnsServer {
       q.bytes.resize(512);
       q.bytes.resize(socket_.receive_from(asio::buffer(q.bytes), q.from));
       std::size_t i = 12;
-      while (i < q.bytes.size() && q.bytes[i] != 0) {
+      while (i < q.bytes.size() && q.bytes[i] != 0 && i + 1u + q.bytes[i] <= q.bytes.size()) {
         if (!q.name.empty()) q.name += '.';
         q.name.append(reinterpret_cast<const char*>(&q.bytes[i + 1]), q.bytes[i]);
         i += q.bytes[i] + 1u;
@@ -257,8 +257,8 @@ TEST_F(NameLookup, ABackupTargetThatIsNeverAnsweredDoesNotHoldUpThePrimary) {
 // end, so the executor runs out of work rather than waiting on c-ares' retries (seconds each).
 TEST_F(NameLookup, AStoppedManagerLeavesNoLookupBehind) {
   const auto outcome = make_record();
-  client->async_send({"unanswered.rtconn.test", 0, TransportType::Tcp, {}},
-                     make_request("OPTIONS"), record(outcome));
+  client->async_send({"unanswered.rtconn.test", 0, TransportType::Tcp, {}}, make_request("OPTIONS"),
+                     record(outcome));
   ASSERT_TRUE(run_until(io, [&] { return was_asked("_sip._tcp.unanswered.rtconn.test SRV"); }));
   client->stop();
   clock->advance(2s);  // the connect time-out, within the drain

@@ -24,8 +24,7 @@ Checks (each with `rtconn ping ... --dns-server 127.0.0.1:D`):
     1e-6); with --no-dns-load-balancing all 80 go to the heaviest, 127.0.0.4 (how many SRV
     queries the 160 made is reported: lookups under way at once share one);
   * sip:plain.rtconn.test is reached at 5060 once its SRV query finds none;
-  * sip:gone.rtconn.test and sip:nowhere.rtconn.test (no such name) fail with "Host not found"
-    and nothing is sent;
+  * sip:gone.rtconn.test and sip:nowhere.rtconn.test (no such name) fail with "Host not found";
   * sips:srv.rtconn.test asks for _sips._tcp.srv.rtconn.test, and a destination with a port
     (sip:solo.rtconn.test:P, 127.0.0.3) is answered after asking for no SRV record, only the
     host's addresses.
