@@ -15,8 +15,11 @@
 
 #include <asio/ip/tcp.hpp>
 
-#include "dns/server_locator.hpp"
 #include "rtconn/clock.hpp"
+
+namespace rtconn::dns {
+struct Lookup;  // the locator's; only held here
+}  // namespace rtconn::dns
 
 namespace rtconn::connection {
 

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cstring>
 #include <optional>
 #include <string_view>
@@ -19,6 +18,7 @@
 #include "common/light_strand.hpp"
 #include "dns/ares_channel.hpp"
 #include "rtconn/errors.hpp"
+#include "sip/text.hpp"
 
 namespace rtconn::dns {
 namespace {
@@ -35,11 +35,8 @@ bool is_localhost(std::string_view host) {
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);
   constexpr std::string_view name = "localhost";
   if (host.size() < name.size()) return false;
-  const auto tail = host.substr(host.size() - name.size());
-  const bool ends = std::equal(tail.begin(), tail.end(), name.begin(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == b;
-  });
-  return ends && (host.size() == name.size() || host[host.size() - name.size() - 1] == '.');
+  const std::size_t at = host.size() - name.size();
+  return sip::iequals(host.substr(at), name) && (at == 0 || host[at - 1] == '.');
 }
 
 std::optional<Endpoint> endpoint_of(const ares_addrinfo_node& node) {
