@@ -1,6 +1,7 @@
 // Bytes from a peer, in pieces of fuzzer-chosen sizes, through the stream framer and the parser,
 // as a connection feeds them: no crash, no read outside the input, always progress, and the same
-// frames whatever the pieces (the framer resumes its header scan across reads).
+// frames whatever the pieces (the framer resumes its header scan across reads). A message parses
+// the same with the line ends the framer found as with its own search.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "rtconn/sip_message.hpp"
+#include "sip/line_ends.hpp"
 #include "sip/stream_framer.hpp"
 
 namespace {
@@ -43,6 +45,10 @@ std::vector<Seen> frames(std::string_view bytes, std::size_t chunk) {
       if (frame.kind == FrameKind::message) {
         std::error_code ec;
         const auto message = rtconn::SipMessage::parse(frame.bytes, ec);
+        std::error_code framed_ec;
+        rtconn::sip::LineEnds line_ends(frame.line_ends);
+        const auto framed = rtconn::SipMessage::parse(frame.bytes, line_ends, framed_ec);
+        if (framed_ec != ec || framed.to_string() != message.to_string()) std::abort();
         if (!ec) {
           // What parses must serialise and parse again.
           std::error_code again;

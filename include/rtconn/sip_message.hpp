@@ -16,7 +16,8 @@
 namespace rtconn {
 namespace sip {
 enum class HeaderId : std::uint8_t;  // the headers the stack reads itself; internal
-}
+class LineEnds;                      // where a framer found a header section's lines end; internal
+}  // namespace sip
 
 /// One header line as it stands in the message; the name keeps the spelling it was given. The
 /// views point into the message and stay valid until it is changed or destroyed.
@@ -124,6 +125,9 @@ class SipMessage {
   /// Parses one complete message as framed from a stream (header section, blank line, body).
   /// The body is everything after the blank line. Sets `ec` (errc::malformed_message) on failure.
   static SipMessage parse(std::string_view bytes, std::error_code& ec);
+  /// The same, for bytes a stream framer has just framed: the line ends it found are not
+  /// searched for again. Internal.
+  static SipMessage parse(std::string_view bytes, sip::LineEnds& line_ends, std::error_code& ec);
 
   bool is_request() const noexcept { return status_code_ == 0; }
   bool is_response() const noexcept { return status_code_ != 0; }
@@ -197,7 +201,7 @@ class SipMessage {
   /// Takes the header lines of a message being parsed from `bytes`, whose copy text_ is, from
   /// offset `from` up to the first empty line: where that line starts, or npos when the lines
   /// are malformed or no empty line ends them.
-  std::size_t take_header_lines(std::string_view bytes, std::size_t from);
+  std::size_t take_header_lines(std::string_view bytes, std::size_t from, sip::LineEnds& line_ends);
 
   std::string text_;  // every string the spans below point into
   std::vector<Field> fields_;

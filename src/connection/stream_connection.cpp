@@ -16,6 +16,7 @@
 #include "rtconn/errors.hpp"
 #include "rtconn/tls_failure.hpp"
 #include "sip/identifiers.hpp"
+#include "sip/line_ends.hpp"
 #include "sip/request_salvage.hpp"
 
 namespace rtconn::connection {
@@ -417,7 +418,7 @@ bool StreamConnection::frame_input(std::uint64_t& keep_alives) {
           }
           throttled_.store(false, std::memory_order_seq_cst);
         }
-        handle_message(frame.bytes);
+        handle_message(frame);
         break;
       case sip::FrameKind::keep_alive_ping:
         // One pong answers every ping that arrives before it is written: a peer pouring out
@@ -458,10 +459,12 @@ bool StreamConnection::frame_input(std::uint64_t& keep_alives) {
   return false;
 }
 
-void StreamConnection::handle_message(std::string_view bytes) {
+void StreamConnection::handle_message(const sip::Frame& frame) {
+  const std::string_view bytes = frame.bytes;
   if (state() == ConnectionState::draining) return refuse_while_draining(bytes);
   std::error_code ec;
-  auto message = SipMessage::parse(bytes, ec);
+  sip::LineEnds line_ends(frame.line_ends);
+  auto message = SipMessage::parse(bytes, line_ends, ec);
   if (ec) {
     counters_.bad_messages_received.add(1);
     return answer_unparseable(bytes, 400, "Bad Request");

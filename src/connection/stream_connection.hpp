@@ -163,7 +163,7 @@ class StreamConnection final : public RealTimeConnection {
   bool process_input();
   // The framing loop of process_input; counts keep-alives into `keep_alives`.
   bool frame_input(std::uint64_t& keep_alives);
-  void handle_message(std::string_view bytes);
+  void handle_message(const sip::Frame& frame);
   // Answers a request the connection itself refuses (400, 413, 503); responses and ACKs get
   // nothing. `extra_headers` as SipMessage::serialize_response_to takes them.
   void answer(const SipMessage& request, int status, std::string_view reason,

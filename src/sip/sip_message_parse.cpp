@@ -4,6 +4,7 @@
 #include "rtconn/errors.hpp"
 #include "rtconn/sip_message.hpp"
 #include "sip/header_id.hpp"
+#include "sip/line_ends.hpp"
 #include "sip/text.hpp"
 
 namespace rtconn {
@@ -81,8 +82,14 @@ std::size_t end_of_address(std::string_view value) noexcept {
 }  // namespace
 
 SipMessage SipMessage::parse(std::string_view bytes, std::error_code& ec) {
+  sip::LineEnds search;
+  return parse(bytes, search, ec);
+}
+
+SipMessage SipMessage::parse(std::string_view bytes, sip::LineEnds& line_ends,
+                             std::error_code& ec) {
   ec = make_error_code(errc::malformed_message);
-  const auto start_line_end = bytes.find(sip::crlf);
+  const auto start_line_end = line_ends.next(bytes, 0);
   if (start_line_end == std::string_view::npos) return {};
   const auto start = parse_start_line(bytes.substr(0, start_line_end));
   if (!start) return {};
@@ -93,7 +100,8 @@ SipMessage SipMessage::parse(std::string_view bytes, std::error_code& ec) {
   SipMessage message;
   message.take_recycled_buffers();
   message.text_.assign(bytes);
-  const auto blank_line = message.take_header_lines(bytes, start_line_end + sip::crlf.size());
+  const auto blank_line =
+      message.take_header_lines(bytes, start_line_end + sip::crlf.size(), line_ends);
   if (blank_line == std::string_view::npos) return {};
   message.method_ = span_in(bytes, start->method);
   message.request_uri_ = span_in(bytes, start->request_uri);
@@ -113,12 +121,13 @@ SipMessage::Span SipMessage::span_in(std::string_view bytes, std::string_view pa
 // Each header line ends in CRLF, and the first empty line ends them: found in the same pass, so
 // the header section is read once. Continuation lines (RFC 3261 7.3.1) are joined to their header
 // with one space, in new text after the copy. Content-Length is dropped: the body decides it.
-std::size_t SipMessage::take_header_lines(std::string_view bytes, std::size_t from) {
+std::size_t SipMessage::take_header_lines(std::string_view bytes, std::size_t from,
+                                          sip::LineEnds& line_ends) {
   constexpr auto malformed = std::string_view::npos;
   bool have_header = false;
   bool dropping = false;
   while (true) {
-    const auto end = bytes.find(sip::crlf, from);
+    const auto end = line_ends.next(bytes, from);
     if (end == std::string_view::npos) return malformed;
     const std::string_view line = bytes.substr(from, end - from);
     if (line.empty()) return from;

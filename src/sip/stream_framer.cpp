@@ -1,6 +1,9 @@
 #include "sip/stream_framer.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -13,8 +16,17 @@ namespace {
 
 constexpr std::string_view header_end = "\r\n\r\n";
 
+// The line ends of the header section the framer last searched from its start on this thread,
+// for the message's parse. Per thread rather than per framer: an idle connection holds none.
+// Most requests have about a dozen lines; a longer section has the rest searched by the parse.
+struct ScannedLines {
+  std::array<std::uint32_t, 128> ends;
+  std::size_t count;
+};
+thread_local ScannedLines scanned_lines;
+
 Frame framing_lost(errc error, std::string_view header_section = {}) {
-  return {FrameKind::framing_lost, 0, header_section, make_error_code(error)};
+  return {FrameKind::framing_lost, 0, header_section, make_error_code(error), {}};
 }
 
 // RFC 5626 3.5.1 keep-alives between messages: CRLFCRLF is a ping, a lone CRLF a pong. Returns
@@ -23,23 +35,24 @@ std::optional<Frame> keep_alive(std::string_view input, bool pong_awaited) {
   const std::size_t common = std::min(input.size(), header_end.size());
   if (input.substr(0, common) == header_end.substr(0, common)) {
     if (pong_awaited && input == crlf) {
-      return Frame{FrameKind::keep_alive_pong, crlf.size(), input, {}};
+      return Frame{FrameKind::keep_alive_pong, crlf.size(), input, {}, {}};
     }
     if (common < header_end.size()) return Frame{};  // may still become a ping
-    return Frame{FrameKind::keep_alive_ping, common, input.substr(0, common), {}};
+    return Frame{FrameKind::keep_alive_ping, common, input.substr(0, common), {}, {}};
   }
   if (input.starts_with(crlf)) {
-    return Frame{FrameKind::keep_alive_pong, crlf.size(), input.substr(0, crlf.size()), {}};
+    return Frame{FrameKind::keep_alive_pong, crlf.size(), input.substr(0, crlf.size()), {}, {}};
   }
   return std::nullopt;
 }
 
 // Whitespace around a Content-Length value, including the line break of a folded header.
+// A loop, not find_first_not_of, which searches its set for every byte.
 std::string_view trim_lws(std::string_view s) noexcept {
-  constexpr std::string_view lws = " \t\r\n";
-  const auto first = s.find_first_not_of(lws);
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(lws) - first + 1);
+  const auto is_lws = [](char c) { return is_wsp(c) || c == '\r' || c == '\n'; };
+  while (!s.empty() && is_lws(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_lws(s.back())) s.remove_suffix(1);
+  return s;
 }
 
 }  // namespace
@@ -49,9 +62,10 @@ Frame StreamFramer::next(std::string_view input, bool pong_awaited) {
     if (input.empty()) return {};
     const std::size_t n = std::min(discard_remaining_, input.size());
     discard_remaining_ -= n;
-    return {FrameKind::discarded, n, input.substr(0, n), {}};
+    return {FrameKind::discarded, n, input.substr(0, n), {}, {}};
   }
 
+  std::span<const std::uint32_t> line_ends;
   if (message_bytes_ == 0) {
     if (scanned_ == 0) {
       if (auto frame = keep_alive(input, pong_awaited)) return *frame;
@@ -79,14 +93,17 @@ Frame StreamFramer::next(std::string_view input, bool pong_awaited) {
         body_bytes > limits_.max_message_bytes - *header_bytes) {
       scanned_ = 0;
       discard_remaining_ = body_bytes;
-      return {FrameKind::oversize, *header_bytes, header, make_error_code(errc::message_too_large)};
+      return {
+          FrameKind::oversize, *header_bytes, header, make_error_code(errc::message_too_large), {}};
     }
     scanned_ = *header_bytes;
     message_bytes_ = *header_bytes + body_bytes;
+    line_ends = {scanned_lines.ends.data(), scanned_lines.count};
   }
 
   if (input.size() < message_bytes_) return {};
-  const Frame frame{FrameKind::message, message_bytes_, input.substr(0, message_bytes_), {}};
+  const Frame frame{
+      FrameKind::message, message_bytes_, input.substr(0, message_bytes_), {}, line_ends};
   scanned_ = 0;
   message_bytes_ = 0;
   return frame;
@@ -96,9 +113,15 @@ std::optional<std::size_t> StreamFramer::scan_header_lines(std::string_view inpu
   // A line arriving a byte at a time is searched once: from where the last search stopped, less
   // the CR of a CRLF split across reads.
   std::size_t from = std::max(scan_.line_start, scanned_ > 0 ? scanned_ - 1 : 0);
+  // Only a search from the start finds every line end the parse needs.
+  const bool record = from == 0 && input.size() <= std::numeric_limits<std::uint32_t>::max();
+  scanned_lines.count = 0;
   while (true) {
     const auto end = input.find(crlf, from);
     if (end == std::string_view::npos) return std::nullopt;
+    if (record && scanned_lines.count < scanned_lines.ends.size()) {
+      scanned_lines.ends[scanned_lines.count++] = static_cast<std::uint32_t>(end);
+    }
     const std::size_t start = std::exchange(scan_.line_start, end + crlf.size());
     from = scan_.line_start;
     if (start == 0) continue;  // the start line

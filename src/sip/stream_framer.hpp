@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <system_error>
 
@@ -37,6 +38,10 @@ struct Frame {
   std::size_t consumed = 0;  // bytes the caller must drop from the front of its input
   std::string_view bytes;    // points into the caller's input
   std::error_code error;     // set for oversize (message_too_large) and framing_lost
+  // For a message whose header section was searched in this call: the offsets in `bytes` of its
+  // first CRLFs (up to 128), for SipMessage::parse not to search again; valid until the next
+  // call of any framer on this thread. Empty otherwise.
+  std::span<const std::uint32_t> line_ends;
 };
 
 class StreamFramer {

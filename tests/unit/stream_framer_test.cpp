@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "rtconn/errors.hpp"
+#include "rtconn/sip_message.hpp"
+#include "sip/line_ends.hpp"
 
 namespace rtconn::sip {
 namespace {
@@ -339,6 +341,68 @@ TEST(StreamFramer, InsideMessageTracksPartialMessages) {
   EXPECT_TRUE(framer.inside_message());
   EXPECT_EQ(framer.next(m).kind, FrameKind::message);
   EXPECT_FALSE(framer.inside_message());
+}
+
+// The offset of each CRLF from the start line's to the blank line's.
+std::vector<std::uint32_t> crlf_offsets(std::string_view message) {
+  std::vector<std::uint32_t> ends;
+  std::size_t from = 0;
+  while (true) {
+    const auto end = message.find("\r\n", from);
+    ends.push_back(static_cast<std::uint32_t>(end));
+    if (end == from && from > 0) return ends;
+    from = end + 2;
+  }
+}
+
+// What the message parses to with the framer's line ends and without: the same, or the parse
+// took a line end that is not one.
+void expect_same_parse(const Frame& frame) {
+  std::error_code searched_ec;
+  const SipMessage searched = SipMessage::parse(frame.bytes, searched_ec);
+  std::error_code known_ec;
+  LineEnds known(frame.line_ends);
+  const SipMessage parsed = SipMessage::parse(frame.bytes, known, known_ec);
+  ASSERT_FALSE(searched_ec);
+  EXPECT_FALSE(known_ec);
+  EXPECT_EQ(parsed.to_string(), searched.to_string());
+  EXPECT_EQ(parsed.headers().size(), searched.headers().size());
+}
+
+TEST(StreamFramer, HandsTheParseTheLineEndsItFound) {
+  std::string m = make_message("body\r\nline");
+  m.insert(m.find("Call-ID"), "Subject: folded\r\n  over two lines\r\n");
+  const Frame f = frame_of(m);
+  ASSERT_EQ(f.kind, FrameKind::message);
+  EXPECT_EQ(std::vector<std::uint32_t>(f.line_ends.begin(), f.line_ends.end()), crlf_offsets(m));
+  expect_same_parse(f);
+}
+
+TEST(StreamFramer, GivesNoLineEndsForASectionSearchedOverSeveralReads) {
+  const std::string m = make_message("x");
+  StreamFramer framer;
+  EXPECT_EQ(framer.next(std::string_view(m).substr(0, 20)).kind, FrameKind::need_more);
+  const Frame f = framer.next(m);
+  ASSERT_EQ(f.kind, FrameKind::message);
+  EXPECT_TRUE(f.line_ends.empty());  // the first 20 bytes were searched by the call before
+  // A body arriving later: the section was searched whole, but by the call before.
+  StreamFramer later;
+  EXPECT_EQ(later.next(std::string_view(m).substr(0, m.size() - 1)).kind, FrameKind::need_more);
+  EXPECT_TRUE(later.next(m).line_ends.empty());
+}
+
+TEST(StreamFramer, LineEndsOfALongSectionStopAt128AndTheParseSearchesOn) {
+  std::string m = make_message("");
+  for (int i = 0; i < 200; ++i) {
+    m.insert(m.find("Call-ID"), "X-Line-" + std::to_string(i) + ": " + std::to_string(i) + "\r\n");
+  }
+  const Frame f = frame_of(m);
+  ASSERT_EQ(f.kind, FrameKind::message);
+  const auto all = crlf_offsets(m);
+  ASSERT_GT(all.size(), 128u);
+  EXPECT_EQ(std::vector<std::uint32_t>(f.line_ends.begin(), f.line_ends.end()),
+            std::vector<std::uint32_t>(all.begin(), all.begin() + 128));
+  expect_same_parse(f);
 }
 
 }  // namespace
