@@ -27,7 +27,8 @@ using PasswordCallback = std::function<std::string(const std::filesystem::path& 
 ///   private key in the same file or in `NAME.key` beside it;
 /// - `NAME.p12` / `NAME.pfx`: PKCS#12 with key and chain; the password comes from the callback,
 ///   else from the environment variable RTCONN_CERT_PASSWORD, else it is empty;
-/// - `trusted/`: extra trust anchors (PEM), used beside the system's bundle.
+/// - `trusted/`: extra trust anchors (PEM), used beside the system's bundle;
+/// - `crls/`: certificate revocation lists (`.pem`, `.crl` or `.der`), see TlsOptions::crl_files.
 /// Files are read at each look-up, so certificates can be replaced while a program runs.
 class CertificateStore {
  public:
@@ -41,6 +42,8 @@ class CertificateStore {
   const std::filesystem::path& directory() const noexcept { return directory_; }
   /// `directory()/trusted`.
   std::filesystem::path trusted_directory() const { return directory_ / "trusted"; }
+  /// `directory()/crls`.
+  std::filesystem::path crl_directory() const { return directory_ / "crls"; }
   const PasswordCallback& password_callback() const noexcept { return password_; }
 
   /// Every readable certificate in the store (unreadable files are skipped).

@@ -34,6 +34,14 @@ struct TlsOptions {
   bool trust_system_bundle = true;
   /// More trust anchors: PEM files of CA certificates.
   std::vector<std::filesystem::path> trusted_ca_files;
+  /// Certificate revocation lists (PEM, any number a file, or DER), beside the store's `crls/`
+  /// folder. A peer's certificate, or a CA certificate above it, that a CRL of its issuer lists
+  /// is refused (TlsFailureReason::RemoteCertificateRevoked), and so is every certificate of an
+  /// issuer whose CRL is past its next update (UntrustedRemoteCertificate, "CRL has expired":
+  /// renew it and call `reload_trust`). Certificates of issuers without a CRL here are not
+  /// checked. Of two CRLs of one issuer, OpenSSL takes the one issued last. Read when a context
+  /// is made, like the trust anchors.
+  std::vector<std::filesystem::path> crl_files;
   /// This side's certificate (UCMA's issuer + serial): what a client presents to servers that
   /// ask for one (mutual TLS). A TLS server manager presents the one its constructor names in
   /// place of this, to its clients and, when for client use, to servers. `set_local_certificate`

@@ -101,6 +101,12 @@ class RealTimeConnectionManager {
   /// found or used (see CertificateStore::find), or, on a client manager, when its trust anchors
   /// cannot be read (its TLS context is made by the change).
   void set_local_certificate(const std::string& issuer_name, const SerialNumber& serial_number);
+  /// Reads the trust anchors and certificate revocation lists again (the store's `trusted/` and
+  /// `crls/`, the files `options.tls` names, the system bundle): handshakes started afterwards
+  /// are checked against them, established connections keep going. For a CRL renewed, a CA
+  /// added or withdrawn. Throws TlsFailureException (reason Other), keeping what was in use,
+  /// when they cannot be read.
+  void reload_trust();
 
   /// Cap given to pools created from now on (UCMA DefaultMaximumNumberOfConnectionsPerPool);
   /// throws std::invalid_argument when <= 0.

@@ -82,6 +82,10 @@ void RealTimeConnectionManager::set_local_certificate(const std::string& issuer_
   core_->tls().set_certificate({issuer_name, serial_number});
 }
 
+void RealTimeConnectionManager::reload_trust() {
+  core_->tls().reload_trust();
+}
+
 void RealTimeConnectionManager::set_default_maximum_number_of_connections_per_pool(int maximum) {
   core_->update_options(
       [maximum](auto& o) { o.default_maximum_number_of_connections_per_pool = maximum; });

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "tls/revocation_lists.hpp"
 #include "tls/x509_facts.hpp"
 
 namespace rtconn::detail {
@@ -19,6 +20,9 @@ tls::TrustSettings TlsContexts::trust() const {
   trust.system_bundle = options_.trust_system_bundle;
   trust.anchor_files = options_.trusted_ca_files;
   trust.anchor_directories = {store().trusted_directory()};
+  trust.revocation_list_files = tls::revocation_list_files(store().crl_directory());
+  trust.revocation_list_files.insert(trust.revocation_list_files.end(), options_.crl_files.begin(),
+                                     options_.crl_files.end());
   return trust;
 }
 
@@ -135,6 +139,32 @@ void TlsContexts::set_mutual(bool required) {
   std::lock_guard lock(mutex_);
   server_ = std::move(server);
   mutual_ = required;
+}
+
+void TlsContexts::reload_trust() {
+  std::lock_guard changing(changes_mutex_);
+  if (identity_) {
+    auto server = tls::make_server_context(*identity_, trust(), mutual());
+    std::lock_guard lock(mutex_);
+    server_ = std::move(server);
+    // Made again on first use, as at start; one being made meanwhile is not kept.
+    client_ = nullptr;
+    client_failure_.reset();
+    ++generation_;
+    return;
+  }
+  std::shared_ptr<asio::ssl::context> client;
+  try {
+    client = make_client(certificate(), false);
+  } catch (const TlsFailureException&) {
+    throw;
+  } catch (const std::exception& e) {  // OpenSSL out of memory, as in client()
+    throw TlsFailureException(TlsFailureReason::Other, e.what());
+  }
+  std::lock_guard lock(mutex_);
+  client_ = std::move(client);
+  client_failure_.reset();
+  ++generation_;
 }
 
 void TlsContexts::install(const CertificateId& id, tls::LocalIdentity identity,

@@ -1,8 +1,8 @@
 #pragma once
 // The TLS contexts a manager's connections are made with, and the one certificate they present:
 // the client context (made on first use, or by a client manager's change of certificate) and
-// the server context a TLS server manager serves with. A change of certificate or of mutual TLS
-// installs fresh contexts, which only handshakes started afterwards use.
+// the server context a TLS server manager serves with. A change of certificate, of mutual TLS or
+// of trust installs fresh contexts, which only handshakes started afterwards use.
 
 #include <chrono>
 #include <cstdint>
@@ -53,6 +53,8 @@ class TlsContexts {
   void set_certificate(const CertificateId& id);
   /// Asks clients for a certificate, or stops asking; serving only.
   void set_mutual(bool required);
+  /// Makes the contexts again with the trust anchors and CRLs as the files now hold them.
+  void reload_trust();
 
  private:
   struct ClientFailure {
@@ -84,7 +86,7 @@ class TlsContexts {
   // accept asks for the server context under it.
   mutable std::mutex mutex_;
   std::optional<CertificateId> certificate_;
-  std::uint64_t generation_ = 0;  // counts changes of certificate_
+  std::uint64_t generation_ = 0;  // counts changes of certificate_ and of trust
   bool mutual_ = false;
   std::shared_ptr<asio::ssl::context> client_;
   std::optional<ClientFailure> client_failure_;

@@ -1,6 +1,6 @@
 #pragma once
 // Makes X.509 certificates with OpenSSL: the development CA and certificates `rtconn cert create`
-// and the embedded default use, and the odd ones tests need (expired, other CA, ...).
+// and the embedded default use, and the odd ones tests need (expired, other CA, revoked, ...).
 
 #include <chrono>
 #include <filesystem>
@@ -39,5 +39,14 @@ IssuedCertificate issue_certificate(const CertificateRequest& request,
 /// only when it holds a key; replaces `file` atomically.
 void write_pem(const std::filesystem::path& file, const X509* certificate, const EVP_PKEY* key,
                std::span<const X509* const> chain = {});
+
+/// A certificate revocation list of `issuer` listing `revoked` (certificates it issued), issued
+/// an hour ago, its next update `next_update` from now (negative: one past its next update).
+X509CrlPtr issue_revocation_list(const IssuedCertificate& issuer,
+                                 std::span<const X509* const> revoked,
+                                 std::chrono::seconds next_update = std::chrono::hours(24 * 7));
+
+/// Writes `list` as PEM; replaces `file` atomically.
+void write_pem(const std::filesystem::path& file, const X509_CRL* list);
 
 }  // namespace rtconn::tls

@@ -18,6 +18,7 @@ struct OpensslDeleter {
 using X509Ptr = std::unique_ptr<X509, OpensslDeleter<X509, X509_free>>;
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, OpensslDeleter<EVP_PKEY, EVP_PKEY_free>>;
 using BioPtr = std::unique_ptr<BIO, OpensslDeleter<BIO, BIO_free_all>>;
+using X509CrlPtr = std::unique_ptr<X509_CRL, OpensslDeleter<X509_CRL, X509_CRL_free>>;
 
 /// The oldest error on OpenSSL's queue as text (the queue is cleared), or `fallback`.
 std::string take_openssl_error(const std::string& fallback);

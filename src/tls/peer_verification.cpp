@@ -62,8 +62,14 @@ std::error_code error_of_verify_result(long result) {
   }
 }
 
-int keep_rejected_certificate(int preverify_ok, X509_STORE_CTX* store) {
+int verify_step(int preverify_ok, X509_STORE_CTX* store) {
   if (preverify_ok == 1) return preverify_ok;
+  // Cleared, not just passed over: what is left in the context becomes the connection's verify
+  // result, which would otherwise read as a failure on a connection that succeeded.
+  if (X509_STORE_CTX_get_error(store) == X509_V_ERR_UNABLE_TO_GET_CRL) {
+    X509_STORE_CTX_set_error(store, X509_V_OK);
+    return 1;
+  }
   auto* ssl =
       static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   X509* leaf = X509_STORE_CTX_get0_cert(store);

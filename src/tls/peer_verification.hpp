@@ -16,13 +16,15 @@ bool certificate_names_host(X509* certificate, std::string_view host);
 /// The TlsFailureReason for an X509_V_ERR_* verification result.
 std::error_code error_of_verify_result(long result);
 
-/// OpenSSL's verify callback, deciding nothing: it keeps the first certificate whose chain failed
-/// on the connection, since OpenSSL 3 keeps no peer certificate when verifying it failed and the
-/// application wants to know whom it turned away (UCMA TlsFailureException.RemoteCertificate).
-int keep_rejected_certificate(int preverify_ok, X509_STORE_CTX* store);
+/// OpenSSL's verify callback. It lets a certificate whose issuer has no CRL in the store pass
+/// without a revocation check (OpenSSL would refuse it once any CRL is loaded), and keeps the
+/// first certificate whose chain failed on the connection, since OpenSSL 3 keeps no peer
+/// certificate when verifying it failed and the application wants to know whom it turned away
+/// (UCMA TlsFailureException.RemoteCertificate).
+int verify_step(int preverify_ok, X509_STORE_CTX* store);
 
 /// The peer's certificate as far as the handshake got: the one it presented, else the one
-/// `keep_rejected_certificate` kept; null when there was none.
+/// `verify_step` kept; null when there was none.
 X509* peer_certificate_presented(SSL* ssl);
 
 }  // namespace rtconn::tls

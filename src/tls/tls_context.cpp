@@ -11,6 +11,7 @@
 
 #include "rtconn/tls_failure.hpp"
 #include "tls/peer_verification.hpp"
+#include "tls/revocation_lists.hpp"
 #include "tls/session_cache.hpp"
 #include "tls/traffic_secrets.hpp"
 
@@ -80,6 +81,7 @@ void load_trust(SSL_CTX* ctx, const TrustSettings& trust) {
               "trust anchors " + item.path().string());
     }
   }
+  add_revocation_lists(SSL_CTX_get_cert_store(ctx), trust.revocation_list_files);
   STACK_OF(X509_OBJECT)* anchors = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
   for (int i = 0; i < sk_X509_OBJECT_num(anchors); ++i) {
     if (X509* anchor = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(anchors, i))) {
@@ -118,8 +120,7 @@ std::shared_ptr<asio::ssl::context> make_server_context(const LocalIdentity& ide
   SSL_CTX_set_keylog_callback(ctx, on_key_logged);
   if (require_client_certificate) {
     load_trust(ctx, trust);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-                       keep_rejected_certificate);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_step);
   } else {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
   }
@@ -131,7 +132,7 @@ std::shared_ptr<asio::ssl::context> make_client_context(const TrustSettings& tru
   auto context = make_base_context();
   SSL_CTX* ctx = context->native_handle();
   load_trust(ctx, trust);
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, keep_rejected_certificate);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_step);
   enable_client_session_cache(ctx);
   SSL_CTX_set_keylog_callback(ctx, on_key_logged);  // the traffic secrets, as for servers
   if (identity) use_identity(ctx, *identity);

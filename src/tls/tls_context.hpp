@@ -17,6 +17,8 @@ struct TrustSettings {
   bool system_bundle = true;                              // the system's CA bundle
   std::vector<std::filesystem::path> anchor_files;        // PEM files, each one or more CAs
   std::vector<std::filesystem::path> anchor_directories;  // every .pem/.crt in them
+  // Certificate revocation lists checked against (see tls/revocation_lists.hpp).
+  std::vector<std::filesystem::path> revocation_list_files;
 };
 
 /// A server context presenting `identity`; with `require_client_certificate`, the handshake

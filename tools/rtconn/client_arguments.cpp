@@ -42,6 +42,7 @@ ConnectionManagerOptions client_options(const ClientArguments& arguments) {
   options.tls.certificate_store = store_of(arguments.certificate).directory();
   options.tls.certificate = certificate_of(arguments.certificate);
   options.tls.trusted_ca_files.assign(arguments.ca_files.begin(), arguments.ca_files.end());
+  options.tls.crl_files.assign(arguments.crl_files.begin(), arguments.crl_files.end());
   return options;
 }
 

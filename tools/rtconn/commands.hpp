@@ -40,6 +40,7 @@ struct ClientArguments {
   std::vector<std::string> dns_servers;  // IP[:port] each; none: the system's
   CertificateArguments certificate;
   std::vector<std::string> ca_files;
+  std::vector<std::string> crl_files;
 };
 
 struct PingArguments {

@@ -66,6 +66,11 @@ int main(int argc, char** argv) {
     add_certificate_options(command, client.certificate);
     command->add_option("--ca", client.ca_files, "PEM file of CAs to trust besides the system's")
         ->check(CLI::ExistingFile);
+    command
+        ->add_option("--crl", client.crl_files,
+                     "Certificate revocation list (PEM or DER) to check servers against, "
+                     "besides the store's crls/ (repeatable)")
+        ->check(CLI::ExistingFile);
   };
 
   const CLI::Range loop_threads(std::size_t{1},

@@ -14,6 +14,7 @@
 #include "rtconn/development_certificates.hpp"
 #include "rtconn/errors.hpp"
 #include "rtconn/real_time_server_tls_connection_manager.hpp"
+#include "rtconn/tls_failure.hpp"
 #include "sip_responder.hpp"
 
 namespace rtconn::cli {
@@ -60,6 +61,20 @@ void start(Listener& listener, const std::vector<IpEndpoint>& endpoints, bool qu
   }
 }
 
+// What SIGHUP asks of a server: its TLS listeners read their trust anchors and revocation lists
+// again (a CRL renewed). One that cannot keeps what it had and says why.
+void reload_trust(std::vector<Listener>& listeners) {
+  for (auto& listener : listeners) {
+    if (listener.label == "tcp") continue;
+    try {
+      listener.manager->reload_trust();
+      spdlog::info("[serve {}] trust anchors and revocation lists read again", listener.label);
+    } catch (const TlsFailureException& e) {
+      spdlog::error("[serve {}] trust kept as it was: {}", listener.label, e.what());
+    }
+  }
+}
+
 }  // namespace
 
 int serve(const ServeArguments& arguments) {
@@ -72,7 +87,7 @@ int serve(const ServeArguments& arguments) {
 
   // Asio turns the signal into a completion here whichever thread the kernel delivers it to.
   asio::io_context signals_io;
-  asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+  asio::signal_set signals(signals_io, SIGINT, SIGTERM, SIGHUP);
 
   ConnectionManagerOptions options;
   options.event_loop_threads = arguments.threads;
@@ -116,8 +131,15 @@ int serve(const ServeArguments& arguments) {
   std::fflush(stdout);
 
   int signal_number = 0;
-  signals.async_wait([&](std::error_code, int number) { signal_number = number; });
-  signals_io.run();
+  while (signal_number == 0) {
+    signals.async_wait([&](std::error_code, int number) { signal_number = number; });
+    signals_io.run();
+    signals_io.restart();
+    if (signal_number == SIGHUP) {
+      reload_trust(listeners);
+      signal_number = 0;
+    }
+  }
   spdlog::info("signal {}: stopping", signal_number);
   for (auto& listener : listeners) {
     listener.manager->stop_listening();
