@@ -29,7 +29,8 @@ using PasswordCallback = std::function<std::string(const std::filesystem::path& 
 ///   else from the environment variable RTCONN_CERT_PASSWORD, else it is empty;
 /// - `trusted/`: extra trust anchors (PEM), used beside the system's bundle;
 /// - `crls/`: certificate revocation lists (`.pem`, `.crl` or `.der`), see TlsOptions::crl_files.
-/// Files are read at each look-up, so certificates can be replaced while a program runs.
+/// Certificates are read at each look-up, so they can be replaced while a program runs; trust
+/// anchors and CRLs when a manager makes a TLS context (and again at `reload_trust`).
 class CertificateStore {
  public:
   /// $RTCONN_CERT_STORE, else $XDG_DATA_HOME/rtconn/certs, else ~/.local/share/rtconn/certs.

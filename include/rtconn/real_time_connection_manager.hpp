@@ -104,8 +104,8 @@ class RealTimeConnectionManager {
   /// Reads the trust anchors and certificate revocation lists again (the store's `trusted/` and
   /// `crls/`, the files `options.tls` names, the system bundle): handshakes started afterwards
   /// are checked against them, established connections keep going. For a CRL renewed, a CA
-  /// added or withdrawn. Throws TlsFailureException (reason Other), keeping what was in use,
-  /// when they cannot be read.
+  /// added or withdrawn. Throws TlsFailureException, keeping what was in use, when they cannot
+  /// be read (reason Other) or the local certificate can no longer be used (its reason).
   void reload_trust();
 
   /// Cap given to pools created from now on (UCMA DefaultMaximumNumberOfConnectionsPerPool);

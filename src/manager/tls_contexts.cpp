@@ -143,28 +143,28 @@ void TlsContexts::set_mutual(bool required) {
 
 void TlsContexts::reload_trust() {
   std::lock_guard changing(changes_mutex_);
-  if (identity_) {
-    auto server = tls::make_server_context(*identity_, trust(), mutual());
-    std::lock_guard lock(mutex_);
-    server_ = std::move(server);
-    // Made again on first use, as at start; one being made meanwhile is not kept.
-    client_ = nullptr;
-    client_failure_.reset();
-    ++generation_;
-    return;
-  }
+  std::shared_ptr<asio::ssl::context> server;
   std::shared_ptr<asio::ssl::context> client;
   try {
-    client = make_client(certificate(), false);
+    if (identity_) {
+      server = tls::make_server_context(*identity_, trust(), mutual());
+      // Made now, not on first use as at start: a server that asks no client for a certificate
+      // reads the trust files for this one only, and one that cannot be read must stop the
+      // reload here rather than the next connection out.
+      client = make_client(*identity_, true);
+    } else {
+      client = make_client(certificate(), false);
+    }
   } catch (const TlsFailureException&) {
     throw;
-  } catch (const std::exception& e) {  // OpenSSL out of memory, as in client()
+  } catch (const std::exception& e) {  // OpenSSL out of memory, a folder unreadable
     throw TlsFailureException(TlsFailureReason::Other, e.what());
   }
   std::lock_guard lock(mutex_);
+  if (server) server_ = std::move(server);
   client_ = std::move(client);
   client_failure_.reset();
-  ++generation_;
+  ++generation_;  // a client context being made meanwhile from the old files is not kept
 }
 
 void TlsContexts::install(const CertificateId& id, tls::LocalIdentity identity,

@@ -142,10 +142,9 @@ X509CrlPtr issue_revocation_list(const IssuedCertificate& issuer,
   X509V3_CTX context;
   X509V3_set_ctx_nodb(&context);
   X509V3_set_ctx(&context, issuer.certificate.get(), nullptr, nullptr, crl, 0);
-  X509_EXTENSION* key_id =
-      X509V3_EXT_conf_nid(nullptr, &context, NID_authority_key_identifier, "keyid:always");
-  check(key_id != nullptr && X509_CRL_add_ext(crl, key_id, -1) == 1, "revocation list key id");
-  X509_EXTENSION_free(key_id);
+  const std::unique_ptr<X509_EXTENSION, OpensslDeleter<X509_EXTENSION, X509_EXTENSION_free>> key_id(
+      X509V3_EXT_conf_nid(nullptr, &context, NID_authority_key_identifier, "keyid:always"));
+  check(key_id && X509_CRL_add_ext(crl, key_id.get(), -1) == 1, "revocation list key id");
   std::unique_ptr<ASN1_INTEGER, OpensslDeleter<ASN1_INTEGER, ASN1_INTEGER_free>> number(
       ASN1_INTEGER_new());
   check(number && ASN1_INTEGER_set(number.get(), 1) == 1 &&
@@ -158,7 +157,7 @@ X509CrlPtr issue_revocation_list(const IssuedCertificate& issuer,
 
 void write_pem(const std::filesystem::path& file, const X509_CRL* list) {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  check(PEM_write_bio_X509_CRL(bio.get(), list) == 1, "PEM revocation list");
+  check(bio && PEM_write_bio_X509_CRL(bio.get(), list) == 1, "PEM revocation list");
   replace_file(file, bio.get(), false);
 }
 

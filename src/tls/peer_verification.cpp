@@ -30,6 +30,19 @@ int rejected_index() {
   return index;
 }
 
+// Whether the store holds a CRL of the issuer of the certificate being checked. OpenSSL also says
+// "unable to get CRL" when it has one but cannot use it (a delta CRL alone, a distribution point
+// it does not handle, a CRL signed by another key under the issuer's name): then the
+// certificate stays refused, as its revocation cannot be known.
+bool has_revocation_list(X509_STORE_CTX* store) {
+  X509* checked = X509_STORE_CTX_get_current_cert(store);
+  if (checked == nullptr) return true;
+  STACK_OF(X509_CRL)* lists = X509_STORE_CTX_get1_crls(store, X509_get_issuer_name(checked));
+  const bool any = lists != nullptr && sk_X509_CRL_num(lists) > 0;
+  sk_X509_CRL_pop_free(lists, X509_CRL_free);
+  return any;
+}
+
 }  // namespace
 
 bool certificate_names_host(X509* certificate, std::string_view host) {
@@ -64,9 +77,10 @@ std::error_code error_of_verify_result(long result) {
 
 int verify_step(int preverify_ok, X509_STORE_CTX* store) {
   if (preverify_ok == 1) return preverify_ok;
-  // Cleared, not just passed over: what is left in the context becomes the connection's verify
-  // result, which would otherwise read as a failure on a connection that succeeded.
-  if (X509_STORE_CTX_get_error(store) == X509_V_ERR_UNABLE_TO_GET_CRL) {
+  if (X509_STORE_CTX_get_error(store) == X509_V_ERR_UNABLE_TO_GET_CRL &&
+      !has_revocation_list(store)) {
+    // Cleared, not just passed over: what is left in the context becomes the connection's
+    // verify result, which would otherwise read as a failure on a connection that succeeded.
     X509_STORE_CTX_set_error(store, X509_V_OK);
     return 1;
   }

@@ -26,10 +26,21 @@ std::vector<X509CrlPtr> read_revocation_lists(const std::filesystem::path& file)
   while (X509_CRL* list = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) {
     lists.emplace_back(list);
   }
-  if (lists.empty() && BIO_seek(bio.get(), 0) == 0) {
+  // The reader stops at the end of the file ("no start line") or at a CRL it cannot read: one
+  // damaged after good ones must not leave its issuer unchecked.
+  const auto stopped = ERR_peek_last_error();
+  if (!lists.empty()) {
+    if (ERR_GET_LIB(stopped) != ERR_LIB_PEM || ERR_GET_REASON(stopped) != PEM_R_NO_START_LINE) {
+      throw unusable(file, take_openssl_error("a CRL in it cannot be read"));
+    }
+    ERR_clear_error();
+    return lists;
+  }
+  ERR_clear_error();
+  if (BIO_seek(bio.get(), 0) == 0) {
     if (X509_CRL* list = d2i_X509_CRL_bio(bio.get(), nullptr)) lists.emplace_back(list);
   }
-  ERR_clear_error();  // the PEM reader's end of file, or the DER attempt's failure
+  ERR_clear_error();
   if (lists.empty()) throw unusable(file, "holds no CRL (PEM or DER)");
   return lists;
 }
@@ -50,6 +61,11 @@ void add_revocation_lists(X509_STORE* store, const std::vector<std::filesystem::
   bool any = false;
   for (const auto& file : files) {
     for (auto& list : read_revocation_lists(file)) {
+      // Not used without the base CRL it updates (X509_V_FLAG_USE_DELTAS is off): said here
+      // rather than found out as every certificate of its issuer refused.
+      if (X509_CRL_get_ext_by_NID(list.get(), NID_delta_crl, -1) >= 0) {
+        throw unusable(file, "delta CRLs are not supported: give the full CRL");
+      }
       sort_entries_now(list.get());
       if (X509_STORE_add_crl(store, list.get()) != 1) {
         throw unusable(file, take_openssl_error("not added"));
@@ -67,7 +83,12 @@ void add_revocation_lists(X509_STORE* store, const std::vector<std::filesystem::
 std::vector<std::filesystem::path> revocation_list_files(const std::filesystem::path& directory) {
   std::vector<std::filesystem::path> files;
   std::error_code ec;
-  for (const auto& item : std::filesystem::directory_iterator(directory, ec)) {
+  std::filesystem::directory_iterator items(directory, ec);
+  // Only a folder that is not there means no CRLs: one that cannot be read would silently turn
+  // revocation checking off.
+  if (ec == std::errc::no_such_file_or_directory) return files;
+  if (ec) throw unusable(directory, ec.message());
+  for (const auto& item : items) {
     const auto extension = item.path().extension();
     if (extension == ".pem" || extension == ".crl" || extension == ".der") {
       files.push_back(item.path());

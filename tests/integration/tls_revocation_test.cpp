@@ -200,5 +200,77 @@ TEST_F(TlsRevocationTest, AnUnreadableCrlFailsTheReloadAndKeepsWhatWasInUse) {
             make_error_code(TlsFailureReason::Other));
 }
 
+// OpenSSL finds the CRL of an issuer it cannot use (here signed by another key under the CA's
+// name, as after a re-keying) and says "unable to get CRL", as for an issuer without one: the
+// certificate stays refused, its revocation unknown, rather than passing unchecked.
+TEST_F(TlsRevocationTest, ACrlSignedByAnotherKeyUnderTheIssuersNameRefuses) {
+  const auto impostor = make_ca("rtconn Test CA");  // the same name, another key
+  const auto client_certificate = client_leaf("client.localhost", ca_);
+  auto options = server_options();
+  options.tls.crl_files = {write_crl(anchors_ / "ca.crl", impostor, {})};
+  const auto server = start_mutual_server(options);
+  EXPECT_TRUE(request_with(presenting(client_certificate), server->listening_port()));
+  ASSERT_TRUE(wait_for_failures(1));
+  EXPECT_EQ(failures_->events[0].error,
+            make_error_code(TlsFailureReason::UntrustedRemoteCertificate))
+      << failures_->events[0].detail;
+}
+
+TEST_F(TlsRevocationTest, UnusableCrlFilesAreRefusedWhenRead) {
+  const auto server =
+      start_server(put(server_store_, "server", make_leaf(&ca_, "localhost", {"DNS:localhost"})));
+  const auto refused = [&](const std::string& why) {
+    try {
+      server->reload_trust();
+      ADD_FAILURE() << "reload_trust accepted " << why;
+    } catch (const TlsFailureException& e) {
+      EXPECT_EQ(e.failure_reason(), TlsFailureReason::Other) << why;
+      EXPECT_NE(std::string(e.what()).find("crls"), std::string::npos) << why << ": " << e.what();
+    }
+  };
+  // A server that asks no client for a certificate reads them for its connections out.
+  const auto crls = server_store_ / "crls";
+  std::ofstream(crls) << "a file where the folder should be\n";
+  refused("a crls that is no folder");
+  fs::remove(crls);
+
+  // A good CRL followed by a damaged one: the second's issuer must not go unchecked.
+  write_crl(crls / "two.pem", ca_, {});
+  std::ofstream(crls / "two.pem", std::ios::app)
+      << "-----BEGIN X509 CRL-----\nbm90IGEgQ1JM\n-----END X509 CRL-----\n";
+  refused("a damaged second CRL");
+  fs::remove(crls / "two.pem");
+
+  // A delta CRL is not used without its base: said at once.
+  auto delta = tls::issue_revocation_list(ca_, {});
+  std::unique_ptr<ASN1_INTEGER, tls::OpensslDeleter<ASN1_INTEGER, ASN1_INTEGER_free>> base(
+      ASN1_INTEGER_new());
+  ASSERT_TRUE(base && ASN1_INTEGER_set(base.get(), 1) == 1);
+  ASSERT_EQ(X509_CRL_add1_ext_i2d(delta.get(), NID_delta_crl, base.get(), 1, 0), 1);
+  ASSERT_GT(X509_CRL_sign(delta.get(), ca_.key.get(), EVP_sha256()), 0);
+  tls::write_pem(crls / "delta.pem", delta.get());
+  refused("a delta CRL");
+  fs::remove(crls / "delta.pem");
+
+  server->reload_trust();  // all well again
+}
+
+TEST_F(TlsRevocationTest, AClientManagersReloadChecksTheServersItConnectsToAfterIt) {
+  const auto server_certificate = make_leaf(&ca_, "localhost", {"DNS:localhost"});
+  const auto server = start_server(put(server_store_, "server", server_certificate));
+  const auto crl = write_crl(anchors_ / "ca.crl", ca_, {});
+  auto options = client_options();
+  options.tls.crl_files = {crl};
+  auto client = make_client(options);
+  const auto key = tls_key("localhost", server->listening_port());
+  ASSERT_FALSE(request(*client, key)->ec);
+
+  write_crl(crl, ca_, {server_certificate.certificate.get()});
+  client->reload_trust();
+  client->connection_pool(key)->connections().front()->disconnect();
+  settle(io_);
+  EXPECT_EQ(request(*client, key)->ec, make_error_code(TlsFailureReason::RemoteCertificateRevoked));
+}
+
 }  // namespace
 }  // namespace rtconn::test
