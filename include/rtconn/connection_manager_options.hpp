@@ -89,8 +89,14 @@ struct ConnectionManagerOptions {
   /// targets by their weights (RFC 2782); on takes the heaviest first.
   bool dns_load_balancing_disabled = false;
   /// The DNS servers host names are looked up with (port 0: 53); empty, the system's
-  /// (/etc/resolv.conf). Names in /etc/hosts are found there first, as getaddrinfo would.
+  /// (`resolver_configuration`). Names in /etc/hosts are found there first, as getaddrinfo would.
   std::vector<IpEndpoint> dns_servers;
+  /// The resolver's configuration: its DNS servers (unless `dns_servers` names some), search
+  /// list and options, in resolv.conf(5)'s format. Read again when it changes (looked at when
+  /// a lookup starts), as glibc does: a DHCP lease or a container's new DNS server is followed
+  /// without a restart. Lookups under way, and those of the same name that join them, finish
+  /// with the settings they started with.
+  std::filesystem::path resolver_configuration = "/etc/resolv.conf";
   /// Time a request sent with `async_request` waits for its final response (RFC 3261 timer F).
   std::chrono::milliseconds request_timeout = 32s;
   /// Whether CRLF keep-alives count as activity for the idle time-out (RFC 5626 pings keep NAT

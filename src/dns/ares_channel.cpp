@@ -58,13 +58,17 @@ std::error_code ares_error(int status) {
   }
 }
 
-AresChannel::AresChannel(asio::any_io_executor strand, const std::vector<IpEndpoint>& servers)
+AresChannel::AresChannel(asio::any_io_executor strand, const std::vector<IpEndpoint>& servers,
+                         const std::filesystem::path& configuration)
     : strand_(std::move(strand)), timer_(strand_) {
   initialise_library();
   ares_options options{};
   options.sock_state_cb = &AresChannel::on_socket_state;
   options.sock_state_cb_data = this;
-  if (const int status = ::ares_init_options(&channel_, &options, ARES_OPT_SOCK_STATE_CB);
+  std::string configuration_file = configuration.string();  // c-ares copies it
+  options.resolvconf_path = configuration_file.data();
+  if (const int status =
+          ::ares_init_options(&channel_, &options, ARES_OPT_SOCK_STATE_CB | ARES_OPT_RESOLVCONF);
       status != ARES_SUCCESS) {
     throw std::system_error(ares_error(status),
                             "c-ares: cannot start: " + std::string(::ares_strerror(status)));

@@ -9,6 +9,7 @@
 #include <ares.h>
 
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <system_error>
 #include <unordered_map>
@@ -43,9 +44,11 @@ void not_unwinding_into_c(const char* what, F&& f) noexcept {
 /// Held by a shared_ptr: its waits hold a weak one, as they may complete after it is gone.
 class AresChannel : public std::enable_shared_from_this<AresChannel> {
  public:
-  /// On `strand`. `servers` empty: the system's (/etc/resolv.conf); each one's port 0 is 53.
-  /// Throws std::system_error when c-ares cannot start or takes none of the servers.
-  AresChannel(asio::any_io_executor strand, const std::vector<IpEndpoint>& servers);
+  /// On `strand`, configured by the resolv.conf file `configuration`, whose servers `servers`
+  /// replace unless empty (each one's port 0 is 53). Throws std::system_error when c-ares cannot
+  /// start or takes none of the servers.
+  AresChannel(asio::any_io_executor strand, const std::vector<IpEndpoint>& servers,
+              const std::filesystem::path& configuration);
   /// Ends every query still running: their callbacks run now, with ARES_EDESTRUCTION. On the
   /// strand, or wherever the last reference drops: a wait or timer handler holds one while it
   /// calls into c-ares, so none can be running then.
@@ -56,6 +59,9 @@ class AresChannel : public std::enable_shared_from_this<AresChannel> {
   ares_channel get() const noexcept { return channel_; }
   /// Call after each query is started: it may have set c-ares a new time-out.
   void arm_timer();
+
+  /// Queries started and not yet called back, counted by whoever starts them (on the strand).
+  std::size_t running_queries = 0;
 
  private:
   struct Watch {

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <utility>
 
+#include <spdlog/spdlog.h>
 #include <asio/post.hpp>
 #include <asio/strand.hpp>
 
@@ -74,18 +76,59 @@ struct Lookup {
 struct ServerLocator::Query {
   std::weak_ptr<ServerLocator> locator;
   std::string key;
+  AresChannel* channel;  // the one it runs on, alive until it calls back
 };
 
 std::shared_ptr<ServerLocator> ServerLocator::make(const asio::any_io_executor& executor,
-                                                   const std::vector<IpEndpoint>& servers) {
-  auto strand = detail::make_light_strand(executor);
-  auto channel = std::make_shared<AresChannel>(strand, servers);
-  return std::make_shared<ServerLocator>(Passkey{}, std::move(strand), std::move(channel));
+                                                   const std::vector<IpEndpoint>& servers,
+                                                   const std::filesystem::path& configuration) {
+  return std::make_shared<ServerLocator>(Passkey{}, detail::make_light_strand(executor), servers,
+                                         configuration);
 }
 
-ServerLocator::ServerLocator(Passkey, asio::any_io_executor strand,
-                             std::shared_ptr<AresChannel> channel)
-    : strand_(std::move(strand)), channel_(std::move(channel)), random_(std::random_device{}()) {}
+ServerLocator::ServerLocator(Passkey, asio::any_io_executor strand, std::vector<IpEndpoint> servers,
+                             std::filesystem::path configuration)
+    : strand_(std::move(strand)),
+      servers_(std::move(servers)),
+      configuration_(std::move(configuration)),
+      configuration_stamp_(stamp_of(configuration_)),  // before the read: a change then is seen
+      channel_(std::make_shared<AresChannel>(strand_, servers_, configuration_)),
+      random_(std::random_device{}()) {}
+
+ServerLocator::FileStamp ServerLocator::stamp_of(const std::filesystem::path& file) noexcept {
+  struct stat status {};
+  if (::stat(file.c_str(), &status) != 0) return {};
+  return {true,
+          static_cast<std::uint64_t>(status.st_dev),
+          static_cast<std::uint64_t>(status.st_ino),
+          static_cast<std::uint64_t>(status.st_size),
+          static_cast<std::int64_t>(status.st_mtim.tv_sec),
+          static_cast<std::int64_t>(status.st_mtim.tv_nsec)};
+}
+
+void ServerLocator::follow_configuration() {
+  if (!channel_) return;
+  const auto stamp = stamp_of(configuration_);
+  if (stamp == configuration_stamp_) return;
+  configuration_stamp_ = stamp;  // one c-ares cannot use is not tried again until it changes
+  std::shared_ptr<AresChannel> fresh;
+  try {
+    fresh = std::make_shared<AresChannel>(strand_, servers_, configuration_);
+  } catch (const std::exception& e) {
+    spdlog::warn("name lookup: {} changed, but cannot be used ({}): the settings before stay",
+                 configuration_.string(), e.what());
+    return;
+  }
+  spdlog::info("name lookup: {} changed: read again", configuration_.string());
+  if (channel_->running_queries > 0) replaced_.push_back(std::move(channel_));
+  channel_ = std::move(fresh);
+}
+
+void ServerLocator::drop_idle_channels() {
+  // A channel dropped here from inside its own callback lives on until the wait or timer
+  // handler that called into c-ares lets it go (see ~ServerLocator).
+  std::erase_if(replaced_, [](const auto& channel) { return channel->running_queries == 0; });
+}
 
 // Not shut down (its executor stopped first), the channel ends here, its queries' callbacks
 // finding the locator gone. This may run inside one of those callbacks (the last reference a
@@ -114,8 +157,12 @@ void ServerLocator::async_more(std::shared_ptr<Lookup> later,
 }
 
 void ServerLocator::shutdown() {
-  // The channel's destructor ends the queries, whose callbacks run on this strand.
-  asio::post(strand_, [self = shared_from_this()] { auto ending = std::move(self->channel_); });
+  // The channels' destructors end the queries, whose callbacks run on this strand. Moved out
+  // first: those callbacks look at replaced_.
+  asio::post(strand_, [self = shared_from_this()] {
+    auto ending = std::move(self->channel_);
+    auto replaced = std::move(self->replaced_);
+  });
 }
 
 void ServerLocator::ask_srv(const std::string& name, bool search, SrvAnswer answer) {
@@ -126,18 +173,21 @@ void ServerLocator::ask_srv(const std::string& name, bool search, SrvAnswer answ
   // The channel is held across the call: an answer run at once may shut nothing down under it.
   const auto channel = channel_;
   const auto ask = search ? &::ares_search : &::ares_query;
-  ask(channel->get(), name.c_str(), ns_c_in, ns_t_srv, &ServerLocator::on_srv,
-      new Query{weak_from_this(), name});
+  auto* query = new Query{weak_from_this(), name, channel.get()};
+  ++channel->running_queries;  // before the call: an answer from /etc/hosts comes inside it
+  ask(channel->get(), name.c_str(), ns_c_in, ns_t_srv, &ServerLocator::on_srv, query);
   channel->arm_timer();
 }
 
 void ServerLocator::on_srv(void* arg, int status, int /*timeouts*/, unsigned char* answer,
                            int length) {
   const std::unique_ptr<Query> query(static_cast<Query*>(arg));
+  --query->channel->running_queries;
   const auto locator = query->locator.lock();
   if (!locator) return;
   not_unwinding_into_c("an SRV answer",
                        [&] { locator->take_srv_answer(*query, status, answer, length); });
+  locator->drop_idle_channels();
 }
 
 void ServerLocator::take_srv_answer(const Query& query, int status, const unsigned char* answer,
@@ -172,8 +222,10 @@ void ServerLocator::ask_addresses(const std::string& host, std::uint16_t port,
   hints.ai_protocol = IPPROTO_TCP;
   hints.ai_flags = ARES_AI_NUMERICSERV;
   const auto channel = channel_;
+  auto* query = new Query{weak_from_this(), std::move(key), channel.get()};
+  ++channel->running_queries;
   ::ares_getaddrinfo(channel->get(), host.c_str(), std::to_string(port).c_str(), &hints,
-                     &ServerLocator::on_addresses, new Query{weak_from_this(), std::move(key)});
+                     &ServerLocator::on_addresses, query);
   channel->arm_timer();
 }
 
@@ -181,6 +233,7 @@ void ServerLocator::on_addresses(void* arg, int status, int /*timeouts*/, ::ares
   const std::unique_ptr<Query> query(static_cast<Query*>(arg));
   const std::unique_ptr<::ares_addrinfo, void (*)(::ares_addrinfo*)> owned(result,
                                                                            &::ares_freeaddrinfo);
+  --query->channel->running_queries;
   const auto locator = query->locator.lock();
   if (!locator) return;
   not_unwinding_into_c("an address answer", [&] {
@@ -195,6 +248,7 @@ void ServerLocator::on_addresses(void* arg, int status, int /*timeouts*/, ::ares
       not_unwinding_into_c("an address answer", [&] { waiter(status, addresses); });
     }
   });
+  locator->drop_idle_channels();
 }
 
 void ServerLocator::start(const std::shared_ptr<Lookup>& lookup) {
@@ -208,6 +262,7 @@ void ServerLocator::start(const std::shared_ptr<Lookup>& lookup) {
     lookup->answered = {true};
     return deliver(lookup);
   }
+  follow_configuration();
   if (lookup->query.port != 0) {
     lookup->targets = {{lookup->query.host, port, 0, 0}};
     return look_up_addresses(lookup);

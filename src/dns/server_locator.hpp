@@ -8,6 +8,7 @@
 // is not, so one slow name holds up no other, and with SRV, which getaddrinfo cannot ask for.
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
@@ -52,10 +53,12 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
  public:
   using Handler = detail::UniqueFunction<void(std::error_code, Located)>;
 
-  /// Looks names up on a strand of `executor` through `servers` (empty: the system's).
-  /// Throws std::system_error when c-ares cannot start or takes none of the servers.
+  /// Looks names up on a strand of `executor` as the resolv.conf file `configuration` says,
+  /// through `servers` unless empty. Throws std::system_error when c-ares cannot start or takes
+  /// none of the servers.
   static std::shared_ptr<ServerLocator> make(const asio::any_io_executor& executor,
-                                             const std::vector<IpEndpoint>& servers);
+                                             const std::vector<IpEndpoint>& servers,
+                                             const std::filesystem::path& configuration);
   ~ServerLocator();
 
   /// Runs `handler` on `handler_executor` with the addresses, or host_not_found (and the like,
@@ -72,17 +75,31 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
  private:
   struct Query;
   struct Passkey {};
+  // What tells a file changed: a rewrite in place, or another file renamed over it.
+  struct FileStamp {
+    bool exists = false;
+    std::uint64_t device = 0, inode = 0, size = 0;
+    std::int64_t modified_s = 0, modified_ns = 0;
+    bool operator==(const FileStamp&) const = default;
+  };
+  static FileStamp stamp_of(const std::filesystem::path& file) noexcept;
   using SrvAnswer = detail::UniqueFunction<void(int status, const std::vector<SrvRecord>&)>;
   using Endpoints = std::vector<asio::ip::tcp::endpoint>;
   using AddressAnswer = detail::UniqueFunction<void(int status, const Endpoints&)>;
 
  public:
-  ServerLocator(Passkey, asio::any_io_executor strand, std::shared_ptr<AresChannel> channel);
+  ServerLocator(Passkey, asio::any_io_executor strand, std::vector<IpEndpoint> servers,
+                std::filesystem::path configuration);
 
  private:
   // Lookups that need one answer at the same time share its query: a pool opening its
   // connections together asks once, and a burst of answers cannot overrun the socket's buffer.
   void ask_srv(const std::string& name, bool search, SrvAnswer answer);
+  /// Starts a channel from the configuration file when it changed since the current one was.
+  /// The one it replaces is kept until its queries are answered.
+  void follow_configuration();
+  /// Drops the channels follow_configuration replaced once their last query is answered.
+  void drop_idle_channels();
   void ask_addresses(const std::string& host, std::uint16_t port, AddressAnswer answer);
   static void on_srv(void* arg, int status, int timeouts, unsigned char* answer, int length);
   void take_srv_answer(const Query& query, int status, const unsigned char* answer, int length);
@@ -98,7 +115,11 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   void complete(const std::shared_ptr<Lookup>& lookup, std::error_code ec, Located located);
 
   asio::any_io_executor strand_;
-  std::shared_ptr<AresChannel> channel_;  // reset by shutdown
+  const std::vector<IpEndpoint> servers_;
+  const std::filesystem::path configuration_;
+  FileStamp configuration_stamp_;                       // of the file as channel_ was made from it
+  std::shared_ptr<AresChannel> channel_;                // reset by shutdown
+  std::vector<std::shared_ptr<AresChannel>> replaced_;  // with queries still running
   std::mt19937_64 random_;
   std::unordered_map<std::string, std::vector<SrvAnswer>> srv_waiting_;            // by SRV name
   std::unordered_map<std::string, std::vector<AddressAnswer>> addresses_waiting_;  // host + port

@@ -55,7 +55,8 @@ ManagerCore::ManagerCore(asio::any_io_executor executor, std::vector<asio::any_i
       event_strand_(make_light_strand(executor_)),
       clock_(options.clock ? options.clock : make_steady_clock()),
       pending_(std::make_shared<PendingRequests>(executor_, clock_)),
-      locator_(dns::ServerLocator::make(executor_, options.dns_servers)),
+      locator_(
+          dns::ServerLocator::make(executor_, options.dns_servers, options.resolver_configuration)),
       tls_(options.tls, clock_),
       options_(std::move(options)),
       message_throttle_(options_.message_throttling_high_mark,

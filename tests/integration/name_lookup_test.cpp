@@ -2,15 +2,19 @@
 // plays itself on a loopback UDP socket: it answers the queries it is given a policy for (A and
 // SRV records it builds) and leaves the others unanswered, standing in for a slow or dead server.
 // The connect time-out covers a lookup, a drain lets one finish, a backup SRV target whose
-// lookup hangs does not hold up the primary, and lookups run side by side. SRV order, weights
+// lookup hangs does not hold up the primary, lookups run side by side, and a changed resolver
+// configuration is read again without ending the lookups under way. SRV order, weights
 // and fallbacks against a real DNS server are in tests/interop/dns_srv_test.py (dnsmasq).
 
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -341,6 +345,98 @@ TEST_F(NameLookup, LookupsRunSideBySide) {
   ASSERT_TRUE(run_until(
       io, [&] { return was_asked("first.rtconn.test A") && was_asked("second.rtconn.test A"); }));
   EXPECT_EQ(first->calls + second->calls, 0);
+}
+
+// The resolver's configuration is followed when it changes, as glibc follows resolv.conf: here
+// its search list, which decides the names asked (the servers come from the same read).
+class NameLookupConfiguration : public NameLookup {
+ protected:
+  void SetUp() override {
+    NameLookup::SetUp();
+    ::unsetenv("LOCALDOMAIN");  // it would win over the file's search list
+    directory =
+        std::filesystem::temp_directory_path() / ("rtconn-resolv-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(directory);
+    configuration = directory / "resolv.conf";
+    write_configuration("one.rtconn.test");
+    ConnectionManagerOptions options = client->options();
+    options.resolver_configuration = configuration;
+    client = std::make_unique<RealTimeClientConnectionManager>(io.get_executor(), options);
+  }
+  void TearDown() override {
+    client.reset();
+    test::drain(io);
+    std::filesystem::remove_all(directory);
+  }
+
+  // Written beside it and renamed over it, as resolvconf and DHCP clients do.
+  void write_configuration(const std::string& search) {
+    const auto next = directory / "resolv.conf.next";
+    std::ofstream(next) << "search " << search << "\n";
+    std::filesystem::rename(next, configuration);
+  }
+
+  // Every name under rtconn.test is 127.0.0.1 (no AAAA), but `held` until released.
+  void answer_all_but(const std::string* held) {
+    dns.set_policy(
+        [held](const std::string& name, std::uint16_t type) -> std::optional<std::vector<Bytes>> {
+          if (held != nullptr && name == *held) return std::nullopt;
+          if (!name.ends_with(".rtconn.test")) return std::nullopt;
+          return type == type_a ? std::vector<Bytes>{a_record("127.0.0.1")} : std::vector<Bytes>{};
+        });
+  }
+
+  test::CompletionRecordPtr send_to(const std::string& host) {
+    auto outcome = make_record();
+    client->async_send({host, server_port(), TransportType::Tcp, {}}, make_request("OPTIONS"),
+                       record(outcome));
+    return outcome;
+  }
+
+  bool completes(const test::CompletionRecordPtr& outcome) {
+    return run_until(io, [&] {
+      dns.serve();
+      return outcome->calls == 1;
+    });
+  }
+
+  std::filesystem::path directory;
+  std::filesystem::path configuration;
+};
+
+TEST_F(NameLookupConfiguration, IsReadAgainWhenItChanges) {
+  answer_all_but(nullptr);
+  const auto before = send_to("pbx");
+  ASSERT_TRUE(completes(before));
+  EXPECT_FALSE(before->ec) << before->ec.message();
+  EXPECT_TRUE(was_asked("pbx.one.rtconn.test A"));
+
+  write_configuration("two.rtconn.test");
+  const auto after = send_to("sbc");
+  ASSERT_TRUE(completes(after));
+  EXPECT_FALSE(after->ec) << after->ec.message();
+  EXPECT_TRUE(was_asked("sbc.two.rtconn.test A"));
+  EXPECT_FALSE(was_asked("sbc.one.rtconn.test A"));
+}
+
+// The settings a lookup started with stay its own: its query, still unanswered when the file
+// changes, is answered on them rather than ended.
+TEST_F(NameLookupConfiguration, ALookupUnderWayFinishesOnTheSettingsItStartedWith) {
+  const std::string held = "slow.one.rtconn.test";
+  answer_all_but(&held);
+  const auto slow = send_to("slow");
+  ASSERT_TRUE(run_until(io, [&] { return was_asked("slow.one.rtconn.test A"); }));
+
+  write_configuration("two.rtconn.test");
+  const auto fast = send_to("fast");
+  ASSERT_TRUE(completes(fast));
+  EXPECT_FALSE(fast->ec) << fast->ec.message();
+  EXPECT_TRUE(was_asked("fast.two.rtconn.test A"));
+  EXPECT_EQ(slow->calls, 0);
+
+  answer_all_but(nullptr);  // the query kept waiting is answered now
+  ASSERT_TRUE(completes(slow));
+  EXPECT_FALSE(slow->ec) << slow->ec.message();
 }
 
 }  // namespace
