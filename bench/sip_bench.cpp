@@ -2,9 +2,12 @@
 // responses. Run: build/release/bench/rtconn_micro_bench --benchmark_filter=Sip
 #include <benchmark/benchmark.h>
 
+#include <cstdint>
+#include <span>
 #include <string>
 
 #include "rtconn/sip_message.hpp"
+#include "sip/line_ends.hpp"
 #include "sip/stream_framer.hpp"
 
 namespace {
@@ -41,6 +44,29 @@ void SipFramerPipelined(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 1000);
 }
 BENCHMARK(SipFramerPipelined);
+
+// What a connection does with a read of pipelined requests: frame each and parse it, the parse
+// taking the line ends the framer found (state.range(0) == 1) or searching again (0), side by
+// side so their ratio comes from one run.
+void SipFrameAndParse(benchmark::State& state) {
+  const auto stream = pipelined(100);
+  const bool reuse_line_ends = state.range(0) == 1;
+  for (auto _ : state) {
+    rtconn::sip::StreamFramer framer;
+    std::string_view rest = stream;
+    while (!rest.empty()) {
+      const auto frame = framer.next(rest);
+      std::error_code ec;
+      rtconn::sip::LineEnds line_ends(reuse_line_ends ? frame.line_ends
+                                                      : std::span<const std::uint32_t>{});
+      auto message = rtconn::SipMessage::parse(frame.bytes, line_ends, ec);
+      benchmark::DoNotOptimize(message);
+      rest.remove_prefix(frame.consumed);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * 100);
+}
+BENCHMARK(SipFrameAndParse)->Arg(0)->Arg(1);
 
 void SipParse(benchmark::State& state) {
   std::error_code ec;
