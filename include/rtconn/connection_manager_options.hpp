@@ -38,11 +38,12 @@ struct TlsOptions {
   /// folder. A peer's certificate, or a CA certificate above it, that a CRL of its issuer lists
   /// is refused (TlsFailureReason::RemoteCertificateRevoked), and so is every certificate of an
   /// issuer whose CRL is past its next update (UntrustedRemoteCertificate, "CRL has expired":
-  /// renew it and call `reload_trust`). Certificates of issuers without a CRL here are not
-  /// checked; those of an issuer whose CRL OpenSSL cannot use (signed by another key under its
-  /// name, a distribution point it does not handle) are refused, their revocation unknown.
-  /// Delta CRLs are refused when read. Of two CRLs of one issuer issued at different times,
-  /// OpenSSL takes the later. Read when a context is made, like the trust anchors.
+  /// renew it and call `reload_trust`). Certificates of issuers without a CRL here, and the
+  /// trust anchor itself, are not checked; those of an issuer whose CRL OpenSSL cannot use (signed
+  /// by another key under its name, a distribution point it does not handle) are refused, their
+  /// revocation unknown. Delta CRLs are skipped (logged): the full CRL counts. Of two CRLs of one
+  /// issuer issued at different times, OpenSSL takes the later. Read when a context is made, like
+  /// the trust anchors.
   std::vector<std::filesystem::path> crl_files;
   /// This side's certificate (UCMA's issuer + serial): what a client presents to servers that
   /// ask for one (mutual TLS). A TLS server manager presents the one its constructor names in

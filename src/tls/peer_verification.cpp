@@ -30,17 +30,26 @@ int rejected_index() {
   return index;
 }
 
-// Whether the store holds a CRL of the issuer of the certificate being checked. OpenSSL also says
-// "unable to get CRL" when it has one but cannot use it (a delta CRL alone, a distribution point
-// it does not handle, a CRL signed by another key under the issuer's name): then the
-// certificate stays refused, as its revocation cannot be known.
-bool has_revocation_list(X509_STORE_CTX* store) {
+// Whether `error` says only that the revocation of the certificate being checked cannot be
+// known, where that is accepted:
+// - its issuer published no CRL here (OpenSSL would refuse every such certificate once any CRL
+//   is loaded). When there is one OpenSSL cannot use (signed by another key under the issuer's
+//   name, a distribution point it does not handle), the certificate stays refused.
+// - it is the trust anchor, trusted as such (RFC 5280 6.1). X509_V_FLAG_CRL_CHECK_ALL checks a
+//   root against its own CRL too, which need not cover it: one for user certificates only, or
+//   naming a distribution point, is of a "different CRL scope".
+bool revocation_may_stay_unknown(X509_STORE_CTX* store, int error) {
+  if (error != X509_V_ERR_UNABLE_TO_GET_CRL && error != X509_V_ERR_DIFFERENT_CRL_SCOPE) {
+    return false;
+  }
   X509* checked = X509_STORE_CTX_get_current_cert(store);
-  if (checked == nullptr) return true;
+  if (checked == nullptr) return false;
+  if (X509_self_signed(checked, 0) == 1) return true;
+  if (error != X509_V_ERR_UNABLE_TO_GET_CRL) return false;
   STACK_OF(X509_CRL)* lists = X509_STORE_CTX_get1_crls(store, X509_get_issuer_name(checked));
-  const bool any = lists != nullptr && sk_X509_CRL_num(lists) > 0;
+  const bool none = lists == nullptr || sk_X509_CRL_num(lists) == 0;
   sk_X509_CRL_pop_free(lists, X509_CRL_free);
-  return any;
+  return none;
 }
 
 }  // namespace
@@ -77,8 +86,7 @@ std::error_code error_of_verify_result(long result) {
 
 int verify_step(int preverify_ok, X509_STORE_CTX* store) {
   if (preverify_ok == 1) return preverify_ok;
-  if (X509_STORE_CTX_get_error(store) == X509_V_ERR_UNABLE_TO_GET_CRL &&
-      !has_revocation_list(store)) {
+  if (revocation_may_stay_unknown(store, X509_STORE_CTX_get_error(store))) {
     // Cleared, not just passed over: what is left in the context becomes the connection's
     // verify result, which would otherwise read as a failure on a connection that succeeded.
     X509_STORE_CTX_set_error(store, X509_V_OK);

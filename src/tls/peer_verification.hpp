@@ -16,8 +16,9 @@ bool certificate_names_host(X509* certificate, std::string_view host);
 /// The TlsFailureReason for an X509_V_ERR_* verification result.
 std::error_code error_of_verify_result(long result);
 
-/// OpenSSL's verify callback. It lets a certificate whose issuer has no CRL in the store pass
-/// without a revocation check (OpenSSL would refuse it once any CRL is loaded), and keeps the
+/// OpenSSL's verify callback. It lets a certificate whose issuer has no CRL in the store, and the
+/// trust anchor, pass without a revocation check (OpenSSL would refuse them once any CRL is
+/// loaded, see revocation_lists.hpp), and keeps the
 /// first certificate whose chain failed on the connection, since OpenSSL 3 keeps no peer
 /// certificate when verifying it failed and the application wants to know whom it turned away
 /// (UCMA TlsFailureException.RemoteCertificate).

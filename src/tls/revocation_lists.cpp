@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <spdlog/spdlog.h>
 
 #include "rtconn/tls_failure.hpp"
 #include "tls/openssl_handles.hpp"
@@ -27,16 +28,14 @@ std::vector<X509CrlPtr> read_revocation_lists(const std::filesystem::path& file)
     lists.emplace_back(list);
   }
   // The reader stops at the end of the file ("no start line") or at a CRL it cannot read: one
-  // damaged after good ones must not leave its issuer unchecked.
+  // damaged, also after good ones, must not leave its issuer unchecked.
   const auto stopped = ERR_peek_last_error();
-  if (!lists.empty()) {
-    if (ERR_GET_LIB(stopped) != ERR_LIB_PEM || ERR_GET_REASON(stopped) != PEM_R_NO_START_LINE) {
-      throw unusable(file, take_openssl_error("a CRL in it cannot be read"));
-    }
-    ERR_clear_error();
-    return lists;
+  if (stopped != 0 &&
+      (ERR_GET_LIB(stopped) != ERR_LIB_PEM || ERR_GET_REASON(stopped) != PEM_R_NO_START_LINE)) {
+    throw unusable(file, take_openssl_error("a CRL in it cannot be read"));
   }
   ERR_clear_error();
+  if (!lists.empty()) return lists;
   if (BIO_seek(bio.get(), 0) == 0) {
     if (X509_CRL* list = d2i_X509_CRL_bio(bio.get(), nullptr)) lists.emplace_back(list);
   }
@@ -61,10 +60,12 @@ void add_revocation_lists(X509_STORE* store, const std::vector<std::filesystem::
   bool any = false;
   for (const auto& file : files) {
     for (auto& list : read_revocation_lists(file)) {
-      // Not used without the base CRL it updates (X509_V_FLAG_USE_DELTAS is off): said here
-      // rather than found out as every certificate of its issuer refused.
+      // Deltas are not used (X509_V_FLAG_USE_DELTAS is off): the base CRL published beside them
+      // is what counts. Left out, so a delta alone does not pass for its issuer's CRL.
       if (X509_CRL_get_ext_by_NID(list.get(), NID_delta_crl, -1) >= 0) {
-        throw unusable(file, "delta CRLs are not supported: give the full CRL");
+        spdlog::warn("certificate revocation list {}: a delta CRL, skipped (its base CRL counts)",
+                     file.string());
+        continue;
       }
       sort_entries_now(list.get());
       if (X509_STORE_add_crl(store, list.get()) != 1) {

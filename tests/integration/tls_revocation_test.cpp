@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -241,18 +242,41 @@ TEST_F(TlsRevocationTest, UnusableCrlFilesAreRefusedWhenRead) {
   refused("a damaged second CRL");
   fs::remove(crls / "two.pem");
 
-  // A delta CRL is not used without its base: said at once.
+  server->reload_trust();  // all well again
+}
+
+// A full CRL whose issuing distribution point limits it to user certificates, and a delta
+// beside it (as AD CS publishes both). The delta is skipped and the full CRL counts; the root,
+// checked against its own CRL, is out of that CRL's scope and passes as the trust anchor.
+TEST_F(TlsRevocationTest, AFullCrlWithADeltaBesideItCountsAndTheRootPasses) {
+  const auto revoked = client_leaf("revoked.localhost", ca_);
+  const auto kept = client_leaf("kept.localhost", ca_);
+  const auto with_extension = [&](tls::X509CrlPtr list, int nid, const char* value) {
+    const std::unique_ptr<X509_EXTENSION, tls::OpensslDeleter<X509_EXTENSION, X509_EXTENSION_free>>
+        extension(X509V3_EXT_conf_nid(nullptr, nullptr, nid, value));
+    EXPECT_TRUE(extension && X509_CRL_add_ext(list.get(), extension.get(), -1) == 1);
+    EXPECT_GT(X509_CRL_sign(list.get(), ca_.key.get(), EVP_sha256()), 0);
+    return list;
+  };
+  const auto full = with_extension(
+      tls::issue_revocation_list(ca_, std::vector<const X509*>{revoked.certificate.get()}),
+      NID_issuing_distribution_point, "critical,onlyuser:TRUE");
+  tls::write_pem(server_store_ / "crls" / "ca.pem", full.get());
   auto delta = tls::issue_revocation_list(ca_, {});
-  std::unique_ptr<ASN1_INTEGER, tls::OpensslDeleter<ASN1_INTEGER, ASN1_INTEGER_free>> base(
+  const std::unique_ptr<ASN1_INTEGER, tls::OpensslDeleter<ASN1_INTEGER, ASN1_INTEGER_free>> base(
       ASN1_INTEGER_new());
   ASSERT_TRUE(base && ASN1_INTEGER_set(base.get(), 1) == 1);
   ASSERT_EQ(X509_CRL_add1_ext_i2d(delta.get(), NID_delta_crl, base.get(), 1, 0), 1);
   ASSERT_GT(X509_CRL_sign(delta.get(), ca_.key.get(), EVP_sha256()), 0);
-  tls::write_pem(crls / "delta.pem", delta.get());
-  refused("a delta CRL");
-  fs::remove(crls / "delta.pem");
+  tls::write_pem(server_store_ / "crls" / "ca-delta.pem", delta.get());
 
-  server->reload_trust();  // all well again
+  const auto server = start_mutual_server(server_options());
+  EXPECT_FALSE(request_with(presenting(kept, "kept"), server->listening_port()));
+  EXPECT_TRUE(failures_->events.empty());
+  EXPECT_TRUE(request_with(presenting(revoked, "revoked"), server->listening_port()));
+  ASSERT_TRUE(wait_for_failures(1));
+  EXPECT_EQ(failures_->events[0].error,
+            make_error_code(TlsFailureReason::RemoteCertificateRevoked));
 }
 
 TEST_F(TlsRevocationTest, AClientManagersReloadChecksTheServersItConnectsToAfterIt) {
