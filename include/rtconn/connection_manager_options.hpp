@@ -95,8 +95,7 @@ struct ConnectionManagerOptions {
   /// The resolver's configuration: its DNS servers (unless `dns_servers` names some), search
   /// list and options, in resolv.conf(5)'s format. Read again when it changes (looked at when
   /// a lookup starts), as glibc does: a DHCP lease or a container's new DNS server is followed
-  /// without a restart. Lookups under way, and those of the same name that join them, finish
-  /// with the settings they started with.
+  /// without a restart. Queries under way finish on the settings they were sent with.
   std::filesystem::path resolver_configuration = "/etc/resolv.conf";
   /// Time a request sent with `async_request` waits for its final response (RFC 3261 timer F).
   std::chrono::milliseconds request_timeout = 32s;

@@ -103,7 +103,9 @@ ServerLocator::FileStamp ServerLocator::stamp_of(const std::filesystem::path& fi
           static_cast<std::uint64_t>(status.st_ino),
           static_cast<std::uint64_t>(status.st_size),
           static_cast<std::int64_t>(status.st_mtim.tv_sec),
-          static_cast<std::int64_t>(status.st_mtim.tv_nsec)};
+          static_cast<std::int64_t>(status.st_mtim.tv_nsec),
+          static_cast<std::int64_t>(status.st_ctim.tv_sec),
+          static_cast<std::int64_t>(status.st_ctim.tv_nsec)};
 }
 
 void ServerLocator::follow_configuration() {
@@ -122,6 +124,13 @@ void ServerLocator::follow_configuration() {
   spdlog::info("name lookup: {} changed: read again", configuration_.string());
   if (channel_->running_queries > 0) replaced_.push_back(std::move(channel_));
   channel_ = std::move(fresh);
+  ++channel_generation_;
+}
+
+std::string ServerLocator::waiting_key(const std::string& question) const {
+  // The channel's generation first: a question asked again after the configuration changed,
+  // say because its DNS server died, goes to the new servers rather than joining the old query.
+  return std::to_string(channel_generation_) + ' ' + question;
 }
 
 void ServerLocator::drop_idle_channels() {
@@ -167,14 +176,15 @@ void ServerLocator::shutdown() {
 
 void ServerLocator::ask_srv(const std::string& name, bool search, SrvAnswer answer) {
   if (!channel_) return answer(ARES_EDESTRUCTION, {});
-  auto& waiting = srv_waiting_[name];
+  std::string key = waiting_key(name);
+  auto& waiting = srv_waiting_[key];
   waiting.push_back(std::move(answer));
   if (waiting.size() > 1) return;
   // The channel is held across the call: an answer run at once may shut nothing down under it.
   const auto channel = channel_;
   const auto ask = search ? &::ares_search : &::ares_query;
-  auto* query = new Query{weak_from_this(), name, channel.get()};
-  ++channel->running_queries;  // before the call: an answer from /etc/hosts comes inside it
+  auto* query = new Query{weak_from_this(), std::move(key), channel.get()};
+  ++channel->running_queries;  // before the call: a failure found at once comes inside it
   ask(channel->get(), name.c_str(), ns_c_in, ns_t_srv, &ServerLocator::on_srv, query);
   channel->arm_timer();
 }
@@ -212,7 +222,7 @@ void ServerLocator::take_srv_answer(const Query& query, int status, const unsign
 void ServerLocator::ask_addresses(const std::string& host, std::uint16_t port,
                                   AddressAnswer answer) {
   if (!channel_) return answer(ARES_EDESTRUCTION, {});
-  std::string key = host + ' ' + std::to_string(port);
+  std::string key = waiting_key(host + ' ' + std::to_string(port));
   auto& waiting = addresses_waiting_[key];
   waiting.push_back(std::move(answer));
   if (waiting.size() > 1) return;

@@ -79,7 +79,7 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   struct FileStamp {
     bool exists = false;
     std::uint64_t device = 0, inode = 0, size = 0;
-    std::int64_t modified_s = 0, modified_ns = 0;
+    std::int64_t modified_s = 0, modified_ns = 0, changed_s = 0, changed_ns = 0;
     bool operator==(const FileStamp&) const = default;
   };
   static FileStamp stamp_of(const std::filesystem::path& file) noexcept;
@@ -100,6 +100,8 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   void follow_configuration();
   /// Drops the channels follow_configuration replaced once their last query is answered.
   void drop_idle_channels();
+  /// What a question's waiters are filed under: it and the channel it goes to.
+  std::string waiting_key(const std::string& question) const;
   void ask_addresses(const std::string& host, std::uint16_t port, AddressAnswer answer);
   static void on_srv(void* arg, int status, int timeouts, unsigned char* answer, int length);
   void take_srv_answer(const Query& query, int status, const unsigned char* answer, int length);
@@ -117,8 +119,9 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   asio::any_io_executor strand_;
   const std::vector<IpEndpoint> servers_;
   const std::filesystem::path configuration_;
-  FileStamp configuration_stamp_;                       // of the file as channel_ was made from it
-  std::shared_ptr<AresChannel> channel_;                // reset by shutdown
+  FileStamp configuration_stamp_;         // of the file as channel_ was made from it
+  std::shared_ptr<AresChannel> channel_;  // reset by shutdown
+  std::uint64_t channel_generation_ = 0;  // counts the channels follow_configuration started
   std::vector<std::shared_ptr<AresChannel>> replaced_;  // with queries still running
   std::mt19937_64 random_;
   std::unordered_map<std::string, std::vector<SrvAnswer>> srv_waiting_;            // by SRV name

@@ -419,9 +419,10 @@ TEST_F(NameLookupConfiguration, IsReadAgainWhenItChanges) {
   EXPECT_FALSE(was_asked("sbc.one.rtconn.test A"));
 }
 
-// The settings a lookup started with stay its own: its query, still unanswered when the file
-// changes, is answered on them rather than ended.
-TEST_F(NameLookupConfiguration, ALookupUnderWayFinishesOnTheSettingsItStartedWith) {
+// The settings a query was sent with stay its own: one still unanswered when the file changes
+// is answered on them rather than ended, while the same name asked again does not join it (its
+// server may be what changed) but goes out on the new settings.
+TEST_F(NameLookupConfiguration, AQueryUnderWayFinishesOnTheSettingsItWasSentWith) {
   const std::string held = "slow.one.rtconn.test";
   answer_all_but(&held);
   const auto slow = send_to("slow");
@@ -433,6 +434,11 @@ TEST_F(NameLookupConfiguration, ALookupUnderWayFinishesOnTheSettingsItStartedWit
   EXPECT_FALSE(fast->ec) << fast->ec.message();
   EXPECT_TRUE(was_asked("fast.two.rtconn.test A"));
   EXPECT_EQ(slow->calls, 0);
+  // The pool opens a second connection (it is not full), so the host is looked up again.
+  const auto again = send_to("slow");
+  ASSERT_TRUE(completes(again));
+  EXPECT_FALSE(again->ec) << again->ec.message();
+  EXPECT_TRUE(was_asked("slow.two.rtconn.test A"));
 
   answer_all_but(nullptr);  // the query kept waiting is answered now
   ASSERT_TRUE(completes(slow));
