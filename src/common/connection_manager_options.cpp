@@ -47,6 +47,7 @@ void ConnectionManagerOptions::validate() const {
   require(shutdown_timeout.count() >= 0, "shutdown_timeout", "must not be negative");
   require(keep_alive_interval.count() >= 0, "keep_alive_interval", "must not be negative");
   require(keep_alive_pong_timeout.count() > 0, "keep_alive_pong_timeout", "must be > 0");
+  require(dns_cache_max_ttl.count() >= 0, "dns_cache_max_ttl", "must not be negative");
   // A deadline is now + a time-out on a nanosecond clock: past about 292 years it wraps into the
   // past and would close every connection at once.
   const std::pair<std::chrono::milliseconds, const char*> time_outs[] = {
@@ -59,6 +60,7 @@ void ConnectionManagerOptions::validate() const {
       {shutdown_timeout, "shutdown_timeout"},
       {keep_alive_interval, "keep_alive_interval"},
       {keep_alive_pong_timeout, "keep_alive_pong_timeout"},
+      {dns_cache_max_ttl, "dns_cache_max_ttl"},
   };
   for (const auto& [value, field] : time_outs) {
     require(value <= longest_time_out, field, "must not exceed 100 years");

@@ -18,6 +18,7 @@
 #include <asio/strand.hpp>
 
 #include "common/light_strand.hpp"
+#include "dns/answer_ttl.hpp"
 #include "dns/ares_channel.hpp"
 #include "rtconn/errors.hpp"
 #include "sip/text.hpp"
@@ -75,25 +76,32 @@ struct Lookup {
 // runs again (its shutdown never run) must still free them.
 struct ServerLocator::Query {
   std::weak_ptr<ServerLocator> locator;
+  std::string question;
   std::string key;
-  AresChannel* channel;  // the one it runs on, alive until it calls back
+  AresChannel* channel;      // the one it runs on, alive until it calls back
+  std::uint64_t generation;  // the channel's
 };
 
+namespace {
+// Names (SRV and host) kept at once, of each kind: some hundred KB at most.
+constexpr std::size_t kept_answers = 4096;
+}  // namespace
+
 std::shared_ptr<ServerLocator> ServerLocator::make(const asio::any_io_executor& executor,
-                                                   const std::vector<IpEndpoint>& servers,
-                                                   const std::filesystem::path& configuration) {
-  return std::make_shared<ServerLocator>(Passkey{}, detail::make_light_strand(executor), servers,
-                                         configuration);
+                                                   Settings settings) {
+  return std::make_shared<ServerLocator>(Passkey{}, detail::make_light_strand(executor),
+                                         std::move(settings));
 }
 
-ServerLocator::ServerLocator(Passkey, asio::any_io_executor strand, std::vector<IpEndpoint> servers,
-                             std::filesystem::path configuration)
+ServerLocator::ServerLocator(Passkey, asio::any_io_executor strand, Settings settings)
     : strand_(std::move(strand)),
-      servers_(std::move(servers)),
-      configuration_(std::move(configuration)),
-      configuration_stamp_(stamp_of(configuration_)),  // before the read: a change then is seen
-      channel_(std::make_shared<AresChannel>(strand_, servers_, configuration_)),
-      random_(std::random_device{}()) {}
+      settings_(std::move(settings)),
+      // Before the read: a change made while it is read is seen.
+      configuration_stamp_(stamp_of(settings_.configuration)),
+      channel_(std::make_shared<AresChannel>(strand_, settings_.servers, settings_.configuration)),
+      random_(std::random_device{}()),
+      srv_kept_(kept_answers),
+      addresses_kept_(kept_answers) {}
 
 ServerLocator::FileStamp ServerLocator::stamp_of(const std::filesystem::path& file) noexcept {
   struct stat status {};
@@ -110,21 +118,24 @@ ServerLocator::FileStamp ServerLocator::stamp_of(const std::filesystem::path& fi
 
 void ServerLocator::follow_configuration() {
   if (!channel_) return;
-  const auto stamp = stamp_of(configuration_);
+  const auto stamp = stamp_of(settings_.configuration);
   if (stamp == configuration_stamp_) return;
   configuration_stamp_ = stamp;  // one c-ares cannot use is not tried again until it changes
   std::shared_ptr<AresChannel> fresh;
   try {
-    fresh = std::make_shared<AresChannel>(strand_, servers_, configuration_);
+    fresh = std::make_shared<AresChannel>(strand_, settings_.servers, settings_.configuration);
   } catch (const std::exception& e) {
     spdlog::warn("name lookup: {} changed, but cannot be used ({}): the settings before stay",
-                 configuration_.string(), e.what());
+                 settings_.configuration.string(), e.what());
     return;
   }
-  spdlog::info("name lookup: {} changed: read again", configuration_.string());
+  spdlog::info("name lookup: {} changed: read again", settings_.configuration.string());
   if (channel_->running_queries > 0) replaced_.push_back(std::move(channel_));
   channel_ = std::move(fresh);
   ++channel_generation_;
+  // What the servers before said need not be what the new ones say (a split-horizon network).
+  srv_kept_.clear();
+  addresses_kept_.clear();
 }
 
 std::string ServerLocator::waiting_key(const std::string& question) const {
@@ -176,6 +187,9 @@ void ServerLocator::shutdown() {
 
 void ServerLocator::ask_srv(const std::string& name, bool search, SrvAnswer answer) {
   if (!channel_) return answer(ARES_EDESTRUCTION, {});
+  if (auto kept = srv_kept_.find(name, settings_.clock->now())) {
+    return answer(kept->status, kept->records);
+  }
   std::string key = waiting_key(name);
   auto& waiting = srv_waiting_[key];
   waiting.push_back(std::move(answer));
@@ -183,7 +197,8 @@ void ServerLocator::ask_srv(const std::string& name, bool search, SrvAnswer answ
   // The channel is held across the call: an answer run at once may shut nothing down under it.
   const auto channel = channel_;
   const auto ask = search ? &::ares_search : &::ares_query;
-  auto* query = new Query{weak_from_this(), std::move(key), channel.get()};
+  auto* query =
+      new Query{weak_from_this(), name, std::move(key), channel.get(), channel_generation_};
   ++channel->running_queries;  // before the call: a failure found at once comes inside it
   ask(channel->get(), name.c_str(), ns_c_in, ns_t_srv, &ServerLocator::on_srv, query);
   channel->arm_timer();
@@ -211,6 +226,14 @@ void ServerLocator::take_srv_answer(const Query& query, int status, const unsign
       records.push_back({r->host, r->port, r->priority, r->weight});
     }
   }
+  const auto length_read = static_cast<std::size_t>(std::max(length, 0));
+  const auto ttl = status == ARES_SUCCESS ? answer_ttl(answer, length_read)
+                   : status == ARES_ENODATA || status == ARES_ENOTFOUND
+                       ? negative_ttl(answer, length_read)
+                       : std::nullopt;
+  if (const auto until = kept_until(query, ttl)) {
+    srv_kept_.store(query.question, {status, records}, *until, settings_.clock->now());
+  }
   // Taken out first: a waiter may ask again.
   auto waiters = srv_waiting_.extract(query.key);
   if (!waiters) return;
@@ -222,7 +245,11 @@ void ServerLocator::take_srv_answer(const Query& query, int status, const unsign
 void ServerLocator::ask_addresses(const std::string& host, std::uint16_t port,
                                   AddressAnswer answer) {
   if (!channel_) return answer(ARES_EDESTRUCTION, {});
-  std::string key = waiting_key(host + ' ' + std::to_string(port));
+  std::string question = host + ' ' + std::to_string(port);
+  if (auto kept = addresses_kept_.find(question, settings_.clock->now())) {
+    return answer(ARES_SUCCESS, *kept);
+  }
+  std::string key = waiting_key(question);
   auto& waiting = addresses_waiting_[key];
   waiting.push_back(std::move(answer));
   if (waiting.size() > 1) return;
@@ -232,7 +259,8 @@ void ServerLocator::ask_addresses(const std::string& host, std::uint16_t port,
   hints.ai_protocol = IPPROTO_TCP;
   hints.ai_flags = ARES_AI_NUMERICSERV;
   const auto channel = channel_;
-  auto* query = new Query{weak_from_this(), std::move(key), channel.get()};
+  auto* query = new Query{weak_from_this(), std::move(question), std::move(key), channel.get(),
+                          channel_generation_};
   ++channel->running_queries;
   ::ares_getaddrinfo(channel->get(), host.c_str(), std::to_string(port).c_str(), &hints,
                      &ServerLocator::on_addresses, query);
@@ -246,19 +274,49 @@ void ServerLocator::on_addresses(void* arg, int status, int /*timeouts*/, ::ares
   --query->channel->running_queries;
   const auto locator = query->locator.lock();
   if (!locator) return;
-  not_unwinding_into_c("an address answer", [&] {
-    Endpoints addresses;
-    for (const auto* node = result ? result->nodes : nullptr; node != nullptr;
-         node = node->ai_next) {
-      if (const auto endpoint = endpoint_of(*node)) addresses.push_back(*endpoint);
-    }
-    auto waiters = locator->addresses_waiting_.extract(query->key);
-    if (!waiters) return;
-    for (auto& waiter : waiters.mapped()) {
-      not_unwinding_into_c("an address answer", [&] { waiter(status, addresses); });
-    }
-  });
+  not_unwinding_into_c("an address answer",
+                       [&] { locator->take_addresses_answer(*query, status, result); });
   locator->drop_idle_channels();
+}
+
+void ServerLocator::take_addresses_answer(const Query& query, int status,
+                                          const ::ares_addrinfo* result) {
+  Endpoints addresses;
+  std::optional<std::chrono::seconds> ttl;
+  const auto keep_within = [&ttl](int seconds) {
+    const std::chrono::seconds limit(std::max(seconds, 0));
+    ttl = ttl ? std::min(*ttl, limit) : limit;
+  };
+  for (const auto* node = result ? result->nodes : nullptr; node != nullptr; node = node->ai_next) {
+    if (const auto endpoint = endpoint_of(*node)) addresses.push_back(*endpoint);
+    keep_within(node->ai_ttl);
+  }
+  // An alias is good for no longer than its own record (RFC 1034 3.6.2).
+  for (const auto* alias = result ? result->cnames : nullptr; alias != nullptr;
+       alias = alias->next) {
+    keep_within(alias->ttl);
+  }
+  // The hosts file and numeric hosts come with TTL 0: read again every time, as glibc does.
+  if (const auto until =
+          kept_until(query, status == ARES_SUCCESS && !addresses.empty() ? ttl : std::nullopt)) {
+    addresses_kept_.store(query.question, addresses, *until, settings_.clock->now());
+  }
+  auto waiters = addresses_waiting_.extract(query.key);
+  if (!waiters) return;
+  for (auto& waiter : waiters.mapped()) {
+    not_unwinding_into_c("an address answer", [&] { waiter(status, addresses); });
+  }
+}
+
+std::optional<Clock::time_point> ServerLocator::kept_until(
+    const Query& query, std::optional<std::chrono::seconds> ttl) const {
+  if (!ttl || *ttl <= std::chrono::seconds::zero() ||
+      settings_.longest_kept <= Clock::duration::zero() || !channel_ ||
+      query.generation != channel_generation_) {
+    return std::nullopt;
+  }
+  return settings_.clock->now() +
+         std::min(std::chrono::duration_cast<Clock::duration>(*ttl), settings_.longest_kept);
 }
 
 void ServerLocator::start(const std::shared_ptr<Lookup>& lookup) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <system_error>
@@ -19,7 +20,9 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include "dns/answer_cache.hpp"
 #include "dns/srv_order.hpp"
+#include "rtconn/clock.hpp"
 #include "rtconn/detail/completion.hpp"
 #include "rtconn/ip_endpoint.hpp"
 #include "rtconn/transport_type.hpp"
@@ -53,12 +56,18 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
  public:
   using Handler = detail::UniqueFunction<void(std::error_code, Located)>;
 
+  struct Settings {
+    std::vector<IpEndpoint> servers;  // empty: the configuration's
+    std::filesystem::path configuration;
+    std::shared_ptr<Clock> clock;  // what answers' lifetimes are kept on
+    Clock::duration longest_kept;  // the cap on a kept answer's TTL; zero keeps none
+  };
+
   /// Looks names up on a strand of `executor` as the resolv.conf file `configuration` says,
   /// through `servers` unless empty. Throws std::system_error when c-ares cannot start or takes
   /// none of the servers.
   static std::shared_ptr<ServerLocator> make(const asio::any_io_executor& executor,
-                                             const std::vector<IpEndpoint>& servers,
-                                             const std::filesystem::path& configuration);
+                                             Settings settings);
   ~ServerLocator();
 
   /// Runs `handler` on `handler_executor` with the addresses, or host_not_found (and the like,
@@ -75,6 +84,10 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
  private:
   struct Query;
   struct Passkey {};
+  struct SrvResult {
+    int status = 0;
+    std::vector<SrvRecord> records;
+  };
   // What tells a file changed: a rewrite in place, or another file renamed over it.
   struct FileStamp {
     bool exists = false;
@@ -88,12 +101,12 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   using AddressAnswer = detail::UniqueFunction<void(int status, const Endpoints&)>;
 
  public:
-  ServerLocator(Passkey, asio::any_io_executor strand, std::vector<IpEndpoint> servers,
-                std::filesystem::path configuration);
+  ServerLocator(Passkey, asio::any_io_executor strand, Settings settings);
 
  private:
   // Lookups that need one answer at the same time share its query: a pool opening its
   // connections together asks once, and a burst of answers cannot overrun the socket's buffer.
+  // Answers still within their TTLs are taken from the caches instead.
   void ask_srv(const std::string& name, bool search, SrvAnswer answer);
   /// Starts a channel from the configuration file when it changed since the current one was.
   /// The one it replaces is kept until its queries are answered.
@@ -106,6 +119,11 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   static void on_srv(void* arg, int status, int timeouts, unsigned char* answer, int length);
   void take_srv_answer(const Query& query, int status, const unsigned char* answer, int length);
   static void on_addresses(void* arg, int status, int timeouts, ::ares_addrinfo* result);
+  void take_addresses_answer(const Query& query, int status, const ::ares_addrinfo* result);
+  /// When an answer a query brought, good for `ttl`, stops being good; none when it is not
+  /// kept (no TTL, the cache off, or an answer from servers the configuration has since left).
+  std::optional<Clock::time_point> kept_until(const Query& query,
+                                              std::optional<std::chrono::seconds> ttl) const;
 
   void start(const std::shared_ptr<Lookup>& lookup);
   void take_srv(const std::shared_ptr<Lookup>& lookup, int status, std::vector<SrvRecord> records);
@@ -117,8 +135,7 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   void complete(const std::shared_ptr<Lookup>& lookup, std::error_code ec, Located located);
 
   asio::any_io_executor strand_;
-  const std::vector<IpEndpoint> servers_;
-  const std::filesystem::path configuration_;
+  const Settings settings_;
   FileStamp configuration_stamp_;         // of the file as channel_ was made from it
   std::shared_ptr<AresChannel> channel_;  // reset by shutdown
   std::uint64_t channel_generation_ = 0;  // counts the channels follow_configuration started
@@ -126,6 +143,8 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   std::mt19937_64 random_;
   std::unordered_map<std::string, std::vector<SrvAnswer>> srv_waiting_;            // by SRV name
   std::unordered_map<std::string, std::vector<AddressAnswer>> addresses_waiting_;  // host + port
+  AnswerCache<SrvResult> srv_kept_;        // by SRV name; NODATA and NXDOMAIN too, when an SOA says
+  AnswerCache<Endpoints> addresses_kept_;  // by host + port; c-ares gives no negative TTL here
 };
 
 }  // namespace rtconn::dns

@@ -56,7 +56,8 @@ ManagerCore::ManagerCore(asio::any_io_executor executor, std::vector<asio::any_i
       clock_(options.clock ? options.clock : make_steady_clock()),
       pending_(std::make_shared<PendingRequests>(executor_, clock_)),
       locator_(
-          dns::ServerLocator::make(executor_, options.dns_servers, options.resolver_configuration)),
+          dns::ServerLocator::make(executor_, {options.dns_servers, options.resolver_configuration,
+                                               clock_, options.dns_cache_max_ttl})),
       tls_(options.tls, clock_),
       options_(std::move(options)),
       message_throttle_(options_.message_throttling_high_mark,

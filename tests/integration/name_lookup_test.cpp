@@ -25,6 +25,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/udp.hpp>
 
+#include "../support/dns_message.hpp"
 #include "../support/test_support.hpp"
 #include "rtconn/errors.hpp"
 #include "rtconn/manual_clock.hpp"
@@ -38,45 +39,11 @@ using test::make_record;
 using test::make_request;
 using test::record;
 using test::run_until;
-using Bytes = std::vector<std::uint8_t>;
-
-constexpr std::uint16_t type_a = 1;
-constexpr std::uint16_t type_srv = 33;
-
-void put16(Bytes& out, std::uint16_t v) {
-  out.push_back(static_cast<std::uint8_t>(v >> 8));
-  out.push_back(static_cast<std::uint8_t>(v & 0xff));
-}
-
-Bytes encode_name(const std::string& name) {
-  Bytes out;
-  std::size_t start = 0;
-  while (start < name.size()) {
-    auto dot = name.find('.', start);
-    if (dot == std::string::npos) dot = name.size();
-    out.push_back(static_cast<std::uint8_t>(dot - start));
-    out.insert(out.end(), name.begin() + static_cast<std::ptrdiff_t>(start),
-               name.begin() + static_cast<std::ptrdiff_t>(dot));
-    start = dot + 1;
-  }
-  out.push_back(0);
-  return out;
-}
-
-Bytes a_record(const char* address) {
-  const auto bytes = asio::ip::make_address_v4(address).to_bytes();
-  return Bytes(bytes.begin(), bytes.end());
-}
-
-Bytes srv_record(std::uint16_t priority, std::uint16_t port, const std::string& target) {
-  Bytes out;
-  put16(out, priority);
-  put16(out, 0);  // weight
-  put16(out, port);
-  const auto name = encode_name(target);
-  out.insert(out.end(), name.begin(), name.end());
-  return out;
-}
+using test::dns::a_record;
+using test::dns::Bytes;
+using test::dns::srv_record;
+using test::dns::type_a;
+using test::dns::type_srv;
 
 // A DNS server in the test: `policy` gives the answers to a question (name, type), or nullopt
 // to leave it unanswered.
@@ -92,6 +59,9 @@ class TestDnsServer {
     return {socket_.local_endpoint().address(), socket_.local_endpoint().port()};
   }
   void set_policy(Policy policy) { policy_ = std::move(policy); }
+  void set_ttl(std::uint32_t ttl) { ttl_ = ttl; }
+  /// An answer with no records carries an SOA whose MINIMUM is this (none: no SOA).
+  void set_negative_ttl(std::optional<std::uint32_t> ttl) { negative_ttl_ = ttl; }
   const std::vector<std::string>& asked() const { return asked_; }
 
   // Takes what has arrived and answers what the policy now answers (a query left unanswered
@@ -108,7 +78,6 @@ class TestDnsServer {
         i += q.bytes[i] + 1u;
       }
       if (i + 5 > q.bytes.size()) continue;
-      q.question_end = i + 5;
       q.type = static_cast<std::uint16_t>(q.bytes[i + 1] << 8 | q.bytes[i + 2]);
       asked_.push_back(q.name + (q.type == type_srv ? " SRV" : q.type == type_a ? " A" : " other"));
       pending_.push_back(std::move(q));
@@ -122,35 +91,27 @@ class TestDnsServer {
     asio::ip::udp::endpoint from;
     std::string name;
     std::uint16_t type = 0;
-    std::size_t question_end = 0;
   };
 
   bool answer(const Query& q) {
     const auto answers = policy_ ? policy_(q.name, q.type) : std::nullopt;
     if (!answers) return false;
-    Bytes reply(q.bytes.begin(), q.bytes.begin() + 2);  // the query's id
-    put16(reply, 0x8180);  // a response; recursion desired, and available
-    put16(reply, 1);
-    put16(reply, static_cast<std::uint16_t>(answers->size()));
-    put16(reply, 0);
-    put16(reply, 0);
-    reply.insert(reply.end(), q.bytes.begin() + 12,
-                 q.bytes.begin() + static_cast<std::ptrdiff_t>(q.question_end));
-    for (const auto& rdata : *answers) {
-      put16(reply, 0xc00c);  // the question's name
-      put16(reply, q.type);
-      put16(reply, 1);  // IN
-      put16(reply, 0);
-      put16(reply, 60);  // TTL
-      put16(reply, static_cast<std::uint16_t>(rdata.size()));
-      reply.insert(reply.end(), rdata.begin(), rdata.end());
+    std::vector<test::dns::Record> records;
+    for (const auto& rdata : *answers) records.push_back({q.type, ttl_, rdata});
+    std::vector<test::dns::Record> authority;
+    if (answers->empty() && negative_ttl_) {
+      authority.push_back({test::dns::type_soa, 3600, test::dns::soa_record(*negative_ttl_)});
     }
+    const auto id = static_cast<std::uint16_t>(q.bytes[0] << 8 | q.bytes[1]);
+    const auto reply = test::dns::response(id, q.name, q.type, records, authority);
     socket_.send_to(asio::buffer(reply), q.from);
     return true;
   }
 
   asio::ip::udp::socket socket_;
   Policy policy_;
+  std::uint32_t ttl_ = 60;
+  std::optional<std::uint32_t> negative_ttl_;
   std::vector<std::string> asked_;
   std::vector<Query> pending_;
 };
@@ -177,6 +138,14 @@ class NameLookup : public testing::Test {
   }
 
   std::uint16_t server_port() const { return server.local_endpoint().port(); }
+
+  // So that the next send opens a connection, and looks its host up.
+  void close_every_connection() {
+    for (const auto& pool : client->connection_pools()) {
+      for (const auto& connection : pool->connections()) connection->disconnect();
+    }
+    EXPECT_TRUE(run_until(io, [&] { return client->connection_pools().empty(); }));
+  }
 
   bool was_asked(const std::string& question) { return times_asked(question) > 0; }
   std::ptrdiff_t times_asked(const std::string& question) {
@@ -347,6 +316,114 @@ TEST_F(NameLookup, LookupsRunSideBySide) {
   EXPECT_EQ(first->calls + second->calls, 0);
 }
 
+// Answers are kept for their TTL: each send below opens a connection of its own (the one before
+// is closed first), and only the first, and the first after the TTL, asks the DNS server.
+class KeptAnswers : public NameLookup {
+ protected:
+  // Sends to `host` (at the test's server unless `port` is 0: by SRV then), waits for the send
+  // to complete, and closes what it opened.
+  std::error_code send_and_close(const std::string& host, bool with_port = true) {
+    const auto outcome = make_record();
+    client->async_send({host, with_port ? server_port() : std::uint16_t{0}, TransportType::Tcp, {}},
+                       make_request("OPTIONS"), record(outcome));
+    EXPECT_TRUE(run_until(io, [&] {
+      dns.serve();
+      return outcome->calls == 1;
+    }));
+    close_every_connection();
+    return outcome->ec;
+  }
+
+  void answer(const std::string& host) {
+    dns.set_policy(
+        [host](const std::string& name, std::uint16_t type) -> std::optional<std::vector<Bytes>> {
+          if (name == host && type == type_a) return std::vector<Bytes>{a_record("127.0.0.1")};
+          return std::vector<Bytes>{};  // no AAAA, no SRV
+        });
+  }
+};
+
+TEST_F(KeptAnswers, AnAddressIsAskedForOncePerTtl) {
+  dns.set_ttl(60);
+  answer("kept.rtconn.test");
+  EXPECT_FALSE(send_and_close("kept.rtconn.test"));
+  EXPECT_EQ(times_asked("kept.rtconn.test A"), 1);
+  clock->advance(59s);
+  EXPECT_FALSE(send_and_close("kept.rtconn.test"));
+  EXPECT_EQ(times_asked("kept.rtconn.test A"), 1);
+  clock->advance(1s);
+  EXPECT_FALSE(send_and_close("kept.rtconn.test"));
+  EXPECT_EQ(times_asked("kept.rtconn.test A"), 2);
+}
+
+TEST_F(KeptAnswers, AnAnswerWithTtlZeroIsNotKept) {
+  dns.set_ttl(0);
+  answer("fleeting.rtconn.test");
+  EXPECT_FALSE(send_and_close("fleeting.rtconn.test"));
+  EXPECT_FALSE(send_and_close("fleeting.rtconn.test"));
+  EXPECT_EQ(times_asked("fleeting.rtconn.test A"), 2);
+}
+
+// SRV records are kept too, and so is their absence while the zone's SOA says (RFC 2308).
+TEST_F(KeptAnswers, NoSrvRecordsIsKeptAsLongAsTheSoaSays) {
+  dns.set_negative_ttl(30);
+  answer("plain.rtconn.test");
+  send_and_close("plain.rtconn.test", false);  // to port 5060: whatever its outcome
+  EXPECT_EQ(times_asked("_sip._tcp.plain.rtconn.test SRV"), 1);
+  clock->advance(29s);
+  send_and_close("plain.rtconn.test", false);
+  EXPECT_EQ(times_asked("_sip._tcp.plain.rtconn.test SRV"), 1);
+  EXPECT_EQ(times_asked("plain.rtconn.test A"), 1);  // its TTL is 60
+  clock->advance(1s);
+  send_and_close("plain.rtconn.test", false);
+  EXPECT_EQ(times_asked("_sip._tcp.plain.rtconn.test SRV"), 2);
+  EXPECT_EQ(times_asked("plain.rtconn.test A"), 1);
+}
+
+TEST_F(KeptAnswers, NoSrvRecordsWithoutAnSoaIsAskedAgain) {
+  answer("plain.rtconn.test");
+  send_and_close("plain.rtconn.test", false);
+  send_and_close("plain.rtconn.test", false);
+  EXPECT_EQ(times_asked("_sip._tcp.plain.rtconn.test SRV"), 2);
+}
+
+TEST_F(KeptAnswers, SrvRecordsAreKeptForTheirTtl) {
+  const auto port = server_port();
+  dns.set_policy(
+      [port](const std::string& name, std::uint16_t type) -> std::optional<std::vector<Bytes>> {
+        if (type == type_srv && name == "_sip._tcp.svc.rtconn.test") {
+          return std::vector<Bytes>{srv_record(10, port, "one.rtconn.test")};
+        }
+        if (type == type_a && name == "one.rtconn.test") {
+          return std::vector<Bytes>{a_record("127.0.0.1")};
+        }
+        return std::vector<Bytes>{};
+      });
+  EXPECT_FALSE(send_and_close("svc.rtconn.test", false));
+  clock->advance(59s);
+  EXPECT_FALSE(send_and_close("svc.rtconn.test", false));
+  EXPECT_EQ(times_asked("_sip._tcp.svc.rtconn.test SRV"), 1);
+  EXPECT_EQ(times_asked("one.rtconn.test A"), 1);
+}
+
+// ConnectionManagerOptions::dns_cache_max_ttl caps a TTL; zero keeps nothing.
+TEST_F(KeptAnswers, TheLongestKeptIsAnOption) {
+  for (const auto cap : {10s, 0s}) {
+    ConnectionManagerOptions options = client->options();
+    options.dns_cache_max_ttl = cap;
+    client = std::make_unique<RealTimeClientConnectionManager>(io.get_executor(), options);
+    const std::string host = cap > 0s ? "capped.rtconn.test" : "unkept.rtconn.test";
+    answer(host);
+    EXPECT_FALSE(send_and_close(host));
+    clock->advance(cap > 0s ? cap - 1s : 0s);
+    EXPECT_FALSE(send_and_close(host));
+    EXPECT_EQ(times_asked(host + " A"), cap > 0s ? 1 : 2);
+    clock->advance(1s);
+    EXPECT_FALSE(send_and_close(host));
+    EXPECT_EQ(times_asked(host + " A"), cap > 0s ? 2 : 3);
+  }
+}
+
 // The resolver's configuration is followed when it changes, as glibc follows resolv.conf: here
 // its search list, which decides the names asked (the servers come from the same read).
 class NameLookupConfiguration : public NameLookup {
@@ -417,6 +494,20 @@ TEST_F(NameLookupConfiguration, IsReadAgainWhenItChanges) {
   EXPECT_FALSE(after->ec) << after->ec.message();
   EXPECT_TRUE(was_asked("sbc.two.rtconn.test A"));
   EXPECT_FALSE(was_asked("sbc.one.rtconn.test A"));
+}
+
+// What the servers before answered is forgotten: the same name is asked again, here under the
+// new search list.
+TEST_F(NameLookupConfiguration, ForgetsTheAnswersKept) {
+  answer_all_but(nullptr);
+  ASSERT_TRUE(completes(send_to("pbx")));
+  close_every_connection();
+
+  write_configuration("two.rtconn.test");
+  const auto after = send_to("pbx");
+  ASSERT_TRUE(completes(after));
+  EXPECT_FALSE(after->ec) << after->ec.message();
+  EXPECT_TRUE(was_asked("pbx.two.rtconn.test A"));
 }
 
 // The settings a query was sent with stay its own: one still unanswered when the file changes

@@ -65,6 +65,7 @@ INSTANTIATE_TEST_SUITE_P(
                   }},
         BadOption{"connection_throttling_low_mark",
                   [](auto& o) { o.connection_throttling_low_mark = 0; }},
+        BadOption{"dns_cache_max_ttl", [](auto& o) { o.dns_cache_max_ttl = -1s; }},
         BadOption{"max_write_queue_bytes", [](auto& o) { o.max_write_queue_bytes = 0; }},
         BadOption{"max_header_name_bytes", [](auto& o) { o.max_header_name_bytes = 0; }},
         BadOption{"max_header_value_bytes", [](auto& o) { o.max_header_value_bytes = 0; }},
