@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <new>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -56,6 +57,26 @@ std::optional<Endpoint> endpoint_of(const ares_addrinfo_node& node) {
     return Endpoint(asio::ip::address_v6(bytes, in6.sin6_scope_id), ntohs(in6.sin6_port));
   }
   return std::nullopt;
+}
+
+// Calls each waiter filed under `key` once, with what `read` makes of the answer, or with
+// ARES_ENOMEM when reading it runs out of memory. The waiters are taken out first: one may ask
+// again, and waiters left filed would be joined by every later lookup of the name, which none
+// would then ask.
+template <class Result, class Waiting, class Read>
+void hand_out(Waiting& waiting, const std::string& key, int status, const char* what, Read&& read) {
+  auto waiters = waiting.extract(key);
+  Result result;
+  try {
+    read(status, result);
+  } catch (const std::bad_alloc&) {
+    status = ARES_ENOMEM;
+    result = {};
+  }
+  if (!waiters) return;
+  for (auto& waiter : waiters.mapped()) {
+    not_unwinding_into_c(what, [&] { waiter(status, result); });
+  }
 }
 
 }  // namespace
@@ -217,7 +238,14 @@ void ServerLocator::on_srv(void* arg, int status, int /*timeouts*/, unsigned cha
 
 void ServerLocator::take_srv_answer(const Query& query, int status, const unsigned char* answer,
                                     int length) {
-  std::vector<SrvRecord> records;
+  hand_out<std::vector<SrvRecord>>(srv_waiting_, query.key, status, "an SRV answer",
+                                   [&](int& read_status, std::vector<SrvRecord>& records) {
+                                     read_srv_answer(query, read_status, answer, length, records);
+                                   });
+}
+
+void ServerLocator::read_srv_answer(const Query& query, int& status, const unsigned char* answer,
+                                    int length, std::vector<SrvRecord>& records) {
   if (status == ARES_SUCCESS) {
     ares_srv_reply* reply = nullptr;
     status = ::ares_parse_srv_reply(answer, length, &reply);
@@ -233,12 +261,6 @@ void ServerLocator::take_srv_answer(const Query& query, int status, const unsign
                        : std::nullopt;
   if (const auto until = kept_until(query, ttl)) {
     srv_kept_.store(query.question, {status, records}, *until, settings_.clock->now());
-  }
-  // Taken out first: a waiter may ask again.
-  auto waiters = srv_waiting_.extract(query.key);
-  if (!waiters) return;
-  for (auto& waiter : waiters.mapped()) {
-    not_unwinding_into_c("an SRV answer", [&] { waiter(status, records); });
   }
 }
 
@@ -281,7 +303,14 @@ void ServerLocator::on_addresses(void* arg, int status, int /*timeouts*/, ::ares
 
 void ServerLocator::take_addresses_answer(const Query& query, int status,
                                           const ::ares_addrinfo* result) {
-  Endpoints addresses;
+  hand_out<Endpoints>(addresses_waiting_, query.key, status, "an address answer",
+                      [&](int read_status, Endpoints& addresses) {
+                        read_addresses_answer(query, read_status, result, addresses);
+                      });
+}
+
+void ServerLocator::read_addresses_answer(const Query& query, int status,
+                                          const ::ares_addrinfo* result, Endpoints& addresses) {
   std::optional<std::chrono::seconds> ttl;
   const auto keep_within = [&ttl](int seconds) {
     const std::chrono::seconds limit(std::max(seconds, 0));
@@ -300,11 +329,6 @@ void ServerLocator::take_addresses_answer(const Query& query, int status,
   if (const auto until =
           kept_until(query, status == ARES_SUCCESS && !addresses.empty() ? ttl : std::nullopt)) {
     addresses_kept_.store(query.question, addresses, *until, settings_.clock->now());
-  }
-  auto waiters = addresses_waiting_.extract(query.key);
-  if (!waiters) return;
-  for (auto& waiter : waiters.mapped()) {
-    not_unwinding_into_c("an address answer", [&] { waiter(status, addresses); });
   }
 }
 

@@ -118,8 +118,12 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   void ask_addresses(const std::string& host, std::uint16_t port, AddressAnswer answer);
   static void on_srv(void* arg, int status, int timeouts, unsigned char* answer, int length);
   void take_srv_answer(const Query& query, int status, const unsigned char* answer, int length);
+  void read_srv_answer(const Query& query, int& status, const unsigned char* answer, int length,
+                       std::vector<SrvRecord>& records);
   static void on_addresses(void* arg, int status, int timeouts, ::ares_addrinfo* result);
   void take_addresses_answer(const Query& query, int status, const ::ares_addrinfo* result);
+  void read_addresses_answer(const Query& query, int status, const ::ares_addrinfo* result,
+                             Endpoints& addresses);
   /// When an answer a query brought, good for `ttl`, stops being good; none when it is not
   /// kept (no TTL, the cache off, or an answer from servers the configuration has since left).
   std::optional<Clock::time_point> kept_until(const Query& query,

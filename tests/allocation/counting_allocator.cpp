@@ -10,11 +10,14 @@ namespace {
 thread_local bool counted_thread = false;
 std::atomic<std::size_t> allocation_count{0};
 std::atomic<std::size_t> byte_count{0};
+std::atomic<std::size_t> refused_size{0};
 
 void* allocate(std::size_t size, std::size_t alignment) {
   if (counted_thread) {
     allocation_count.fetch_add(1, std::memory_order_relaxed);
     byte_count.fetch_add(size, std::memory_order_relaxed);
+    const auto refused = refused_size.load(std::memory_order_relaxed);
+    if (refused != 0 && size == refused) throw std::bad_alloc();
   }
   void* p = alignment <= __STDCPP_DEFAULT_NEW_ALIGNMENT__
                 ? std::malloc(size ? size : 1)
@@ -33,6 +36,9 @@ std::size_t allocations() noexcept {
 }
 std::size_t allocated_bytes() noexcept {
   return byte_count.load();
+}
+void refuse_allocations_of(std::size_t bytes) noexcept {
+  refused_size.store(bytes);
 }
 
 }  // namespace rtconn::allocation

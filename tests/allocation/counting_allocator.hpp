@@ -12,5 +12,8 @@ void count_this_thread(bool counted) noexcept;
 std::size_t allocations() noexcept;
 /// Bytes those allocations asked for.
 std::size_t allocated_bytes() noexcept;
+/// Counted threads' allocations of exactly `bytes` throw std::bad_alloc from now on (0: none
+/// do): memory running out at one chosen place, such as a string of a chosen length.
+void refuse_allocations_of(std::size_t bytes) noexcept;
 
 }  // namespace rtconn::allocation
