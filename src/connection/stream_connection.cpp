@@ -150,9 +150,11 @@ void StreamConnection::locate(std::shared_ptr<dns::Lookup> later, std::error_cod
   if (later) {
     settings_->locator->async_more(std::move(later), executor_, std::move(on_located));
   } else {
-    settings_->locator->async_locate(
-        {target_->host, target_->port, transport(), target_->load_balancing}, executor_,
-        std::move(on_located));
+    // An SRV server whose DNS does not answer must leave its backups half the connect
+    // time-out: c-ares alone would retry it for longer than all of it.
+    settings_->locator->async_locate({target_->host, target_->port, transport(),
+                                      target_->load_balancing, settings_->connect_timeout / 2},
+                                     executor_, std::move(on_located));
   }
 }
 

@@ -88,7 +88,8 @@ struct Lookup {
   std::vector<SrvRecord> targets;                // where the addresses are looked up, in order
   std::vector<std::vector<Endpoint>> addresses;  // each target's
   std::vector<bool> answered;                    // each target's
-  std::size_t handed_out = 0;                    // targets whose addresses were handed out
+  std::vector<bool> handed;                      // each target's addresses handed out
+  bool impatient = false;                        // the query's patience has run out
   std::error_code first_error;
 };
 
@@ -203,6 +204,7 @@ void ServerLocator::shutdown() {
   asio::post(strand_, [self = shared_from_this()] {
     auto ending = std::move(self->channel_);
     auto replaced = std::move(self->replaced_);
+    self->patience_timers_.clear();
   });
 }
 
@@ -352,6 +354,7 @@ void ServerLocator::start(const std::shared_ptr<Lookup>& lookup) {
     lookup->addresses = {
         {{asio::ip::address_v4::loopback(), port}, {asio::ip::address_v6::loopback(), port}}};
     lookup->answered = {true};
+    lookup->handed = {false};
     return deliver(lookup);
   }
   follow_configuration();
@@ -364,11 +367,30 @@ void ServerLocator::start(const std::shared_ptr<Lookup>& lookup) {
   // host without SRV records costs one query and a search domain's failure cannot keep it from
   // falling back to its addresses.
   const bool search = lookup->query.host.find('.') == std::string::npos;
+  if (lookup->query.patience > Clock::duration::zero()) run_out_of_patience(lookup);
   ask_srv(srv_name(lookup->query), search,
           // Kept in the locator's own table: `this` outlives it.
           [this, lookup](int status, const std::vector<SrvRecord>& records) {
             take_srv(lookup, status, records);
           });
+}
+
+void ServerLocator::run_out_of_patience(const std::shared_ptr<Lookup>& lookup) {
+  // Kept here, not in the lookup, so that the timer is made, fired and destroyed on the strand:
+  // the lookup's last owner may be a connection on another thread.
+  const auto id = ++patience_timers_made_;
+  auto& timer = patience_timers_[id];
+  timer = settings_.clock->make_timer(strand_);
+  timer->arm(lookup->query.patience,
+             [weak_self = weak_from_this(), weak_lookup = std::weak_ptr<Lookup>(lookup), id] {
+               const auto self = weak_self.lock();
+               if (!self) return;
+               self->patience_timers_.erase(id);
+               if (const auto waiting = weak_lookup.lock()) {
+                 waiting->impatient = true;
+                 self->deliver(waiting);
+               }
+             });
 }
 
 void ServerLocator::take_srv(const std::shared_ptr<Lookup>& lookup, int status,
@@ -398,6 +420,7 @@ void ServerLocator::look_up_addresses(const std::shared_ptr<Lookup>& lookup) {
   // is asked: an answer may come at once (a name in the hosts file).
   lookup->addresses.resize(lookup->targets.size());
   lookup->answered.resize(lookup->targets.size());
+  lookup->handed.resize(lookup->targets.size());
   for (std::size_t i = 0; i < lookup->targets.size(); ++i) {
     ask_addresses(lookup->targets[i].target, lookup->targets[i].port,
                   [this, lookup, i](int status, const Endpoints& addresses) {
@@ -416,11 +439,17 @@ void ServerLocator::take_addresses(const std::shared_ptr<Lookup>& lookup, std::s
 
 void ServerLocator::deliver(const std::shared_ptr<Lookup>& lookup) {
   if (!lookup->handler) return;  // answers are kept for the next async_more
+  if (lookup->targets.empty()) return;  // the SRV records are still to come
   Located located;
-  // The servers in order, as far as they have answered.
-  auto& next = lookup->handed_out;
-  while (next < lookup->targets.size() && lookup->answered[next]) {
-    for (const auto& address : lookup->addresses[next]) {
+  // The servers in order, as far as they have answered; once the query's patience has run out,
+  // past one still unanswered, whose addresses then come after these if it answers.
+  for (std::size_t i = 0; i < lookup->targets.size(); ++i) {
+    if (lookup->handed[i]) continue;
+    if (!lookup->answered[i]) {
+      if (lookup->impatient) continue;
+      break;
+    }
+    for (const auto& address : lookup->addresses[i]) {
       // Two targets on one address: the second adds nothing to try.
       if (std::find(located.addresses.begin(), located.addresses.end(), address) ==
           located.addresses.end()) {
@@ -428,14 +457,17 @@ void ServerLocator::deliver(const std::shared_ptr<Lookup>& lookup) {
       }
     }
     if (located.spread == 0) located.spread = located.addresses.size();
-    ++next;
+    lookup->handed[i] = true;
   }
+  // Any server not handed out is still being looked up, and may have an address.
+  const bool more =
+      std::find(lookup->handed.begin(), lookup->handed.end(), false) != lookup->handed.end();
   if (located.addresses.empty()) {
-    if (next < lookup->targets.size()) return;  // a server still to answer may have one
+    if (more) return;
     return complete(lookup, lookup->first_error ? lookup->first_error : asio::error::host_not_found,
                     {});
   }
-  if (next < lookup->targets.size()) located.later = lookup;
+  if (more) located.later = lookup;
   complete(lookup, {}, std::move(located));
 }
 

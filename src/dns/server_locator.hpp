@@ -40,6 +40,10 @@ struct LocateQuery {
   std::uint16_t port = 0;  // 0: none given, so SRV first
   TransportType transport = TransportType::Tcp;
   bool load_balancing = true;  // weighted draw among equal SRV priorities; off: heaviest first
+  /// How long, from the start, a server whose addresses are still being looked up holds up the
+  /// answered servers after it (SRV backups): then they are handed out, and it comes after them
+  /// if it answers. Zero: each server waits for those before it, however long c-ares takes.
+  Clock::duration patience{};
 };
 
 struct Located {
@@ -47,8 +51,9 @@ struct Located {
   /// How many of them are the first server's (all but SRV's backups): what a pool's turns go
   /// round (DNS load balancing) without reordering the servers.
   std::size_t spread = 0;
-  /// The servers after these, whose lookups had not answered yet (null: none): async_more gives
-  /// their addresses, once these are spent.
+  /// The servers not among these, whose lookups had not answered yet (null: none): those after
+  /// them, and any passed over when the query's patience ran out. async_more gives their
+  /// addresses, once these are spent.
   std::shared_ptr<Lookup> later;
 };
 
@@ -73,7 +78,7 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   /// Runs `handler` on `handler_executor` with the addresses, or host_not_found (and the like,
   /// see ares_error) when there are none; errc::shutdown once shut down. Handed out as soon as
   /// the servers in order up to the first with an address have answered: a backup whose DNS
-  /// hangs holds up only the servers after it.
+  /// hangs holds up only the servers after it, and any server only for the query's patience.
   void async_locate(LocateQuery query, asio::any_io_executor handler_executor, Handler handler);
   /// The next addresses of `later` (a Located's), as async_locate hands out its first.
   void async_more(std::shared_ptr<Lookup> later, asio::any_io_executor handler_executor,
@@ -130,6 +135,7 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
                                               std::optional<std::chrono::seconds> ttl) const;
 
   void start(const std::shared_ptr<Lookup>& lookup);
+  void run_out_of_patience(const std::shared_ptr<Lookup>& lookup);
   void take_srv(const std::shared_ptr<Lookup>& lookup, int status, std::vector<SrvRecord> records);
   void look_up_addresses(const std::shared_ptr<Lookup>& lookup);
   void take_addresses(const std::shared_ptr<Lookup>& lookup, std::size_t target, int status,
@@ -147,6 +153,8 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   std::mt19937_64 random_;
   std::unordered_map<std::string, std::vector<SrvAnswer>> srv_waiting_;            // by SRV name
   std::unordered_map<std::string, std::vector<AddressAnswer>> addresses_waiting_;  // host + port
+  std::unordered_map<std::uint64_t, std::unique_ptr<Timer>> patience_timers_;      // by number
+  std::uint64_t patience_timers_made_ = 0;
   AnswerCache<SrvResult> srv_kept_;        // by SRV name; NODATA and NXDOMAIN too, when an SOA says
   AnswerCache<Endpoints> addresses_kept_;  // by host + port; c-ares gives no negative TTL here
 };

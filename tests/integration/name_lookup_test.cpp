@@ -203,6 +203,64 @@ TEST_F(NameLookup, ABackupAnsweredAfterThePrimaryRefusedIsTriedNext) {
   EXPECT_FALSE(outcome->ec) << outcome->ec.message();
 }
 
+// A primary whose DNS does not answer (c-ares would retry it for over a minute) holds up an
+// answered backup for half the connect time-out, not all of it. `good_port` is where the
+// backup's server listens; the primary's, if it answers, at `primary_port`.
+class PatientLookup : public NameLookup {
+ protected:
+  test::CompletionRecordPtr send_with_primary_silent(std::uint16_t primary_port,
+                                                     std::uint16_t backup_port) {
+    dns.set_policy([this, primary_port, backup_port](
+                       const std::string& name,
+                       std::uint16_t type) -> std::optional<std::vector<Bytes>> {
+      if (name == "_sip._tcp.svc.rtconn.test" && type == type_srv) {
+        return std::vector<Bytes>{srv_record(10, primary_port, "primary.rtconn.test"),
+                                  srv_record(20, backup_port, "backup.rtconn.test")};
+      }
+      if (name == "backup.rtconn.test" || (name == "primary.rtconn.test" && primary_answers)) {
+        return type == type_a ? std::vector<Bytes>{a_record("127.0.0.1")} : std::vector<Bytes>{};
+      }
+      return std::nullopt;
+    });
+    auto outcome = make_record();
+    client->async_send({"svc.rtconn.test", 0, TransportType::Tcp, {}}, make_request("OPTIONS"),
+                       record(outcome));
+    EXPECT_TRUE(run_until(io, [&] {
+      return was_asked("backup.rtconn.test A") && was_asked("primary.rtconn.test A");
+    }));
+    test::settle(io);
+    EXPECT_EQ(outcome->calls, 0);
+    return outcome;
+  }
+
+  bool primary_answers = false;
+};
+
+TEST_F(PatientLookup, AnAnsweredBackupIsTriedHalfWayThroughTheConnectTimeOut) {
+  const auto outcome = send_with_primary_silent(test::unused_loopback_port(io), server_port());
+  clock->advance(999ms);
+  test::settle(io);
+  EXPECT_EQ(outcome->calls, 0);
+  clock->advance(1ms);  // 1 s of the 2 s connect time-out
+  ASSERT_TRUE(run_until(io, [&] { return outcome->calls == 1; }));
+  EXPECT_FALSE(outcome->ec) << outcome->ec.message();
+}
+
+// The primary passed over keeps its turn: answered once the backup has refused, it is tried
+// (rather than the connection failing with the backup's refusal).
+TEST_F(PatientLookup, APrimaryPassedOverIsTriedWhenItAnswers) {
+  const auto outcome = send_with_primary_silent(server_port(), test::unused_loopback_port(io));
+  clock->advance(1s);
+  test::settle(io);  // the backup refuses; the connection waits for the primary
+  EXPECT_EQ(outcome->calls, 0);
+  primary_answers = true;
+  ASSERT_TRUE(run_until(io, [&] {
+    dns.serve();
+    return outcome->calls == 1;
+  }));
+  EXPECT_FALSE(outcome->ec) << outcome->ec.message();
+}
+
 // Lookups of one name under way at once share its queries: the three connections a pool opens
 // together ask for the SRV records once, and for the target's address once.
 TEST_F(NameLookup, LookupsOfOneNameUnderWayShareItsQueries) {
