@@ -69,6 +69,26 @@ class NameLookup : public testing::Test {
 
   std::uint16_t server_port() const { return server.local_endpoint().port(); }
 
+  // svc.rtconn.test's SRV records: primary.rtconn.test at `primary_port` (priority 10), then
+  // backup.rtconn.test at `backup_port`, each 127.0.0.1 once its flag says it answers (read when
+  // asked; until then its query is left unanswered).
+  void serve_primary_and_backup(std::uint16_t primary_port, const bool& primary_answers,
+                                std::uint16_t backup_port, const bool& backup_answers) {
+    dns.set_policy([=, &primary_answers, &backup_answers](
+                       const std::string& name,
+                       std::uint16_t type) -> std::optional<std::vector<Bytes>> {
+      if (name == "_sip._tcp.svc.rtconn.test" && type == type_srv) {
+        return std::vector<Bytes>{srv_record(10, primary_port, "primary.rtconn.test"),
+                                  srv_record(20, backup_port, "backup.rtconn.test")};
+      }
+      if ((name == "primary.rtconn.test" && primary_answers) ||
+          (name == "backup.rtconn.test" && backup_answers)) {
+        return type == type_a ? std::vector<Bytes>{a_record("127.0.0.1")} : std::vector<Bytes>{};
+      }
+      return std::nullopt;
+    });
+  }
+
   // So that the next send opens a connection, and looks its host up.
   void close_every_connection() {
     for (const auto& pool : client->connection_pools()) {
@@ -175,20 +195,10 @@ TEST_F(NameLookup, AStoppedManagerLeavesNoLookupBehind) {
 // The backup's addresses, still being looked up when the primary's came, are waited for once
 // the primary refuses: the connection goes on to them rather than failing.
 TEST_F(NameLookup, ABackupAnsweredAfterThePrimaryRefusedIsTriedNext) {
-  const auto refusing = test::unused_loopback_port(io);
-  const auto port = server_port();
+  const bool primary_answers = true;
   bool backup_answers = false;
-  dns.set_policy(
-      [&](const std::string& name, std::uint16_t type) -> std::optional<std::vector<Bytes>> {
-        if (name == "_sip._tcp.svc.rtconn.test" && type == type_srv) {
-          return std::vector<Bytes>{srv_record(10, refusing, "primary.rtconn.test"),
-                                    srv_record(20, port, "backup.rtconn.test")};
-        }
-        if (name == "primary.rtconn.test" || (name == "backup.rtconn.test" && backup_answers)) {
-          return type == type_a ? std::vector<Bytes>{a_record("127.0.0.1")} : std::vector<Bytes>{};
-        }
-        return std::nullopt;
-      });
+  serve_primary_and_backup(test::unused_loopback_port(io), primary_answers, server_port(),
+                           backup_answers);
   const auto outcome = make_record();
   client->async_send({"svc.rtconn.test", 0, TransportType::Tcp, {}}, make_request("OPTIONS"),
                      record(outcome));
@@ -210,18 +220,7 @@ class PatientLookup : public NameLookup {
  protected:
   test::CompletionRecordPtr send_with_primary_silent(std::uint16_t primary_port,
                                                      std::uint16_t backup_port) {
-    dns.set_policy([this, primary_port, backup_port](
-                       const std::string& name,
-                       std::uint16_t type) -> std::optional<std::vector<Bytes>> {
-      if (name == "_sip._tcp.svc.rtconn.test" && type == type_srv) {
-        return std::vector<Bytes>{srv_record(10, primary_port, "primary.rtconn.test"),
-                                  srv_record(20, backup_port, "backup.rtconn.test")};
-      }
-      if (name == "backup.rtconn.test" || (name == "primary.rtconn.test" && primary_answers)) {
-        return type == type_a ? std::vector<Bytes>{a_record("127.0.0.1")} : std::vector<Bytes>{};
-      }
-      return std::nullopt;
-    });
+    serve_primary_and_backup(primary_port, primary_answers, backup_port, backup_answers);
     auto outcome = make_record();
     client->async_send({"svc.rtconn.test", 0, TransportType::Tcp, {}}, make_request("OPTIONS"),
                        record(outcome));
@@ -234,6 +233,7 @@ class PatientLookup : public NameLookup {
   }
 
   bool primary_answers = false;
+  const bool backup_answers = true;
 };
 
 TEST_F(PatientLookup, AnAnsweredBackupIsTriedHalfWayThroughTheConnectTimeOut) {
