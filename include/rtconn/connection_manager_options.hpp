@@ -98,12 +98,15 @@ struct ConnectionManagerOptions {
   /// without a restart. Queries under way finish on the settings they were sent with.
   std::filesystem::path resolver_configuration = "/etc/resolv.conf";
   /// The longest a DNS answer is kept and used again: each is kept for its TTL up to this, so a
-  /// pool opening connections over minutes asks once per TTL, not once per connection. Answers
-  /// that a name or its SRV records do not exist are kept as long as their zone's SOA says
-  /// (RFC 2308), up to this too. The hosts file and `localhost` are never kept (read every time),
-  /// nor is a failed lookup; a change of `resolver_configuration` forgets everything kept. At
-  /// most 4,096 names of each kind (SRV, host) are kept, the soonest to expire dropped first.
-  /// Zero keeps nothing.
+  /// pool opening connections over minutes asks once per TTL, not once per connection. That a
+  /// destination has no SRV records (NODATA, or NXDOMAIN for the SRV name) is kept as long as
+  /// its zone's SOA says (RFC 2308), up to this too, except for a single-label host searched
+  /// for under resolv.conf's search list (c-ares then hands over no message to read the SOA
+  /// from). Never kept: the hosts file, `localhost` and numeric hosts, a failed lookup, a host
+  /// that does not exist, and an answer one of whose queries (A, AAAA) timed out. A change of
+  /// `resolver_configuration` or of the hosts file forgets everything kept. At most 4,096 SRV
+  /// names and 4,096 host names are kept, the soonest to expire dropped first. Zero keeps
+  /// nothing.
   std::chrono::milliseconds dns_cache_max_ttl = 1h;
   /// Time a request sent with `async_request` waits for its final response (RFC 3261 timer F).
   std::chrono::milliseconds request_timeout = 32s;

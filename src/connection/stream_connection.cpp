@@ -150,11 +150,13 @@ void StreamConnection::locate(std::shared_ptr<dns::Lookup> later, std::error_cod
   if (later) {
     settings_->locator->async_more(std::move(later), executor_, std::move(on_located));
   } else {
-    // An SRV server whose DNS does not answer must leave its backups half the connect
-    // time-out: c-ares alone would retry it for longer than all of it.
-    settings_->locator->async_locate({target_->host, target_->port, transport(),
-                                      target_->load_balancing, settings_->connect_timeout / 2},
-                                     executor_, std::move(on_located));
+    // An SRV server whose DNS does not answer must leave its backups time: c-ares alone would
+    // retry it for longer than the whole connect time-out.
+    std::optional<Clock::time_point> deadline;
+    if (settings_->connect_timeout.count() > 0) deadline = created_ + settings_->connect_timeout;
+    settings_->locator->async_locate(
+        {target_->host, target_->port, transport(), target_->load_balancing, deadline}, executor_,
+        std::move(on_located));
   }
 }
 

@@ -32,7 +32,10 @@ std::optional<std::uint32_t> soa_minimum(const ns_rr& record, const unsigned cha
   if (ns_name_skip(&at, end) != 0 || ns_name_skip(&at, end) != 0) return std::nullopt;
   constexpr std::ptrdiff_t fields = 5 * NS_INT32SZ;
   if (end - at < fields) return std::nullopt;
-  return ns_get32(at + fields - NS_INT32SZ);
+  // Read here rather than by libresolv's ns_get32, so a fuzzer's sanitizers see the read.
+  const unsigned char* minimum = at + fields - NS_INT32SZ;
+  return std::uint32_t{minimum[0]} << 24 | std::uint32_t{minimum[1]} << 16 |
+         std::uint32_t{minimum[2]} << 8 | std::uint32_t{minimum[3]};
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <optional>
@@ -60,9 +61,9 @@ std::optional<Endpoint> endpoint_of(const ares_addrinfo_node& node) {
 }
 
 // Calls each waiter filed under `key` once, with what `read` makes of the answer, or with
-// ARES_ENOMEM when reading it runs out of memory. The waiters are taken out first: one may ask
-// again, and waiters left filed would be joined by every later lookup of the name, which none
-// would then ask.
+// ARES_ENOMEM when reading it runs out of memory (ARES_EBADRESP when it fails otherwise). The
+// waiters are taken out first: one may ask again, and waiters left filed would be joined by every
+// later lookup of the name, which none would then ask.
 template <class Result, class Waiting, class Read>
 void hand_out(Waiting& waiting, const std::string& key, int status, const char* what, Read&& read) {
   auto waiters = waiting.extract(key);
@@ -71,6 +72,9 @@ void hand_out(Waiting& waiting, const std::string& key, int status, const char* 
     read(status, result);
   } catch (const std::bad_alloc&) {
     status = ARES_ENOMEM;
+    result = {};
+  } catch (const std::exception&) {
+    status = ARES_EBADRESP;
     result = {};
   }
   if (!waiters) return;
@@ -89,7 +93,8 @@ struct Lookup {
   std::vector<std::vector<Endpoint>> addresses;  // each target's
   std::vector<bool> answered;                    // each target's
   std::vector<bool> handed;                      // each target's addresses handed out
-  bool impatient = false;                        // the query's patience has run out
+  bool impatient = false;                        // half the time to the deadline has passed
+  std::uint64_t patience_timer = 0;              // its number while it runs
   std::error_code first_error;
 };
 
@@ -120,6 +125,7 @@ ServerLocator::ServerLocator(Passkey, asio::any_io_executor strand, Settings set
       settings_(std::move(settings)),
       // Before the read: a change made while it is read is seen.
       configuration_stamp_(stamp_of(settings_.configuration)),
+      hosts_stamp_(stamp_of(hosts_file())),
       channel_(std::make_shared<AresChannel>(strand_, settings_.servers, settings_.configuration)),
       random_(std::random_device{}()),
       srv_kept_(kept_answers),
@@ -138,8 +144,20 @@ ServerLocator::FileStamp ServerLocator::stamp_of(const std::filesystem::path& fi
           static_cast<std::int64_t>(status.st_ctim.tv_nsec)};
 }
 
+std::filesystem::path ServerLocator::hosts_file() {
+  // Where c-ares 1.18 reads it from, asked with ARES_AI_ENVHOSTS.
+  const char* chosen = std::getenv("CARES_HOSTS");
+  return chosen != nullptr && *chosen != '\0' ? chosen : "/etc/hosts";
+}
+
 void ServerLocator::follow_configuration() {
   if (!channel_) return;
+  // A name the hosts file gains or changes must not wait for an answer kept from DNS to expire.
+  if (auto hosts = stamp_of(hosts_file()); hosts != hosts_stamp_) {
+    hosts_stamp_ = hosts;
+    srv_kept_.clear();
+    addresses_kept_.clear();
+  }
   const auto stamp = stamp_of(settings_.configuration);
   if (stamp == configuration_stamp_) return;
   configuration_stamp_ = stamp;  // one c-ares cannot use is not tried again until it changes
@@ -205,6 +223,8 @@ void ServerLocator::shutdown() {
     auto ending = std::move(self->channel_);
     auto replaced = std::move(self->replaced_);
     self->patience_timers_.clear();
+    self->srv_kept_.clear();
+    self->addresses_kept_.clear();
   });
 }
 
@@ -269,11 +289,12 @@ void ServerLocator::read_srv_answer(const Query& query, int& status, const unsig
 void ServerLocator::ask_addresses(const std::string& host, std::uint16_t port,
                                   AddressAnswer answer) {
   if (!channel_) return answer(ARES_EDESTRUCTION, {});
-  std::string question = host + ' ' + std::to_string(port);
-  if (auto kept = addresses_kept_.find(question, settings_.clock->now())) {
+  // Kept by host: the port is the asker's, not the answer's.
+  if (auto kept = addresses_kept_.find(host, settings_.clock->now())) {
+    for (auto& address : *kept) address.port(port);
     return answer(ARES_SUCCESS, *kept);
   }
-  std::string key = waiting_key(question);
+  std::string key = waiting_key(host + ' ' + std::to_string(port));
   auto& waiting = addresses_waiting_[key];
   waiting.push_back(std::move(answer));
   if (waiting.size() > 1) return;
@@ -281,17 +302,18 @@ void ServerLocator::ask_addresses(const std::string& host, std::uint16_t port,
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_protocol = IPPROTO_TCP;
-  hints.ai_flags = ARES_AI_NUMERICSERV;
+  // ENVHOSTS: CARES_HOSTS, when set, names the hosts file (as c-ares documents it).
+  hints.ai_flags = ARES_AI_NUMERICSERV | ARES_AI_ENVHOSTS;
   const auto channel = channel_;
-  auto* query = new Query{weak_from_this(), std::move(question), std::move(key), channel.get(),
-                          channel_generation_};
+  auto* query =
+      new Query{weak_from_this(), host, std::move(key), channel.get(), channel_generation_};
   ++channel->running_queries;
   ::ares_getaddrinfo(channel->get(), host.c_str(), std::to_string(port).c_str(), &hints,
                      &ServerLocator::on_addresses, query);
   channel->arm_timer();
 }
 
-void ServerLocator::on_addresses(void* arg, int status, int /*timeouts*/, ::ares_addrinfo* result) {
+void ServerLocator::on_addresses(void* arg, int status, int timeouts, ::ares_addrinfo* result) {
   const std::unique_ptr<Query> query(static_cast<Query*>(arg));
   const std::unique_ptr<::ares_addrinfo, void (*)(::ares_addrinfo*)> owned(result,
                                                                            &::ares_freeaddrinfo);
@@ -299,19 +321,19 @@ void ServerLocator::on_addresses(void* arg, int status, int /*timeouts*/, ::ares
   const auto locator = query->locator.lock();
   if (!locator) return;
   not_unwinding_into_c("an address answer",
-                       [&] { locator->take_addresses_answer(*query, status, result); });
+                       [&] { locator->take_addresses_answer(*query, status, timeouts, result); });
   locator->drop_idle_channels();
 }
 
-void ServerLocator::take_addresses_answer(const Query& query, int status,
+void ServerLocator::take_addresses_answer(const Query& query, int status, int timeouts,
                                           const ::ares_addrinfo* result) {
   hand_out<Endpoints>(addresses_waiting_, query.key, status, "an address answer",
                       [&](int read_status, Endpoints& addresses) {
-                        read_addresses_answer(query, read_status, result, addresses);
+                        read_addresses_answer(query, read_status, timeouts, result, addresses);
                       });
 }
 
-void ServerLocator::read_addresses_answer(const Query& query, int status,
+void ServerLocator::read_addresses_answer(const Query& query, int status, int timeouts,
                                           const ::ares_addrinfo* result, Endpoints& addresses) {
   std::optional<std::chrono::seconds> ttl;
   const auto keep_within = [&ttl](int seconds) {
@@ -328,8 +350,10 @@ void ServerLocator::read_addresses_answer(const Query& query, int status,
     keep_within(alias->ttl);
   }
   // The hosts file and numeric hosts come with TTL 0: read again every time, as glibc does.
-  if (const auto until =
-          kept_until(query, status == ARES_SUCCESS && !addresses.empty() ? ttl : std::nullopt)) {
+  // c-ares reports success once either family (A, AAAA) has answered, whatever became of the
+  // other: an answer with a query that timed out may lack addresses, so it is not kept.
+  const bool whole = status == ARES_SUCCESS && !addresses.empty() && timeouts == 0;
+  if (const auto until = kept_until(query, whole ? ttl : std::nullopt)) {
     addresses_kept_.store(query.question, addresses, *until, settings_.clock->now());
   }
 }
@@ -367,7 +391,6 @@ void ServerLocator::start(const std::shared_ptr<Lookup>& lookup) {
   // host without SRV records costs one query and a search domain's failure cannot keep it from
   // falling back to its addresses.
   const bool search = lookup->query.host.find('.') == std::string::npos;
-  if (lookup->query.patience > Clock::duration::zero()) run_out_of_patience(lookup);
   ask_srv(srv_name(lookup->query), search,
           // Kept in the locator's own table: `this` outlives it.
           [this, lookup](int status, const std::vector<SrvRecord>& records) {
@@ -375,13 +398,15 @@ void ServerLocator::start(const std::shared_ptr<Lookup>& lookup) {
           });
 }
 
-void ServerLocator::run_out_of_patience(const std::shared_ptr<Lookup>& lookup) {
+void ServerLocator::run_out_of_patience(const std::shared_ptr<Lookup>& lookup,
+                                        Clock::duration after) {
   // Kept here, not in the lookup, so that the timer is made, fired and destroyed on the strand:
   // the lookup's last owner may be a connection on another thread.
   const auto id = ++patience_timers_made_;
   auto& timer = patience_timers_[id];
   timer = settings_.clock->make_timer(strand_);
-  timer->arm(lookup->query.patience,
+  lookup->patience_timer = id;
+  timer->arm(after,
              [weak_self = weak_from_this(), weak_lookup = std::weak_ptr<Lookup>(lookup), id] {
                const auto self = weak_self.lock();
                if (!self) return;
@@ -427,6 +452,15 @@ void ServerLocator::look_up_addresses(const std::shared_ptr<Lookup>& lookup) {
                     take_addresses(lookup, i, status, addresses);
                   });
   }
+  // From here, not from the start: a slow SRV answer must not leave the servers' lookups no
+  // time to keep their order in, nor a server whose addresses were kept jump the queue.
+  const bool waiting =
+      std::find(lookup->answered.begin(), lookup->answered.end(), false) != lookup->answered.end();
+  if (lookup->query.deadline && lookup->targets.size() > 1 && waiting) {
+    const auto left =
+        std::max(*lookup->query.deadline - settings_.clock->now(), Clock::duration::zero());
+    run_out_of_patience(lookup, left / 2);
+  }
 }
 
 void ServerLocator::take_addresses(const std::shared_ptr<Lookup>& lookup, std::size_t target,
@@ -434,15 +468,20 @@ void ServerLocator::take_addresses(const std::shared_ptr<Lookup>& lookup, std::s
   lookup->addresses[target] = addresses;
   lookup->answered[target] = true;
   if (status != ARES_SUCCESS && !lookup->first_error) lookup->first_error = ares_error(status);
+  const bool waiting =
+      std::find(lookup->answered.begin(), lookup->answered.end(), false) != lookup->answered.end();
+  if (!waiting && lookup->patience_timer != 0) {
+    patience_timers_.erase(std::exchange(lookup->patience_timer, 0));
+  }
   deliver(lookup);
 }
 
 void ServerLocator::deliver(const std::shared_ptr<Lookup>& lookup) {
-  if (!lookup->handler) return;  // answers are kept for the next async_more
+  if (!lookup->handler) return;         // answers are kept for the next async_more
   if (lookup->targets.empty()) return;  // the SRV records are still to come
   Located located;
-  // The servers in order, as far as they have answered; once the query's patience has run out,
-  // past one still unanswered, whose addresses then come after these if it answers.
+  // The servers in order, as far as they have answered; once half the time to the deadline has
+  // passed, past one still unanswered, whose addresses then come after these if it answers.
   for (std::size_t i = 0; i < lookup->targets.size(); ++i) {
     if (lookup->handed[i]) continue;
     if (!lookup->answered[i]) {

@@ -40,10 +40,11 @@ struct LocateQuery {
   std::uint16_t port = 0;  // 0: none given, so SRV first
   TransportType transport = TransportType::Tcp;
   bool load_balancing = true;  // weighted draw among equal SRV priorities; off: heaviest first
-  /// How long, from the start, a server whose addresses are still being looked up holds up the
-  /// answered servers after it (SRV backups): then they are handed out, and it comes after them
-  /// if it answers. Zero: each server waits for those before it, however long c-ares takes.
-  Clock::duration patience{};
+  /// When the asker gives up (none: never). A server whose addresses are still being looked up
+  /// holds up the answered servers after it (SRV backups) for half the time from the start of
+  /// the servers' lookups to this; then they are handed out, and it comes after them if it
+  /// answers. None: each server waits for those before it, however long c-ares takes.
+  std::optional<Clock::time_point> deadline;
 };
 
 struct Located {
@@ -78,7 +79,8 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   /// Runs `handler` on `handler_executor` with the addresses, or host_not_found (and the like,
   /// see ares_error) when there are none; errc::shutdown once shut down. Handed out as soon as
   /// the servers in order up to the first with an address have answered: a backup whose DNS
-  /// hangs holds up only the servers after it, and any server only for the query's patience.
+  /// hangs holds up only the servers after it, and any server only for half the time to the
+  /// query's deadline.
   void async_locate(LocateQuery query, asio::any_io_executor handler_executor, Handler handler);
   /// The next addresses of `later` (a Located's), as async_locate hands out its first.
   void async_more(std::shared_ptr<Lookup> later, asio::any_io_executor handler_executor,
@@ -101,6 +103,7 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
     bool operator==(const FileStamp&) const = default;
   };
   static FileStamp stamp_of(const std::filesystem::path& file) noexcept;
+  static std::filesystem::path hosts_file();
   using SrvAnswer = detail::UniqueFunction<void(int status, const std::vector<SrvRecord>&)>;
   using Endpoints = std::vector<asio::ip::tcp::endpoint>;
   using AddressAnswer = detail::UniqueFunction<void(int status, const Endpoints&)>;
@@ -114,7 +117,8 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   // Answers still within their TTLs are taken from the caches instead.
   void ask_srv(const std::string& name, bool search, SrvAnswer answer);
   /// Starts a channel from the configuration file when it changed since the current one was.
-  /// The one it replaces is kept until its queries are answered.
+  /// The one it replaces is kept until its queries are answered. The answers kept are forgotten
+  /// then, and when the hosts file changes.
   void follow_configuration();
   /// Drops the channels follow_configuration replaced once their last query is answered.
   void drop_idle_channels();
@@ -126,16 +130,17 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   void read_srv_answer(const Query& query, int& status, const unsigned char* answer, int length,
                        std::vector<SrvRecord>& records);
   static void on_addresses(void* arg, int status, int timeouts, ::ares_addrinfo* result);
-  void take_addresses_answer(const Query& query, int status, const ::ares_addrinfo* result);
-  void read_addresses_answer(const Query& query, int status, const ::ares_addrinfo* result,
-                             Endpoints& addresses);
+  void take_addresses_answer(const Query& query, int status, int timeouts,
+                             const ::ares_addrinfo* result);
+  void read_addresses_answer(const Query& query, int status, int timeouts,
+                             const ::ares_addrinfo* result, Endpoints& addresses);
   /// When an answer a query brought, good for `ttl`, stops being good; none when it is not
   /// kept (no TTL, the cache off, or an answer from servers the configuration has since left).
   std::optional<Clock::time_point> kept_until(const Query& query,
                                               std::optional<std::chrono::seconds> ttl) const;
 
   void start(const std::shared_ptr<Lookup>& lookup);
-  void run_out_of_patience(const std::shared_ptr<Lookup>& lookup);
+  void run_out_of_patience(const std::shared_ptr<Lookup>& lookup, Clock::duration after);
   void take_srv(const std::shared_ptr<Lookup>& lookup, int status, std::vector<SrvRecord> records);
   void look_up_addresses(const std::shared_ptr<Lookup>& lookup);
   void take_addresses(const std::shared_ptr<Lookup>& lookup, std::size_t target, int status,
@@ -147,6 +152,7 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   asio::any_io_executor strand_;
   const Settings settings_;
   FileStamp configuration_stamp_;         // of the file as channel_ was made from it
+  FileStamp hosts_stamp_;                 // of the hosts file, as the answers kept were had
   std::shared_ptr<AresChannel> channel_;  // reset by shutdown
   std::uint64_t channel_generation_ = 0;  // counts the channels follow_configuration started
   std::vector<std::shared_ptr<AresChannel>> replaced_;  // with queries still running
@@ -156,7 +162,7 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   std::unordered_map<std::uint64_t, std::unique_ptr<Timer>> patience_timers_;      // by number
   std::uint64_t patience_timers_made_ = 0;
   AnswerCache<SrvResult> srv_kept_;        // by SRV name; NODATA and NXDOMAIN too, when an SOA says
-  AnswerCache<Endpoints> addresses_kept_;  // by host + port; c-ares gives no negative TTL here
+  AnswerCache<Endpoints> addresses_kept_;  // by host; c-ares gives no negative TTL here
 };
 
 }  // namespace rtconn::dns

@@ -246,6 +246,38 @@ TEST_F(PatientLookup, AnAnsweredBackupIsTriedHalfWayThroughTheConnectTimeOut) {
   EXPECT_FALSE(outcome->ec) << outcome->ec.message();
 }
 
+// The half of the time left is counted from when the servers' addresses are asked for: an SRV
+// answer that took most of the connect time-out does not let the backup jump the primary the
+// moment it answers.
+TEST_F(PatientLookup, IsCountedFromTheServersLookups) {
+  bool srv_answers = false;
+  const auto port = server_port();
+  dns.set_policy(
+      [&](const std::string& name, std::uint16_t type) -> std::optional<std::vector<Bytes>> {
+        if (name == "_sip._tcp.svc.rtconn.test" && type == type_srv) {
+          if (!srv_answers) return std::nullopt;
+          return std::vector<Bytes>{srv_record(10, port, "primary.rtconn.test"),
+                                    srv_record(20, port, "backup.rtconn.test")};
+        }
+        if (name == "backup.rtconn.test" && backup_answers) {
+          return type == type_a ? std::vector<Bytes>{a_record("127.0.0.1")} : std::vector<Bytes>{};
+        }
+        return std::nullopt;
+      });
+  const auto outcome = make_record();
+  client->async_send({"svc.rtconn.test", 0, TransportType::Tcp, {}}, make_request("OPTIONS"),
+                     record(outcome));
+  ASSERT_TRUE(run_until(io, [&] { return was_asked("_sip._tcp.svc.rtconn.test SRV"); }));
+  clock->advance(1500ms);  // of the 2 s connect time-out
+  srv_answers = true;
+  ASSERT_TRUE(run_until(io, [&] { return was_asked("backup.rtconn.test A"); }));
+  test::settle(io);
+  EXPECT_EQ(outcome->calls, 0);  // the primary keeps its turn for half of the 500 ms left
+  clock->advance(250ms);
+  ASSERT_TRUE(run_until(io, [&] { return outcome->calls == 1; }));
+  EXPECT_FALSE(outcome->ec) << outcome->ec.message();
+}
+
 // The primary passed over keeps its turn: answered once the backup has refused, it is tried
 // (rather than the connection failing with the backup's refusal).
 TEST_F(PatientLookup, APrimaryPassedOverIsTriedWhenItAnswers) {
@@ -392,6 +424,52 @@ TEST_F(KeptAnswers, SrvRecordsAreKeptForTheirTtl) {
   EXPECT_FALSE(send_and_close("svc.rtconn.test", false));
   EXPECT_EQ(times_asked("_sip._tcp.svc.rtconn.test SRV"), 1);
   EXPECT_EQ(times_asked("one.rtconn.test A"), 1);
+  clock->advance(1s);
+  EXPECT_FALSE(send_and_close("svc.rtconn.test", false));
+  EXPECT_EQ(times_asked("_sip._tcp.svc.rtconn.test SRV"), 2);
+  EXPECT_EQ(times_asked("one.rtconn.test A"), 2);
+}
+
+// A name that does not exist (NXDOMAIN) is kept as such for its SRV query, as NODATA is; a
+// host's own name is not (c-ares gives no SOA for it), so its address is asked again.
+TEST_F(KeptAnswers, ANameThatDoesNotExistIsKeptForItsSrvQuery) {
+  dns.set_negative_ttl(30);
+  dns.set_names_missing(true);
+  answer("nothing at all");
+  EXPECT_EQ(send_and_close("gone.rtconn.test", false), asio::error::host_not_found);
+  EXPECT_EQ(send_and_close("gone.rtconn.test", false), asio::error::host_not_found);
+  EXPECT_EQ(times_asked("_sip._tcp.gone.rtconn.test SRV"), 1);
+  EXPECT_EQ(times_asked("gone.rtconn.test A"), 2);
+}
+
+// An address kept from DNS gives way to the hosts file once that changes (c-ares reads it first,
+// so a name added there must not wait for the DNS answer's TTL).
+TEST_F(KeptAnswers, AChangedHostsFileIsReadBeforeWhatWasKept) {
+  const auto hosts =
+      std::filesystem::temp_directory_path() / ("rtconn-hosts-" + std::to_string(::getpid()));
+  std::ofstream(hosts) << "127.0.0.1 localhost\n";
+  ::setenv("CARES_HOSTS", hosts.c_str(), 1);
+  ConnectionManagerOptions options = client->options();
+  client = std::make_unique<RealTimeClientConnectionManager>(io.get_executor(), options);
+  asio::ip::tcp::acceptor other{io, {asio::ip::make_address("127.0.0.9"), server_port()}};
+  answer("moved.rtconn.test");
+  EXPECT_FALSE(send_and_close("moved.rtconn.test"));
+
+  const auto next = hosts.string() + ".next";
+  std::ofstream(next) << "127.0.0.9 moved.rtconn.test\n";
+  std::filesystem::rename(next, hosts);
+  const auto outcome = make_record();
+  client->async_send({"moved.rtconn.test", server_port(), TransportType::Tcp, {}},
+                     make_request("OPTIONS"), record(outcome));
+  EXPECT_TRUE(run_until(io, [&] { return outcome->calls == 1; }));
+  EXPECT_FALSE(outcome->ec) << outcome->ec.message();
+  ASSERT_EQ(client->connection_pools().size(), 1u);
+  ASSERT_EQ(client->connection_pools()[0]->connections().size(), 1u);
+  EXPECT_EQ(client->connection_pools()[0]->connections()[0]->remote_endpoint().address(),
+            asio::ip::make_address("127.0.0.9"));
+  EXPECT_EQ(times_asked("moved.rtconn.test A"), 1);
+  ::unsetenv("CARES_HOSTS");
+  std::filesystem::remove(hosts);
 }
 
 // ConnectionManagerOptions::dns_cache_max_ttl caps a TTL; zero keeps nothing.
@@ -488,14 +566,39 @@ TEST_F(NameLookupConfiguration, IsReadAgainWhenItChanges) {
 // new search list.
 TEST_F(NameLookupConfiguration, ForgetsTheAnswersKept) {
   answer_all_but(nullptr);
-  ASSERT_TRUE(completes(send_to("pbx")));
-  close_every_connection();
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_TRUE(completes(send_to("pbx")));
+    close_every_connection();
+  }
+  EXPECT_EQ(times_asked("pbx.one.rtconn.test A"), 1);  // kept, until:
 
   write_configuration("two.rtconn.test");
   const auto after = send_to("pbx");
   ASSERT_TRUE(completes(after));
   EXPECT_FALSE(after->ec) << after->ec.message();
   EXPECT_TRUE(was_asked("pbx.two.rtconn.test A"));
+}
+
+// An answer to a query sent on the settings before a change is handed to its waiters but not
+// kept: what the servers before say (here: 127.0.0.2) must not outlast the change.
+TEST_F(NameLookupConfiguration, AnAnswerFromTheServersBeforeIsNotKept) {
+  const std::string held = "slow.one.rtconn.test";
+  answer_all_but(&held);
+  const auto slow = send_to("slow");
+  ASSERT_TRUE(run_until(io, [&] { return was_asked("slow.one.rtconn.test A"); }));
+  write_configuration("two.rtconn.test");
+  ASSERT_TRUE(completes(send_to("slow")));  // slow.two.rtconn.test: 127.0.0.1, kept
+
+  dns.set_policy(
+      [](const std::string& name, std::uint16_t type) -> std::optional<std::vector<Bytes>> {
+        if (name != "slow.one.rtconn.test") return std::nullopt;
+        return type == type_a ? std::vector<Bytes>{a_record("127.0.0.2")} : std::vector<Bytes>{};
+      });
+  ASSERT_TRUE(completes(slow));  // to 127.0.0.2, where nothing listens
+  close_every_connection();
+  const auto again = send_to("slow");
+  ASSERT_TRUE(completes(again));
+  EXPECT_FALSE(again->ec) << again->ec.message();
 }
 
 // The settings a query was sent with stay its own: one still unanswered when the file changes

@@ -72,14 +72,17 @@ struct Record {
   Bytes rdata;
 };
 
-/// A recursive server's answer (NOERROR) to query `id` for `name` and `type`; every record is
-/// named by a pointer to the question's name.
+constexpr std::uint8_t no_error = 0;
+constexpr std::uint8_t name_error = 3;  // NXDOMAIN
+
+/// A recursive server's answer to query `id` for `name` and `type`, with `rcode`; every record
+/// is named by a pointer to the question's name.
 inline Bytes response(std::uint16_t id, const std::string& name, std::uint16_t type,
-                      const std::vector<Record>& answers,
-                      const std::vector<Record>& authority = {}) {
+                      const std::vector<Record>& answers, const std::vector<Record>& authority = {},
+                      std::uint8_t rcode = no_error) {
   Bytes out;
   put16(out, id);
-  put16(out, 0x8180);  // a response; recursion desired, and available
+  put16(out, 0x8180 | rcode);  // a response; recursion desired, and available
   put16(out, 1);
   put16(out, static_cast<std::uint16_t>(answers.size()));
   put16(out, static_cast<std::uint16_t>(authority.size()));

@@ -34,6 +34,9 @@ class TestDnsServer {
   void set_ttl(std::uint32_t ttl) { ttl_ = ttl; }
   /// An answer with no records carries an SOA whose MINIMUM is this (none: no SOA).
   void set_negative_ttl(std::optional<std::uint32_t> ttl) { negative_ttl_ = ttl; }
+  /// An answer with no records says the name does not exist (NXDOMAIN), not that it has no
+  /// records of the type asked (NODATA).
+  void set_names_missing(bool missing) { names_missing_ = missing; }
   const std::vector<std::string>& asked() const { return asked_; }
 
   // Takes what has arrived and answers what the policy now answers (a query left unanswered
@@ -77,7 +80,8 @@ class TestDnsServer {
       authority.push_back({dns::type_soa, 3600, dns::soa_record(*negative_ttl_)});
     }
     const auto id = static_cast<std::uint16_t>(q.bytes[0] << 8 | q.bytes[1]);
-    const auto reply = dns::response(id, q.name, q.type, records, authority);
+    const auto rcode = answers->empty() && names_missing_ ? dns::name_error : dns::no_error;
+    const auto reply = dns::response(id, q.name, q.type, records, authority, rcode);
     socket_.send_to(asio::buffer(reply), q.from);
     return true;
   }
@@ -86,6 +90,7 @@ class TestDnsServer {
   Policy policy_;
   std::uint32_t ttl_ = 60;
   std::optional<std::uint32_t> negative_ttl_;
+  bool names_missing_ = false;
   std::vector<std::string> asked_;
   std::vector<Query> pending_;
 };
