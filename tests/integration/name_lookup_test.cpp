@@ -543,6 +543,17 @@ class NameLookupConfiguration : public NameLookup {
     });
   }
 
+  // Sends to "slow", whose query (slow.one.rtconn.test) is left unanswered, then changes the
+  // search list to two.rtconn.test.
+  test::CompletionRecordPtr send_held_then_change() {
+    answer_all_but(&slow_name);
+    auto outcome = send_to("slow");
+    EXPECT_TRUE(run_until(io, [&] { return was_asked("slow.one.rtconn.test A"); }));
+    write_configuration("two.rtconn.test");
+    return outcome;
+  }
+
+  const std::string slow_name = "slow.one.rtconn.test";
   std::filesystem::path directory;
   std::filesystem::path configuration;
 };
@@ -582,11 +593,7 @@ TEST_F(NameLookupConfiguration, ForgetsTheAnswersKept) {
 // An answer to a query sent on the settings before a change is handed to its waiters but not
 // kept: what the servers before say (here: 127.0.0.2) must not outlast the change.
 TEST_F(NameLookupConfiguration, AnAnswerFromTheServersBeforeIsNotKept) {
-  const std::string held = "slow.one.rtconn.test";
-  answer_all_but(&held);
-  const auto slow = send_to("slow");
-  ASSERT_TRUE(run_until(io, [&] { return was_asked("slow.one.rtconn.test A"); }));
-  write_configuration("two.rtconn.test");
+  const auto slow = send_held_then_change();
   ASSERT_TRUE(completes(send_to("slow")));  // slow.two.rtconn.test: 127.0.0.1, kept
 
   dns.set_policy(
@@ -605,12 +612,7 @@ TEST_F(NameLookupConfiguration, AnAnswerFromTheServersBeforeIsNotKept) {
 // is answered on them rather than ended, while the same name asked again does not join it (its
 // server may be what changed) but goes out on the new settings.
 TEST_F(NameLookupConfiguration, AQueryUnderWayFinishesOnTheSettingsItWasSentWith) {
-  const std::string held = "slow.one.rtconn.test";
-  answer_all_but(&held);
-  const auto slow = send_to("slow");
-  ASSERT_TRUE(run_until(io, [&] { return was_asked("slow.one.rtconn.test A"); }));
-
-  write_configuration("two.rtconn.test");
+  const auto slow = send_held_then_change();
   const auto fast = send_to("fast");
   ASSERT_TRUE(completes(fast));
   EXPECT_FALSE(fast->ec) << fast->ec.message();
