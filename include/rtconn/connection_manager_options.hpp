@@ -103,8 +103,9 @@ struct ConnectionManagerOptions {
   /// its zone's SOA says (RFC 2308), up to this too, except for a single-label host searched
   /// for under resolv.conf's search list (c-ares then hands over no message to read the SOA
   /// from). Never kept: the hosts file, `localhost` and numeric hosts, a failed lookup, a host
-  /// that does not exist, and an answer one of whose queries (A, AAAA) timed out. A change of
-  /// `resolver_configuration` or of the hosts file forgets everything kept. At most 4,096 SRV
+  /// that does not exist, and addresses of one family only (A or AAAA) when a try timed out on
+  /// the way (the other family's may be missing). A change of `resolver_configuration` or of
+  /// the hosts file (/etc/hosts, or the file CARES_HOSTS names) forgets everything kept. At most 4,096 SRV
   /// names and 4,096 host names are kept, the soonest to expire dropped first. Zero keeps
   /// nothing.
   std::chrono::milliseconds dns_cache_max_ttl = 1h;

@@ -93,8 +93,8 @@ struct Lookup {
   std::vector<std::vector<Endpoint>> addresses;  // each target's
   std::vector<bool> answered;                    // each target's
   std::vector<bool> handed;                      // each target's addresses handed out
-  bool impatient = false;                        // half the time to the deadline has passed
-  std::uint64_t patience_timer = 0;              // its number while it runs
+  bool impatient = false;  // half the time left when the servers were asked for has passed
+  std::uint64_t patience_timer = 0;  // its number while it runs
   std::error_code first_error;
 };
 
@@ -106,7 +106,7 @@ struct ServerLocator::Query {
   std::string question;
   std::string key;
   AresChannel* channel;      // the one it runs on, alive until it calls back
-  std::uint64_t generation;  // the channel's
+  std::uint64_t generation;  // answers_generation_ when asked
 };
 
 namespace {
@@ -145,18 +145,18 @@ ServerLocator::FileStamp ServerLocator::stamp_of(const std::filesystem::path& fi
 }
 
 std::filesystem::path ServerLocator::hosts_file() {
-  // Where c-ares 1.18 reads it from, asked with ARES_AI_ENVHOSTS.
+  // Where c-ares 1.18 reads it from, asked with ARES_AI_ENVHOSTS (set but empty: no file).
   const char* chosen = std::getenv("CARES_HOSTS");
-  return chosen != nullptr && *chosen != '\0' ? chosen : "/etc/hosts";
+  return chosen != nullptr ? chosen : "/etc/hosts";
 }
 
 void ServerLocator::follow_configuration() {
   if (!channel_) return;
-  // A name the hosts file gains or changes must not wait for an answer kept from DNS to expire.
+  // A name the hosts file gains or changes must not wait for an answer kept from DNS to expire,
+  // nor join a DNS query asked before (say, one c-ares is still retrying).
   if (auto hosts = stamp_of(hosts_file()); hosts != hosts_stamp_) {
     hosts_stamp_ = hosts;
-    srv_kept_.clear();
-    addresses_kept_.clear();
+    forget_answers();
   }
   const auto stamp = stamp_of(settings_.configuration);
   if (stamp == configuration_stamp_) return;
@@ -172,16 +172,20 @@ void ServerLocator::follow_configuration() {
   spdlog::info("name lookup: {} changed: read again", settings_.configuration.string());
   if (channel_->running_queries > 0) replaced_.push_back(std::move(channel_));
   channel_ = std::move(fresh);
-  ++channel_generation_;
   // What the servers before said need not be what the new ones say (a split-horizon network).
+  forget_answers();
+}
+
+void ServerLocator::forget_answers() {
+  ++answers_generation_;
   srv_kept_.clear();
   addresses_kept_.clear();
 }
 
 std::string ServerLocator::waiting_key(const std::string& question) const {
-  // The channel's generation first: a question asked again after the configuration changed,
-  // say because its DNS server died, goes to the new servers rather than joining the old query.
-  return std::to_string(channel_generation_) + ' ' + question;
+  // The generation first: a question asked again after the configuration changed, say because
+  // its DNS server died, goes to the new servers rather than joining the old query.
+  return std::to_string(answers_generation_) + ' ' + question;
 }
 
 void ServerLocator::drop_idle_channels() {
@@ -241,7 +245,7 @@ void ServerLocator::ask_srv(const std::string& name, bool search, SrvAnswer answ
   const auto channel = channel_;
   const auto ask = search ? &::ares_search : &::ares_query;
   auto* query =
-      new Query{weak_from_this(), name, std::move(key), channel.get(), channel_generation_};
+      new Query{weak_from_this(), name, std::move(key), channel.get(), answers_generation_};
   ++channel->running_queries;  // before the call: a failure found at once comes inside it
   ask(channel->get(), name.c_str(), ns_c_in, ns_t_srv, &ServerLocator::on_srv, query);
   channel->arm_timer();
@@ -306,7 +310,7 @@ void ServerLocator::ask_addresses(const std::string& host, std::uint16_t port,
   hints.ai_flags = ARES_AI_NUMERICSERV | ARES_AI_ENVHOSTS;
   const auto channel = channel_;
   auto* query =
-      new Query{weak_from_this(), host, std::move(key), channel.get(), channel_generation_};
+      new Query{weak_from_this(), host, std::move(key), channel.get(), answers_generation_};
   ++channel->running_queries;
   ::ares_getaddrinfo(channel->get(), host.c_str(), std::to_string(port).c_str(), &hints,
                      &ServerLocator::on_addresses, query);
@@ -351,8 +355,14 @@ void ServerLocator::read_addresses_answer(const Query& query, int status, int ti
   }
   // The hosts file and numeric hosts come with TTL 0: read again every time, as glibc does.
   // c-ares reports success once either family (A, AAAA) has answered, whatever became of the
-  // other: an answer with a query that timed out may lack addresses, so it is not kept.
-  const bool whole = status == ARES_SUCCESS && !addresses.empty() && timeouts == 0;
+  // other. An answer of one family with a try that timed out (even one answered on a retry, as
+  // c-ares counts them) may lack the other's addresses, so it is not kept; with both, it is
+  // whole, so a dead first DNS server does not keep everything from being kept.
+  const auto is_v4 = [](const Endpoint& address) { return address.address().is_v4(); };
+  const bool both_families = std::any_of(addresses.begin(), addresses.end(), is_v4) &&
+                             !std::all_of(addresses.begin(), addresses.end(), is_v4);
+  const bool whole =
+      status == ARES_SUCCESS && !addresses.empty() && (timeouts == 0 || both_families);
   if (const auto until = kept_until(query, whole ? ttl : std::nullopt)) {
     addresses_kept_.store(query.question, addresses, *until, settings_.clock->now());
   }
@@ -362,7 +372,7 @@ std::optional<Clock::time_point> ServerLocator::kept_until(
     const Query& query, std::optional<std::chrono::seconds> ttl) const {
   if (!ttl || *ttl <= std::chrono::seconds::zero() ||
       settings_.longest_kept <= Clock::duration::zero() || !channel_ ||
-      query.generation != channel_generation_) {
+      query.generation != answers_generation_) {
     return std::nullopt;
   }
   return settings_.clock->now() +
@@ -412,6 +422,7 @@ void ServerLocator::run_out_of_patience(const std::shared_ptr<Lookup>& lookup,
                if (!self) return;
                self->patience_timers_.erase(id);
                if (const auto waiting = weak_lookup.lock()) {
+                 waiting->patience_timer = 0;
                  waiting->impatient = true;
                  self->deliver(waiting);
                }
@@ -480,8 +491,8 @@ void ServerLocator::deliver(const std::shared_ptr<Lookup>& lookup) {
   if (!lookup->handler) return;         // answers are kept for the next async_more
   if (lookup->targets.empty()) return;  // the SRV records are still to come
   Located located;
-  // The servers in order, as far as they have answered; once half the time to the deadline has
-  // passed, past one still unanswered, whose addresses then come after these if it answers.
+  // The servers in order, as far as they have answered; once impatient, past one still
+  // unanswered, whose addresses then come after these if it answers.
   for (std::size_t i = 0; i < lookup->targets.size(); ++i) {
     if (lookup->handed[i]) continue;
     if (!lookup->answered[i]) {

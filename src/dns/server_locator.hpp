@@ -79,8 +79,8 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   /// Runs `handler` on `handler_executor` with the addresses, or host_not_found (and the like,
   /// see ares_error) when there are none; errc::shutdown once shut down. Handed out as soon as
   /// the servers in order up to the first with an address have answered: a backup whose DNS
-  /// hangs holds up only the servers after it, and any server only for half the time to the
-  /// query's deadline.
+  /// hangs holds up only the servers after it, and any server only for half the time left to
+  /// the query's deadline when the servers' addresses were asked for.
   void async_locate(LocateQuery query, asio::any_io_executor handler_executor, Handler handler);
   /// The next addresses of `later` (a Located's), as async_locate hands out its first.
   void async_more(std::shared_ptr<Lookup> later, asio::any_io_executor handler_executor,
@@ -120,6 +120,8 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   /// The one it replaces is kept until its queries are answered. The answers kept are forgotten
   /// then, and when the hosts file changes.
   void follow_configuration();
+  /// Forgets the answers kept, and keeps queries asked from now on from joining those before.
+  void forget_answers();
   /// Drops the channels follow_configuration replaced once their last query is answered.
   void drop_idle_channels();
   /// What a question's waiters are filed under: it and the channel it goes to.
@@ -154,7 +156,8 @@ class ServerLocator : public std::enable_shared_from_this<ServerLocator> {
   FileStamp configuration_stamp_;         // of the file as channel_ was made from it
   FileStamp hosts_stamp_;                 // of the hosts file, as the answers kept were had
   std::shared_ptr<AresChannel> channel_;  // reset by shutdown
-  std::uint64_t channel_generation_ = 0;  // counts the channels follow_configuration started
+  // Counts the changes (resolv.conf, the hosts file) that made what was asked before stale.
+  std::uint64_t answers_generation_ = 0;
   std::vector<std::shared_ptr<AresChannel>> replaced_;  // with queries still running
   std::mt19937_64 random_;
   std::unordered_map<std::string, std::vector<SrvAnswer>> srv_waiting_;            // by SRV name
