@@ -105,9 +105,9 @@ struct ConnectionManagerOptions {
   /// from). Never kept: the hosts file, `localhost` and numeric hosts, a failed lookup, a host
   /// that does not exist, and addresses of one family only (A or AAAA) when a try timed out on
   /// the way (the other family's may be missing). A change of `resolver_configuration` or of
-  /// the hosts file (/etc/hosts, or the file CARES_HOSTS names) forgets everything kept. At most 4,096 SRV
-  /// names and 4,096 host names are kept, the soonest to expire dropped first. Zero keeps
-  /// nothing.
+  /// the hosts file (/etc/hosts, or the file CARES_HOSTS names) forgets everything kept. At
+  /// most 4,096 SRV names and 4,096 host names are kept, the soonest to expire dropped first.
+  /// Zero keeps nothing.
   std::chrono::milliseconds dns_cache_max_ttl = 1h;
   /// Time a request sent with `async_request` waits for its final response (RFC 3261 timer F).
   std::chrono::milliseconds request_timeout = 32s;

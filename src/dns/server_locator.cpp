@@ -110,7 +110,8 @@ struct ServerLocator::Query {
 };
 
 namespace {
-// Names (SRV and host) kept at once, of each kind: some hundred KB at most.
+// Names (SRV and host) kept at once, of each kind: a bound on names, not bytes, as an answer
+// holds what one DNS message does; typical ones take some hundred bytes each.
 constexpr std::size_t kept_answers = 4096;
 }  // namespace
 
