@@ -5,7 +5,8 @@ rtconn puts on the wire for well-formed SIP, over TCP and inside rtconn's own TL
 Set-up: `rtconn serve` on loopback, TCP and TLS (its development certificates), with
 SSLKEYLOGFILE set, so it logs the traffic secrets Wireshark decrypts with; `tshark -i lo` captures
 serve's two ports (a capture filter), while
-  * `rtconn ping` sends 3 OPTIONS over TCP and 3 over TLS (`sips:`), one connection each;
+  * `rtconn ping` sends 3 OPTIONS over TCP, with RFC 5626 keep-alives between them, and 3 over
+    TLS (`sips:`), one connection each;
   * a Python client writes OPTIONS, a MESSAGE with a body and OPTIONS in one segment over TCP,
     and reads the three answers.
 
@@ -14,6 +15,8 @@ Checks, from `tshark -r` with serve's key log (serve's TLS port decoded as TLS, 
     ones found by their Content-Length), 3 over TLS, decrypted from records rtconn sealed itself
     (a server connection drops OpenSSL's record layer after its handshake);
   * the MESSAGE's body is the bytes sent;
+  * the keep-alive pings (CRLFCRLF) and pongs (CRLF) are segments of their own, which throw off
+    no SIP message after them;
   * no frame is malformed, and none has expert information of warning severity or worse.
 """
 
@@ -98,10 +101,13 @@ def body(arguments):
         tshark, capture = start_capture(workspace.group, tmp, (tcp_port, tls_port))
 
         support.ping_all_answered([arguments.rtconn, "ping", f"sip:127.0.0.1:{tcp_port};"
-                                   "transport=tcp", "--count", "3", "-q"], tmp, 3, "ping tcp")
+                                   "transport=tcp", "--count", "3", "--interval", "300",
+                                   "--keep-alive", "100", "-q"], tmp, 3, "ping tcp")
+        # localhost is 127.0.0.1 and ::1, and a pool starts at a random one of them; serve
+        # listens on the first only, so the second would be refused (a reset tshark flags).
         support.ping_all_answered([arguments.rtconn, "ping", f"sips:localhost:{tls_port}",
-                                   "--count", "3", "-q", "--store", workspace.store], tmp, 3,
-                                  "ping tls")
+                                   "--count", "3", "-q", "--store", workspace.store,
+                                   "--no-dns-load-balancing"], tmp, 3, "ping tls")
         pipelined = send_pipelined(tcp_port)
         # Stopped too soon, tshark drops what it has not read from its capture yet.
         support.check(seen_by(tshark, tcp_port), f"tshark stopped: {tshark.stderr_tail()}")
@@ -143,13 +149,20 @@ def body(arguments):
                       f"the pipelined segment as tshark read it: lengths {lengths!r}, "
                       f"text {texts!r}")
 
+        keep_alives = dissect(capture, key_log, tls_port,
+                              "tcp.payload == 0d:0a:0d:0a || tcp.payload == 0d:0a",
+                              ("tcp.dstport", "tcp.len"))
+        pings = keep_alives.count((str(tcp_port), "4"))
+        pongs = sum(1 for port, length in keep_alives if port != str(tcp_port) and length == "2")
+        support.check(pings > 0 and pongs > 0, f"keep-alives tshark found: {keep_alives}")
+
         flagged = dissect(capture, key_log, tls_port,
                           "_ws.malformed || _ws.expert.severity >= warning",
                           ("frame.number", "_ws.expert.message"))
         support.check(not flagged, f"frames tshark flagged: {flagged}")
-        return (f"{counts['tcp']} requests over TCP ({len(pipelined)} pipelined) and "
-                f"{counts['tls']} over TLS dissected and answered 200, the MESSAGE body intact, "
-                f"nothing malformed")
+        return (f"{counts['tcp']} requests over TCP ({len(pipelined)} pipelined, {pings} "
+                f"keep-alive pings and {pongs} pongs between others) and {counts['tls']} over "
+                f"TLS dissected and answered 200, the MESSAGE body intact, nothing malformed")
 
 
 if __name__ == "__main__":
