@@ -13,7 +13,8 @@ serve's two ports (a capture filter), while
 Checks, from `tshark -r` with serve's key log (serve's TLS port decoded as TLS, SIP inside):
   * every request has one answer, 200, with its Call-ID and CSeq: 3 + 3 over TCP (the pipelined
     ones found by their Content-Length), 3 over TLS, decrypted from records rtconn sealed itself
-    (a server connection drops OpenSSL's record layer after its handshake);
+    (a server connection drops OpenSSL's record layer after its handshake, a client one after
+    its first answer);
   * the MESSAGE's body is the bytes sent;
   * the keep-alive pings (CRLFCRLF) and pongs (CRLF) are segments of their own, which throw off
     no SIP message after them;
