@@ -66,6 +66,7 @@ struct ConnectionManagerOptions {
   /// Event loops a manager runs when it is given no executor: one thread each, every connection
   /// pinned to one. With more than one, each loop listens on a socket of its own per address
   /// (SO_REUSEPORT; the kernel spreads new connections over them) and serves what it accepts.
+  /// A completion handler run on one of them that throws is logged, and the loop goes on.
   /// At most max_event_loop_threads.
   std::size_t event_loop_threads = 1;
 

@@ -159,9 +159,10 @@ class RealTimeConnectionManager {
   /// final response (provisional ones are skipped), taken only from the connection the request
   /// went on: a response with its branch on another connection is dropped. A request without Via
   /// gets one with a fresh branch; one whose top Via has no branch, an INVITE (whose transaction
-  /// needs timer C and an ACK for failures: send it with `async_send` from a SIP stack that keeps
-  /// INVITE transactions) and an ACK (no response) fail with errc::invalid_argument. Completion
-  /// `void(std::error_code, SipMessage response)`; errc::request_timeout after
+  /// needs timer C and an ACK for failures, which rtconn does not keep) and an ACK (no response)
+  /// fail with errc::invalid_argument. Responses are handed only to requests sent this way: one
+  /// that answers none (a provisional one, one to a request sent with `async_send`) is dropped.
+  /// Completion `void(std::error_code, SipMessage response)`; errc::request_timeout after
   /// `options().request_timeout`.
   template <class CompletionToken>
   auto async_request(const PoolKey& key, SipMessage request, CompletionToken&& token) {

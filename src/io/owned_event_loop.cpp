@@ -7,6 +7,25 @@
 #include <spdlog/spdlog.h>
 
 namespace rtconn::detail {
+namespace {
+
+// A handler of the application's that throws (a completion run on this loop, say) would end the
+// loop's thread, and the process with it: it is logged, and the loop goes on, as it does for an
+// incoming request's handler. Asio lets run() be called again after a handler threw.
+void run(asio::io_context& io) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      spdlog::error("event loop: a handler threw, and the loop goes on: {}", e.what());
+    } catch (...) {
+      spdlog::error("event loop: a handler threw, and the loop goes on");
+    }
+  }
+}
+
+}  // namespace
 
 OwnedEventLoop::OwnedEventLoop(std::size_t loops) {
   // spdlog makes its registry on first use, inside libspdlog, where TSan cannot see the check of
@@ -15,7 +34,7 @@ OwnedEventLoop::OwnedEventLoop(std::size_t loops) {
   spdlog::default_logger_raw();
   for (std::size_t i = 0; i < loops; ++i) loops_.push_back(std::make_unique<Loop>());
   try {
-    for (auto& loop : loops_) threads_.emplace_back([&io = loop->io] { io.run(); });
+    for (auto& loop : loops_) threads_.emplace_back([&io = loop->io] { run(io); });
   } catch (...) {
     // A thread the system would not make: the ones made must end before they are destroyed,
     // or std::thread's destructor ends the process instead of the caller hearing why.

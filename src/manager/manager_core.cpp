@@ -570,7 +570,17 @@ void ManagerCore::authorize(const std::shared_ptr<connection::StreamConnection>&
 
 void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connection,
                              SipMessage message) {
-  if (message.is_response()) return pending_->on_response(std::move(message), connection->id());
+  if (message.is_response()) {
+    // Only a final response on a connection that sent requests can complete one. The others are
+    // dropped here, on the connection's loop, not queued for the requests' strand: a peer
+    // streaming them (100 Trying without end, say) would outrun that one strand's drain.
+    if (message.status_code() < 200 || !as_stream_connection(*connection).expects_responses()) {
+      spdlog::debug("connection {}: dropping a {} response that answers no request of ours",
+                    connection->id(), message.status_code());
+      return;
+    }
+    return pending_->on_response(std::move(message), connection->id());
+  }
   // ACK opens no transaction: nothing answers it. Neither it nor a CANCEL (which belongs to a
   // request already taken) is refused by message throttling.
   const bool ack = message.method() == "ACK";

@@ -71,16 +71,19 @@ void PendingRequests::add(std::string key, std::uint64_t connection_id,
 void PendingRequests::insert(std::string key, std::uint64_t connection_id,
                              Clock::time_point deadline, Done done) {
   auto [it, inserted] = entries_.try_emplace(std::move(key));
+  Done replaced;
   if (!inserted) {
     // A second request with the same branch would steal the first one's response.
     heap_remove(it->second.heap_index);
-    std::exchange(it->second.done, {})(make_error_code(errc::invalid_argument), {});
+    replaced = std::move(it->second.done);
   }
   it->second.done = std::move(done);
   it->second.connection_id = connection_id;
   it->second.deadline = deadline;
   heap_push(&*it);
   if (deadline < armed_for_) arm_for_earliest();
+  // Last: a completion may run its handler here, and one that throws must find the table whole.
+  if (replaced) replaced(make_error_code(errc::invalid_argument), {});
 }
 
 void PendingRequests::on_response(SipMessage response, std::uint64_t connection_id,
@@ -115,11 +118,13 @@ void PendingRequests::fail(std::string key, std::error_code ec) {
 
 void PendingRequests::fail_connection(std::uint64_t connection_id, std::error_code ec) {
   asio::post(strand_, [self = shared_from_this(), connection_id, ec] {
+    std::vector<Done> failed;
     for (auto it = self->entries_.begin(); it != self->entries_.end();) {
       const auto next = std::next(it);
-      if (it->second.connection_id == connection_id) self->finish(it, ec, {});
+      if (it->second.connection_id == connection_id) failed.push_back(self->take(it));
       it = next;
     }
+    for (auto& done : failed) done(ec, {});
   });
 }
 
@@ -134,22 +139,30 @@ void PendingRequests::fail_all(std::error_code ec) {
   });
 }
 
-void PendingRequests::finish(Entries::iterator it, std::error_code ec, SipMessage response) {
+PendingRequests::Done PendingRequests::take(Entries::iterator it) {
   heap_remove(it->second.heap_index);
   auto node = entries_.extract(it);
   RecycledStrings::give_back(std::move(node.key()));
   // The timer stays armed for a deadline that may now be gone: when it fires it re-arms for the
   // earliest left, which costs one wake-up per time-out period instead of a re-arm per answer.
-  node.mapped().done(ec, std::move(response));
+  return std::move(node.mapped().done);
+}
+
+void PendingRequests::finish(Entries::iterator it, std::error_code ec, SipMessage response) {
+  take(it)(ec, std::move(response));
 }
 
 void PendingRequests::on_timer() {
   armed_for_ = Clock::time_point::max();
   const auto now = clock_->now();
+  std::vector<Done> overdue;
   while (!deadlines_.empty() && deadlines_.front()->second.deadline <= now) {
-    finish(entries_.find(deadlines_.front()->first), make_error_code(errc::request_timeout), {});
+    overdue.push_back(take(entries_.find(deadlines_.front()->first)));
   }
   arm_for_earliest();
+  // Completions last, as everywhere here: one whose handler throws leaves the rest waiting and
+  // the timer armed, not a table half changed.
+  for (auto& done : overdue) done(make_error_code(errc::request_timeout), {});
 }
 
 void PendingRequests::arm_for_earliest() {

@@ -79,6 +79,9 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
   using Node = Entries::value_type;
 
   void insert(std::string key, std::uint64_t connection_id, Clock::time_point deadline, Done done);
+  /// Takes the entry out (the deadline heap too) and hands over its completion, to be called
+  /// once the table is whole again: a completion may run its handler at once.
+  Done take(Entries::iterator it);
   void finish(Entries::iterator it, std::error_code ec, SipMessage response);
   void on_timer();
   void arm_for_earliest();

@@ -8,9 +8,11 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -263,6 +265,29 @@ TEST_F(OwnLoops, OneLoopAcceptsAndServesToo) {
   raw.send(make_request("OPTIONS"));
   ASSERT_TRUE(run_until(io, [&] { return raw.message_count() == 1; }));
   EXPECT_TRUE(raw.received().starts_with("SIP/2.0 200"));
+}
+
+// A completion handler of the application's that throws on one of the manager's own loops ends
+// neither the loop nor the process: the loop goes on, and the next request is answered.
+TEST_F(OwnLoops, AHandlerThatThrowsDoesNotEndTheLoop) {
+  start_server("127.0.0.1:0", 1);
+  ConnectionManagerOptions options;
+  options.event_loop_threads = 1;
+  RealTimeClientConnectionManager client(options);
+  const PoolKey destination = key_for(loopback_address());
+  std::promise<void> first;
+  client.async_request(destination, make_request("OPTIONS"), [&first](std::error_code, SipMessage) {
+    first.set_value();
+    throw std::runtime_error("an application's handler threw");
+  });
+  ASSERT_EQ(first.get_future().wait_for(10s), std::future_status::ready);
+  std::promise<std::error_code> second;
+  client.async_request(destination, make_request("OPTIONS"),
+                       [&second](std::error_code ec, SipMessage) { second.set_value(ec); });
+  auto outcome = second.get_future();
+  ASSERT_EQ(outcome.wait_for(10s), std::future_status::ready);
+  EXPECT_FALSE(outcome.get());
+  EXPECT_EQ(answered.load(), 2);
 }
 
 TEST(OwnLoopsDeathTest, DestroyingTheManagerFromItsOwnLoopFailsAtOnceAndSaysWhy) {

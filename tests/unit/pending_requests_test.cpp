@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,16 +25,27 @@ using namespace std::chrono_literals;
 class PendingRequestsTest : public testing::Test {
  protected:
   /// Adds a request with its own branch; its outcome lands in outcomes[name].
-  std::string add(const std::string& name, std::chrono::milliseconds timeout,
-                  std::uint64_t connection = 1) {
-    auto request = test::make_request("OPTIONS");
-    request.set_header("Via", "SIP/2.0/TCP client.invalid;branch=z9hG4bK-" + name);
-    auto key = PendingRequests::key_of(request);
-    pending->add(key, connection, timeout, [this, name](std::error_code ec, SipMessage) {
+  void add(const std::string& name, std::chrono::milliseconds timeout,
+           std::uint64_t connection = 1) {
+    add_without_running(name, timeout, connection, [this, name](std::error_code ec, SipMessage) {
       outcomes[name] = ec ? ec.message() : "answered";
     });
     test::drain(io);
-    return key;
+  }
+
+  void add_without_running(const std::string& name, std::chrono::milliseconds timeout,
+                           std::uint64_t connection, PendingRequests::Done done) {
+    auto request = test::make_request("OPTIONS");
+    request.set_header("Via", "SIP/2.0/TCP client.invalid;branch=z9hG4bK-" + name);
+    pending->add(PendingRequests::key_of(request), connection, timeout, std::move(done));
+  }
+
+  // A request whose completion's handler throws (run on this io_context, as a handler on the
+  // manager's own executor is); the exception comes out of the io_context's run.
+  void add_throwing(const std::string& name, std::chrono::milliseconds timeout) {
+    add_without_running(name, timeout, 1, [](std::error_code, SipMessage) {
+      throw std::runtime_error("an application's handler threw");
+    });
   }
 
   void answer(const std::string& name, std::uint64_t connection = 1) {
@@ -155,6 +167,26 @@ TEST_F(PendingRequestsTest, ManyDeadlinesInRandomOrderFailInDeadlineOrder) {
       }
     }
   }
+}
+
+// A handler that throws (out of the io_context's run, as Asio does) leaves the table whole:
+// the requests after it still time out, and a request that replaced it still gets its answer.
+TEST_F(PendingRequestsTest, AHandlerThatThrowsLeavesTheOthersWaiting) {
+  add_throwing("thrower", 1s);
+  test::drain(io);
+  add("later", 2s);
+  EXPECT_THROW(advance(1s), std::runtime_error);
+  advance(1s);
+  EXPECT_EQ(outcomes["later"], timed_out) << "the timer was armed again";
+
+  add_throwing("same", 10s);
+  test::drain(io);
+  add_without_running("same", 10s, 1, [this](std::error_code ec, SipMessage) {
+    outcomes["same"] = ec ? ec.message() : "answered";
+  });
+  EXPECT_THROW(test::drain(io), std::runtime_error);  // the first, replaced
+  answer("same");
+  EXPECT_EQ(outcomes["same"], "answered");
 }
 
 TEST_F(PendingRequestsTest, FailAllFailsEveryOneAndDisarms) {
