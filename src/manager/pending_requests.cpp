@@ -124,7 +124,7 @@ void PendingRequests::fail_connection(std::uint64_t connection_id, std::error_co
       if (it->second.connection_id == connection_id) failed.push_back(self->take(it));
       it = next;
     }
-    for (auto& done : failed) done(ec, {});
+    self->complete_apart(std::move(failed), ec);
   });
 }
 
@@ -135,7 +135,10 @@ void PendingRequests::fail_all(std::error_code ec) {
     self->deadlines_.clear();
     self->timer_->cancel();
     self->armed_for_ = Clock::time_point::max();
-    for (auto& [key, entry] : entries) entry.done(ec, {});
+    std::vector<Done> failed;
+    failed.reserve(entries.size());
+    for (auto& [key, entry] : entries) failed.push_back(std::move(entry.done));
+    self->complete_apart(std::move(failed), ec);
   });
 }
 
@@ -160,9 +163,15 @@ void PendingRequests::on_timer() {
     overdue.push_back(take(entries_.find(deadlines_.front()->first)));
   }
   arm_for_earliest();
-  // Completions last, as everywhere here: one whose handler throws leaves the rest waiting and
-  // the timer armed, not a table half changed.
-  for (auto& done : overdue) done(make_error_code(errc::request_timeout), {});
+  complete_apart(std::move(overdue), make_error_code(errc::request_timeout));
+}
+
+void PendingRequests::complete_apart(std::vector<Done> completions, std::error_code ec) {
+  // Each in a handler of its own: one whose handler throws then takes none of the others with
+  // it (a time-out or a closed connection ends many at once).
+  for (auto& done : completions) {
+    asio::post(strand_, [done = std::move(done), ec]() mutable { done(ec, {}); });
+  }
 }
 
 void PendingRequests::arm_for_earliest() {

@@ -83,6 +83,8 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
   /// once the table is whole again: a completion may run its handler at once.
   Done take(Entries::iterator it);
   void finish(Entries::iterator it, std::error_code ec, SipMessage response);
+  /// Fails them all with `ec`, each later and on its own.
+  void complete_apart(std::vector<Done> completions, std::error_code ec);
   void on_timer();
   void arm_for_earliest();
 
