@@ -90,6 +90,14 @@ class NameLookup : public testing::Test {
     });
   }
 
+  // Runs the test until `outcome`'s send completes, answering DNS queries as the policy says.
+  bool completes(const test::CompletionRecordPtr& outcome) {
+    return run_until(io, [&] {
+      dns.serve();
+      return outcome->calls == 1;
+    });
+  }
+
   // So that the next send opens a connection, and looks its host up.
   void close_every_connection() {
     for (const auto& pool : client->connection_pools()) {
@@ -169,10 +177,7 @@ TEST_F(NameLookup, ABackupTargetThatIsNeverAnsweredDoesNotHoldUpThePrimary) {
   const auto outcome = make_record();
   client->async_send({"svc.rtconn.test", 0, TransportType::Tcp, {}}, make_request("OPTIONS"),
                      record(outcome));
-  ASSERT_TRUE(run_until(io, [&] {
-    dns.serve();
-    return outcome->calls == 1;
-  }));
+  ASSERT_TRUE(completes(outcome));
   EXPECT_FALSE(outcome->ec) << outcome->ec.message();
   EXPECT_TRUE(was_asked("backup.rtconn.test A"));  // asked, and never answered
 }
@@ -207,10 +212,7 @@ TEST_F(NameLookup, ABackupAnsweredAfterThePrimaryRefusedIsTriedNext) {
   test::settle(io);  // the primary refuses meanwhile; the connection waits for the backup
   EXPECT_EQ(outcome->calls, 0);
   backup_answers = true;
-  ASSERT_TRUE(run_until(io, [&] {
-    dns.serve();
-    return outcome->calls == 1;
-  }));
+  ASSERT_TRUE(completes(outcome));
   EXPECT_FALSE(outcome->ec) << outcome->ec.message();
 }
 
@@ -290,10 +292,7 @@ TEST_F(PatientLookup, APrimaryPassedOverIsTriedWhenItAnswers) {
   test::settle(io);  // the backup refuses; the connection waits for the primary
   EXPECT_EQ(outcome->calls, 0);
   primary_answers = true;
-  ASSERT_TRUE(run_until(io, [&] {
-    dns.serve();
-    return outcome->calls == 1;
-  }));
+  ASSERT_TRUE(completes(outcome));
   EXPECT_FALSE(outcome->ec) << outcome->ec.message();
 }
 
@@ -350,10 +349,7 @@ class KeptAnswers : public NameLookup {
     const auto outcome = make_record();
     client->async_send({host, with_port ? server_port() : std::uint16_t{0}, TransportType::Tcp, {}},
                        make_request("OPTIONS"), record(outcome));
-    EXPECT_TRUE(run_until(io, [&] {
-      dns.serve();
-      return outcome->calls == 1;
-    }));
+    EXPECT_TRUE(completes(outcome));
     close_every_connection();
     return outcome->ec;
   }
@@ -509,10 +505,7 @@ TEST_F(HostsFile, AChangeIsNotHeldUpByADnsQueryAskedBefore) {
   EXPECT_EQ(reached("held.rtconn.test"), asio::ip::make_address("127.0.0.9"));
 
   answer("held.rtconn.test");  // 127.0.0.1: the first connection is refused there
-  ASSERT_TRUE(run_until(io, [&] {
-    dns.serve();
-    return first->calls == 1;
-  }));
+  ASSERT_TRUE(completes(first));
   close_every_connection();
   EXPECT_EQ(reached("held.rtconn.test"), asio::ip::make_address("127.0.0.9"));
 }
@@ -579,13 +572,6 @@ class NameLookupConfiguration : public NameLookup {
     client->async_send({host, server_port(), TransportType::Tcp, {}}, make_request("OPTIONS"),
                        record(outcome));
     return outcome;
-  }
-
-  bool completes(const test::CompletionRecordPtr& outcome) {
-    return run_until(io, [&] {
-      dns.serve();
-      return outcome->calls == 1;
-    });
   }
 
   // Sends to "slow", whose query (slow.one.rtconn.test) is left unanswered, then changes the
