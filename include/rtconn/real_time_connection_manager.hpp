@@ -52,6 +52,17 @@ struct ManagerCounters {
 /// answered so.
 using RequestHandler = std::function<bool(IncomingRequest&)>;
 
+/// Called for each response that completes no `async_request`: those to requests sent with
+/// `async_send` (an INVITE's provisional and final responses, say), provisional responses to
+/// any request, and strays. Called on the strand of the connection it came in on, in the order
+/// the connection's messages came, one at a time per connection (keep it short). The response
+/// may be moved away. `connection` is the one it came on: the ACK of a non-2xx final response
+/// to an INVITE goes back on it (RFC 3261 17.1.1.3); an ACK for a 2xx is a request of its own,
+/// sent like any other. With no handler set, such responses are dropped. A handler that throws
+/// is logged; the connection goes on.
+using ResponseHandler = std::function<void(SipMessage& response,
+                                           const std::shared_ptr<RealTimeConnection>& connection)>;
+
 /// The common part of client and server managers. Not copyable or movable.
 ///
 /// Executors: a manager made without one runs its own event loops (`event_loop_threads`); one
@@ -156,14 +167,14 @@ class RealTimeConnectionManager {
   }
 
   /// Sends a non-INVITE request (RFC 3261 17.1.2) through the pool for `key` and waits for its
-  /// final response (provisional ones are skipped), taken only from the connection the request
-  /// went on: a response with its branch on another connection is dropped. A request without Via
-  /// gets one with a fresh branch; one whose top Via has no branch, an INVITE (whose transaction
-  /// needs timer C and an ACK for failures, which rtconn does not keep) and an ACK (no response)
-  /// fail with errc::invalid_argument. Responses are handed only to requests sent this way: one
-  /// that answers none (a provisional one, one to a request sent with `async_send`) is dropped.
-  /// Completion `void(std::error_code, SipMessage response)`; errc::request_timeout after
-  /// `options().request_timeout`.
+  /// final response, taken only from the connection the request went on (provisional ones, and
+  /// one with its branch on another connection, go to the response handler). A request without
+  /// Via gets one with a fresh branch; one whose top Via has no branch, an INVITE (whose
+  /// transaction needs timer C and an ACK for failures, which rtconn does not keep: send it with
+  /// `async_send` and take its responses with `set_response_handler`) and an ACK (no response)
+  /// fail with errc::invalid_argument, as does a request still waiting when another is sent
+  /// with its branch (a response could answer either). Completion `void(std::error_code,
+  /// SipMessage response)`; errc::request_timeout after `options().request_timeout`.
   template <class CompletionToken>
   auto async_request(const PoolKey& key, SipMessage request, CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void(std::error_code, SipMessage)>(
@@ -177,6 +188,9 @@ class RealTimeConnectionManager {
 
   /// Sets the handler for incoming requests (see `RequestHandler`); an empty one removes it.
   void set_request_handler(RequestHandler handler);
+  /// Sets the handler for the responses no `async_request` takes (see `ResponseHandler`); an
+  /// empty one removes it.
+  void set_response_handler(ResponseHandler handler);
 
   /// Stops the manager, gracefully: stops listening and drains every connection. A draining
   /// connection takes no new request, writes what was accepted for sending (a connection still

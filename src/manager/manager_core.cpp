@@ -190,17 +190,26 @@ void ManagerCore::request(const PoolKey& key, SipMessage request,
   auto connection = route(key, ec);
   if (!connection) return done(ec, {});
   as_stream_connection(*connection).expect_responses();
-  pending_->add(match_key, connection->id(), option(&ConnectionManagerOptions::request_timeout),
-                std::move(done));
+  // The ticket, not the key alone: a send failing after its request was replaced by another
+  // with the same branch must not fail the newcomer.
+  const auto ticket =
+      pending_->add(match_key, connection->id(), option(&ConnectionManagerOptions::request_timeout),
+                    std::move(done));
+  if (ticket == 0) return;  // failed already: the manager stopped
   connection->start_send(std::move(request),
-                         [pending = pending_, match_key](std::error_code e) mutable {
-                           if (e) pending->fail(std::move(match_key), e);
+                         [pending = pending_, match_key, ticket](std::error_code e) mutable {
+                           if (e) pending->fail(match_key, ticket, e);
                          });
 }
 
 void ManagerCore::set_request_handler(RequestHandler handler) {
   request_handler_.store(handler ? std::make_shared<const RequestHandler>(std::move(handler))
                                  : nullptr);
+}
+
+void ManagerCore::set_response_handler(ResponseHandler handler) {
+  response_handler_.store(handler ? std::make_shared<const ResponseHandler>(std::move(handler))
+                                  : nullptr);
 }
 
 std::unique_ptr<stream::ByteStream> ManagerCore::make_stream(asio::ip::tcp::socket socket,
@@ -571,15 +580,13 @@ void ManagerCore::authorize(const std::shared_ptr<connection::StreamConnection>&
 void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connection,
                              SipMessage message) {
   if (message.is_response()) {
-    // Only a final response on a connection that sent requests can complete one. The others are
-    // dropped here, on the connection's loop, not queued for the requests' strand: a peer
-    // streaming them (100 Trying without end, say) would outrun that one strand's drain.
-    if (message.status_code() < 200 || !as_stream_connection(*connection).expects_responses()) {
-      spdlog::debug("connection {}: dropping a {} response that answers no request of ours",
-                    connection->id(), message.status_code());
+    // Only a connection that sent requests with async_request can have one waiting: the others
+    // skip the table's lock.
+    if (as_stream_connection(*connection).expects_responses() &&
+        pending_->on_response(message, connection->id())) {
       return;
     }
-    return pending_->on_response(std::move(message), connection->id());
+    return hand_out_response(message, connection);
   }
   // ACK opens no transaction: nothing answers it. Neither it nor a CANCEL (which belongs to a
   // request already taken) is refused by message throttling.
@@ -606,9 +613,27 @@ void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connecti
                                                                                            : 500);
 }
 
+void ManagerCore::hand_out_response(SipMessage& response,
+                                    const std::shared_ptr<RealTimeConnection>& connection) {
+  const auto handler = response_handler_.load();
+  if (!handler || !*handler) {
+    spdlog::debug("connection {}: dropping a {} response that answers no request of ours",
+                  connection->id(), response.status_code());
+    return;
+  }
+  try {
+    (*handler)(response, connection);
+  } catch (const std::exception& e) {
+    spdlog::error("response handler threw: {}", e.what());
+  }
+}
+
 void ManagerCore::on_rejected_response(const std::shared_ptr<RealTimeConnection>& connection,
                                        SipMessage response, std::error_code reason) {
-  pending_->on_response(std::move(response), connection->id(), reason);
+  // One that completes nothing is dropped: its parts break a limit, so nothing may read them.
+  if (as_stream_connection(*connection).expects_responses()) {
+    pending_->on_response(response, connection->id(), reason);
+  }
 }
 
 void ManagerCore::on_refused(const SipMessage& request) {

@@ -92,6 +92,7 @@ class ManagerCore final : public PoolHost,
   void request(const PoolKey& key, SipMessage request,
                Completion<std::error_code, SipMessage> done);
   void set_request_handler(RequestHandler handler);
+  void set_response_handler(ResponseHandler handler);
 
   /// Takes over a socket a listener accepted onto the executor it is to run on, with the
   /// endpoints the accept found.
@@ -157,6 +158,9 @@ class ManagerCore final : public PoolHost,
   void on_rejected_response(const std::shared_ptr<RealTimeConnection>& connection,
                             SipMessage response, std::error_code reason) override;
   void on_refused(const SipMessage& request) override;
+  /// Gives a response no request sent with async_request takes to the response handler.
+  void hand_out_response(SipMessage& response,
+                         const std::shared_ptr<RealTimeConnection>& connection);
   void on_closed(const std::shared_ptr<RealTimeConnection>& connection,
                  std::error_code reason) override;
 
@@ -234,8 +238,9 @@ class ManagerCore final : public PoolHost,
   std::shared_ptr<const connection::ConnectionSettings> incoming_settings_;
   std::shared_ptr<const connection::ConnectionSettings> outgoing_settings_;
 
-  // Read for every incoming request, so it is swapped atomically rather than locked.
+  // Read for every incoming message, so they are swapped atomically rather than locked.
   std::atomic<std::shared_ptr<const RequestHandler>> request_handler_;
+  std::atomic<std::shared_ptr<const ResponseHandler>> response_handler_;
   std::atomic<bool> stopped_{false};
   std::atomic<RealTimeConnectionManager*> manager_{nullptr};
 

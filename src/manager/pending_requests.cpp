@@ -48,7 +48,8 @@ bool PendingRequests::KeyEqual::operator()(const KeyParts& a, std::string_view b
 }
 
 PendingRequests::PendingRequests(asio::any_io_executor executor, std::shared_ptr<Clock> clock)
-    : strand_(make_light_strand(executor)),
+    : executor_(std::move(executor)),
+      strand_(make_light_strand(executor_)),
       clock_(std::move(clock)),
       timer_(clock_->make_timer(strand_)) {}
 
@@ -60,86 +61,109 @@ std::string PendingRequests::key_of(const SipMessage& message) {
   return key;
 }
 
-void PendingRequests::add(std::string key, std::uint64_t connection_id,
-                          std::chrono::milliseconds timeout, Done done) {
-  asio::post(strand_, [self = shared_from_this(), key = std::move(key), connection_id, timeout,
-                       done = std::move(done)]() mutable {
-    self->insert(std::move(key), connection_id, self->clock_->now() + timeout, std::move(done));
-  });
-}
-
-void PendingRequests::insert(std::string key, std::uint64_t connection_id,
-                             Clock::time_point deadline, Done done) {
-  auto [it, inserted] = entries_.try_emplace(std::move(key));
+std::uint64_t PendingRequests::add(std::string key, std::uint64_t connection_id,
+                                   std::chrono::milliseconds timeout, Done done) {
+  const auto deadline = clock_->now() + timeout;
   Done replaced;
-  if (!inserted) {
-    // A second request with the same branch would steal the first one's response.
-    heap_remove(it->second.heap_index);
-    replaced = std::move(it->second.done);
+  std::uint64_t ticket = 0;
+  bool rearm = false;
+  std::error_code refused;
+  {
+    std::lock_guard lock(mutex_);
+    refused = failed_all_;
+    if (!refused) {
+      auto [it, inserted] = entries_.try_emplace(std::move(key));
+      if (!inserted) {
+        heap_remove(it->second.heap_index);
+        replaced = std::move(it->second.done);
+      }
+      ticket = next_ticket_++;
+      it->second = Entry{std::move(done), ticket, connection_id, deadline};
+      heap_push(&*it);
+      rearm = deadline < armed_for_;
+      if (rearm) armed_for_ = deadline;
+    }
   }
-  it->second.done = std::move(done);
-  it->second.connection_id = connection_id;
-  it->second.deadline = deadline;
-  heap_push(&*it);
-  if (deadline < armed_for_) arm_for_earliest();
-  // Last: a completion may run its handler here, and one that throws must find the table whole.
-  if (replaced) replaced(make_error_code(errc::invalid_argument), {});
+  if (refused) {
+    complete_later(std::move(done), refused);
+    return 0;
+  }
+  // Timer calls stay on the strand; deadlines mostly come in order, so this is rare.
+  if (rearm) {
+    asio::post(strand_, [weak = weak_from_this()] {
+      if (const auto self = weak.lock()) self->arm_for_earliest();
+    });
+  }
+  if (replaced) complete_later(std::move(replaced), make_error_code(errc::invalid_argument));
+  return ticket;
 }
 
-void PendingRequests::on_response(SipMessage response, std::uint64_t connection_id,
+bool PendingRequests::on_response(SipMessage& response, std::uint64_t connection_id,
                                   std::error_code rejected) {
-  asio::post(strand_, [self = shared_from_this(), response = std::move(response), connection_id,
-                       rejected]() mutable {
-    if (response.status_code() < 200) return;
-    const auto parts = key_parts_of(response);
-    const auto it =
-        parts ? self->entries_.find(KeyParts{parts->first, parts->second}) : self->entries_.end();
-    if (it == self->entries_.end()) {
-      spdlog::debug("dropping a {} response that matches no request", response.status_code());
-      return;
-    }
+  if (response.status_code() < 200) return false;
+  const auto parts = key_parts_of(response);
+  if (!parts) return false;
+  Done done;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = entries_.find(KeyParts{parts->first, parts->second});
+    if (it == entries_.end()) return false;
     if (it->second.connection_id != connection_id) {
-      spdlog::debug("dropping a {} response on connection {} to a request sent on connection {}",
+      spdlog::debug("a {} response on connection {} to a request sent on connection {}",
                     response.status_code(), connection_id, it->second.connection_id);
-      return;
+      return false;
     }
-    if (rejected) return self->finish(it, rejected, {});
-    self->finish(it, {}, std::move(response));
-  });
+    done = take(it);
+  }
+  if (rejected) {
+    complete_later(std::move(done), rejected);
+  } else {
+    complete_later(std::move(done), {}, std::move(response));
+  }
+  return true;
 }
 
-void PendingRequests::fail(std::string key, std::error_code ec) {
-  asio::post(strand_, [self = shared_from_this(), key = std::move(key), ec] {
-    if (const auto it = self->entries_.find(key); it != self->entries_.end()) {
-      self->finish(it, ec, {});
-    }
-  });
+void PendingRequests::fail(std::string_view key, std::uint64_t ticket, std::error_code ec) {
+  Done done;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = entries_.find(key);
+    if (it == entries_.end() || it->second.ticket != ticket) return;
+    done = take(it);
+  }
+  complete_later(std::move(done), ec);
 }
 
 void PendingRequests::fail_connection(std::uint64_t connection_id, std::error_code ec) {
-  asio::post(strand_, [self = shared_from_this(), connection_id, ec] {
-    std::vector<Done> failed;
-    for (auto it = self->entries_.begin(); it != self->entries_.end();) {
+  std::vector<Done> failed;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = entries_.begin(); it != entries_.end();) {
       const auto next = std::next(it);
-      if (it->second.connection_id == connection_id) failed.push_back(self->take(it));
+      if (it->second.connection_id == connection_id) failed.push_back(take(it));
       it = next;
     }
-    self->complete_apart(std::move(failed), ec);
-  });
+  }
+  complete_apart(std::move(failed), ec);
 }
 
 void PendingRequests::fail_all(std::error_code ec) {
-  asio::post(strand_, [self = shared_from_this(), ec] {
-    auto entries = std::move(self->entries_);
-    self->entries_.clear();
-    self->deadlines_.clear();
-    self->timer_->cancel();
-    self->armed_for_ = Clock::time_point::max();
-    std::vector<Done> failed;
-    failed.reserve(entries.size());
-    for (auto& [key, entry] : entries) failed.push_back(std::move(entry.done));
-    self->complete_apart(std::move(failed), ec);
+  Entries entries;
+  {
+    std::lock_guard lock(mutex_);
+    failed_all_ = ec;
+    entries = std::move(entries_);
+    entries_.clear();
+    deadlines_.clear();
+    armed_for_ = Clock::time_point::max();
+  }
+  asio::post(strand_, [weak = weak_from_this()] {
+    if (const auto self = weak.lock()) self->timer_->cancel();
   });
+  std::vector<Done> failed;
+  failed.reserve(entries.size());
+  for (auto& [key, entry] : entries) failed.push_back(std::move(entry.done));
+  complete_apart(std::move(failed), ec);
 }
 
 PendingRequests::Done PendingRequests::take(Entries::iterator it) {
@@ -151,33 +175,38 @@ PendingRequests::Done PendingRequests::take(Entries::iterator it) {
   return std::move(node.mapped().done);
 }
 
-void PendingRequests::finish(Entries::iterator it, std::error_code ec, SipMessage response) {
-  take(it)(ec, std::move(response));
+void PendingRequests::complete_later(Done done, std::error_code ec, SipMessage response) {
+  asio::post(executor_, [done = std::move(done), ec, response = std::move(response)]() mutable {
+    done(ec, std::move(response));
+  });
+}
+
+void PendingRequests::complete_apart(std::vector<Done> completions, std::error_code ec) {
+  for (auto& done : completions) complete_later(std::move(done), ec);
 }
 
 void PendingRequests::on_timer() {
-  armed_for_ = Clock::time_point::max();
-  const auto now = clock_->now();
   std::vector<Done> overdue;
-  while (!deadlines_.empty() && deadlines_.front()->second.deadline <= now) {
-    overdue.push_back(take(entries_.find(deadlines_.front()->first)));
+  {
+    std::lock_guard lock(mutex_);
+    armed_for_ = Clock::time_point::max();
+    const auto now = clock_->now();
+    while (!deadlines_.empty() && deadlines_.front()->second.deadline <= now) {
+      overdue.push_back(take(entries_.find(deadlines_.front()->first)));
+    }
   }
   arm_for_earliest();
   complete_apart(std::move(overdue), make_error_code(errc::request_timeout));
 }
 
-void PendingRequests::complete_apart(std::vector<Done> completions, std::error_code ec) {
-  // Each in a handler of its own: one whose handler throws then takes none of the others with
-  // it (a time-out or a closed connection ends many at once).
-  for (auto& done : completions) {
-    asio::post(strand_, [done = std::move(done), ec]() mutable { done(ec, {}); });
-  }
-}
-
 void PendingRequests::arm_for_earliest() {
-  if (deadlines_.empty()) return;
-  armed_for_ = deadlines_.front()->second.deadline;
-  timer_->arm(std::max(armed_for_ - clock_->now(), Clock::duration::zero()),
+  Clock::time_point earliest;
+  {
+    std::lock_guard lock(mutex_);
+    if (deadlines_.empty()) return;
+    earliest = armed_for_ = deadlines_.front()->second.deadline;
+  }
+  timer_->arm(std::max(earliest - clock_->now(), Clock::duration::zero()),
               [weak = weak_from_this()] {
                 if (const auto self = weak.lock()) self->on_timer();
               });

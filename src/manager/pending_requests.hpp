@@ -3,10 +3,15 @@
 // branch and the CSeq method (RFC 3261 17.1.3), failed by time-out, send error or shutdown.
 // One timer serves them all, armed for the earliest deadline of a heap: a timer per request
 // cost two allocations, an arm and a cancel each time.
+// The table is behind a mutex, not on a strand: a response is matched where it was read, so one
+// that answers none goes to the application's response handler on its connection's strand, in
+// order with the connection's other messages. Completions are called outside the lock, each in
+// a handler of its own on the manager's executor.
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -31,24 +36,29 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
   static std::string key_of(const SipMessage& message);
 
   /// Waits up to `timeout` for the final response matching `key`, sent on connection
-  /// `connection_id`.
-  void add(std::string key, std::uint64_t connection_id, std::chrono::milliseconds timeout,
-           Done done);
-  /// Completes the request this final response, which came on `connection_id`, answers;
-  /// provisional and stray ones are dropped, as is one that came on another connection than its
-  /// request went on (RFC 3261 18.2.2: over a stream, the answer comes back on the request's
-  /// connection while it is open, and a request whose connection closed has failed already):
-  /// a peer that saw the request's Via, a proxy's next hop say, cannot answer it from a
-  /// connection of its own.
+  /// `connection_id`. Returns the ticket `fail` takes; a request with the same key waiting
+  /// already fails with errc::invalid_argument (it would steal this one's response). After
+  /// `fail_all`, fails with its error at once (and returns 0): a request racing the manager's
+  /// stop would otherwise wait out its time.
+  std::uint64_t add(std::string key, std::uint64_t connection_id, std::chrono::milliseconds timeout,
+                    Done done);
+  /// Completes the request this final response, which came on `connection_id`, answers, taking
+  /// the response, and returns true. Returns false, leaving the response alone, for provisional
+  /// and stray ones, and for one that came on another connection than its request went on
+  /// (RFC 3261 18.2.2: over a stream, the answer comes back on the request's connection while
+  /// it is open, and a request whose connection closed has failed already): a peer that saw the
+  /// request's Via, a proxy's next hop say, cannot answer it from a connection of its own.
   /// With `rejected` set, the request fails with it instead: the connection would not pass
   /// the response on (it breaks a limit), and its sender should not wait out its time.
-  void on_response(SipMessage response, std::uint64_t connection_id, std::error_code rejected = {});
-  /// Fails the request with `key`, if it still waits.
-  void fail(std::string key, std::error_code ec);
+  bool on_response(SipMessage& response, std::uint64_t connection_id,
+                   std::error_code rejected = {});
+  /// Fails the request `add` returned `ticket` for, if it still waits (and was not replaced by
+  /// another with the same key).
+  void fail(std::string_view key, std::uint64_t ticket, std::error_code ec);
   /// Fails the requests sent on a connection that closed: over a stream, their responses
   /// could only have come back on it (RFC 3261 18.1.2).
   void fail_connection(std::uint64_t connection_id, std::error_code ec);
-  /// Fails every waiting request.
+  /// Fails every waiting request, and those added from now on.
   void fail_all(std::error_code ec);
 
  private:
@@ -70,6 +80,7 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
   };
   struct Entry {
     Done done;
+    std::uint64_t ticket = 0;
     std::uint64_t connection_id = 0;
     Clock::time_point deadline;
     std::size_t heap_index = 0;  // where it is in deadlines_
@@ -78,14 +89,15 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
                                      CachedAllocator<std::pair<const std::string, Entry>>>;
   using Node = Entries::value_type;
 
-  void insert(std::string key, std::uint64_t connection_id, Clock::time_point deadline, Done done);
   /// Takes the entry out (the deadline heap too) and hands over its completion, to be called
-  /// once the table is whole again: a completion may run its handler at once.
+  /// once the lock is released.
   Done take(Entries::iterator it);
-  void finish(Entries::iterator it, std::error_code ec, SipMessage response);
-  /// Fails them all with `ec`, each later and on its own.
+  /// Calls `done` later, in a handler of its own: one whose handler throws then takes nothing
+  /// else with it, and none runs under the lock or inside the caller.
+  void complete_later(Done done, std::error_code ec, SipMessage response = {});
   void complete_apart(std::vector<Done> completions, std::error_code ec);
   void on_timer();
+  /// Arms the timer for the earliest deadline, if any; strand only.
   void arm_for_earliest();
 
   // The deadline heap (earliest first) over the entries; each entry knows its place.
@@ -95,10 +107,16 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
   bool heap_before(std::size_t a, std::size_t b) const noexcept;
   void heap_swap(std::size_t a, std::size_t b) noexcept;
 
+  asio::any_io_executor executor_;
   asio::any_io_executor strand_;
   std::shared_ptr<Clock> clock_;
-  std::unique_ptr<Timer> timer_;  // strand-only, as everything below
+  std::unique_ptr<Timer> timer_;  // strand-only
+
+  std::mutex mutex_;  // guards everything below
+  // The deadline the timer is (or is about to be) armed for; max when none.
   Clock::time_point armed_for_ = Clock::time_point::max();
+  std::uint64_t next_ticket_ = 1;
+  std::error_code failed_all_;
   Entries entries_;
   std::vector<Node*> deadlines_;
 };

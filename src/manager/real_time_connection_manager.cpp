@@ -148,6 +148,10 @@ void RealTimeConnectionManager::set_request_handler(RequestHandler handler) {
   core_->set_request_handler(std::move(handler));
 }
 
+void RealTimeConnectionManager::set_response_handler(ResponseHandler handler) {
+  core_->set_response_handler(std::move(handler));
+}
+
 void RealTimeConnectionManager::stop() {
   core_->stop();
 }

@@ -33,11 +33,19 @@ class PendingRequestsTest : public testing::Test {
     test::drain(io);
   }
 
-  void add_without_running(const std::string& name, std::chrono::milliseconds timeout,
-                           std::uint64_t connection, PendingRequests::Done done) {
+  std::uint64_t add_without_running(const std::string& name, std::chrono::milliseconds timeout,
+                                    std::uint64_t connection, PendingRequests::Done done) {
+    return pending->add(key_of(name), connection, timeout, std::move(done));
+  }
+
+  static SipMessage request_named(const std::string& name) {
     auto request = test::make_request("OPTIONS");
     request.set_header("Via", "SIP/2.0/TCP client.invalid;branch=z9hG4bK-" + name);
-    pending->add(PendingRequests::key_of(request), connection, timeout, std::move(done));
+    return request;
+  }
+
+  static std::string key_of(const std::string& name) {
+    return PendingRequests::key_of(request_named(name));
   }
 
   // A request whose completion's handler throws (run on this io_context, as a handler on the
@@ -48,11 +56,12 @@ class PendingRequestsTest : public testing::Test {
     });
   }
 
-  void answer(const std::string& name, std::uint64_t connection = 1) {
-    auto request = test::make_request("OPTIONS");
-    request.set_header("Via", "SIP/2.0/TCP client.invalid;branch=z9hG4bK-" + name);
-    pending->on_response(SipMessage::response_to(request, 200), connection);
+  /// Whether a 200 for `name`, come on `connection`, completed a request.
+  bool answer(const std::string& name, std::uint64_t connection = 1) {
+    auto response = SipMessage::response_to(request_named(name), 200);
+    const bool taken = pending->on_response(response, connection);
     test::drain(io);
+    return taken;
   }
 
   void advance(std::chrono::milliseconds by) {
@@ -100,8 +109,8 @@ TEST_F(PendingRequestsTest, OneTimerServesAllOfThem) {
 TEST_F(PendingRequestsTest, AResponseCompletesOnlyItsRequestAndOnlyOnce) {
   add("a", 10s);
   add("b", 10s);
-  answer("a");
-  answer("a");  // a retransmission: matches nothing now
+  EXPECT_TRUE(answer("a"));
+  EXPECT_FALSE(answer("a")) << "a retransmission matches nothing now";
   EXPECT_EQ(outcomes["a"], "answered");
   EXPECT_EQ(outcomes.count("b"), 0u);
   advance(10s);
@@ -109,12 +118,49 @@ TEST_F(PendingRequestsTest, AResponseCompletesOnlyItsRequestAndOnlyOnce) {
   EXPECT_EQ(outcomes["a"], "answered");
 }
 
-TEST_F(PendingRequestsTest, AResponseOnAnotherConnectionThanItsRequestIsDropped) {
+TEST_F(PendingRequestsTest, AResponseOnAnotherConnectionThanItsRequestAnswersNothing) {
   add("a", 10s, 1);
-  answer("a", 2);  // a peer that saw the Via answering from a connection of its own
+  // A peer that saw the Via, answering from a connection of its own.
+  EXPECT_FALSE(answer("a", 2));
   EXPECT_EQ(outcomes.count("a"), 0u);
-  answer("a", 1);
+  EXPECT_TRUE(answer("a", 1));
   EXPECT_EQ(outcomes["a"], "answered");
+}
+
+TEST_F(PendingRequestsTest, ProvisionalAndStrayResponsesAreLeftToTheCaller) {
+  add("a", 10s);
+  auto trying = SipMessage::response_to(request_named("a"), 100);
+  EXPECT_FALSE(pending->on_response(trying, 1));
+  EXPECT_EQ(trying.status_code(), 100) << "left whole, for the response handler";
+  auto stray = SipMessage::response_to(request_named("nobody"), 200);
+  EXPECT_FALSE(pending->on_response(stray, 1));
+  EXPECT_EQ(stray.status_code(), 200);
+  test::drain(io);
+  EXPECT_EQ(outcomes.count("a"), 0u);
+}
+
+// A request replaced by another with its branch, whose send then fails: the failure is the
+// first one's, and the second still gets its answer.
+TEST_F(PendingRequestsTest, ASendFailingAfterItsRequestWasReplacedLeavesTheNewOne) {
+  const auto first = add_without_running("a", 10s, 1, [](std::error_code, SipMessage) {});
+  add("a", 10s);
+  pending->fail(key_of("a"), first, make_error_code(errc::connection_closed));
+  test::drain(io);
+  EXPECT_EQ(outcomes.count("a"), 0u) << "the newcomer was failed by the first one's send";
+  EXPECT_TRUE(answer("a"));
+  EXPECT_EQ(outcomes["a"], "answered");
+}
+
+TEST_F(PendingRequestsTest, ARequestAddedAfterFailAllFailsAtOnce) {
+  pending->fail_all(make_error_code(errc::shutdown));
+  EXPECT_EQ(add_without_running("late", 10s, 1,
+                                [this](std::error_code ec, SipMessage) {
+                                  outcomes["late"] = ec ? ec.message() : "answered";
+                                }),
+            0u);
+  test::drain(io);
+  EXPECT_EQ(outcomes["late"], make_error_code(errc::shutdown).message());
+  EXPECT_EQ(clock->pending_timers(), 0u);
 }
 
 TEST_F(PendingRequestsTest, TheSameBranchTwiceFailsTheFirstAndKeepsTheSecondsDeadline) {
