@@ -186,6 +186,23 @@ class RealTimeConnectionManager {
         token, key, std::move(request));
   }
 
+  /// As above, on `connection` rather than a pool's: one of this manager's, outgoing or
+  /// incoming (a callee's BYE goes back on the connection the INVITE came in on, where the
+  /// caller may not listen for one of its own; RFC 5923). errc::invalid_argument also for a
+  /// connection of another manager, whose responses this one never sees; the send's error
+  /// when the connection closed.
+  template <class CompletionToken>
+  auto async_request(std::shared_ptr<RealTimeConnection> connection, SipMessage request,
+                     CompletionToken&& token) {
+    return asio::async_initiate<CompletionToken, void(std::error_code, SipMessage)>(
+        [this](auto handler, const std::shared_ptr<RealTimeConnection>& on, SipMessage msg) {
+          start_request_on(on, std::move(msg),
+                           detail::make_completion<std::error_code, SipMessage>(std::move(handler),
+                                                                                get_executor()));
+        },
+        token, std::move(connection), std::move(request));
+  }
+
   /// Sets the handler for incoming requests (see `RequestHandler`); an empty one removes it.
   void set_request_handler(RequestHandler handler);
   /// Sets the handler for the responses no `async_request` takes (see `ResponseHandler`); an
@@ -212,6 +229,8 @@ class RealTimeConnectionManager {
   void start_send(const PoolKey& key, SipMessage message, detail::Completion<std::error_code> done);
   void start_request(const PoolKey& key, SipMessage request,
                      detail::Completion<std::error_code, SipMessage> done);
+  void start_request_on(const std::shared_ptr<RealTimeConnection>& connection, SipMessage request,
+                        detail::Completion<std::error_code, SipMessage> done);
 };
 
 }  // namespace rtconn

@@ -101,6 +101,10 @@ class StreamConnection final : public RealTimeConnection {
   void begin_transaction();
   /// The request counted by `begin_transaction` was answered (or dropped); may resume reading.
   void end_transaction();
+  /// Whether `observer` is the owner this connection reports to (its manager).
+  bool reports_to(const ConnectionObserver* observer) const noexcept {
+    return observer_.lock().get() == observer;
+  }
   /// A request sent on this connection waits for its response (PendingRequests): when it
   /// closes, its waiting requests are failed. Connections that never sent one skip that scan.
   void expect_responses() noexcept { expects_responses_.store(true, std::memory_order_release); }

@@ -174,21 +174,43 @@ void ManagerCore::send(const PoolKey& key, SipMessage message, Completion<std::e
 
 void ManagerCore::request(const PoolKey& key, SipMessage request,
                           Completion<std::error_code, SipMessage> done) {
-  // A non-INVITE transaction (RFC 3261 17.1.2) is what this waits for: an INVITE's would need
-  // timer C after a provisional response and an ACK for a failure, which are the SIP stack's
-  // above; an ACK has no response at all.
-  if (!request.is_request() || request.method() == "INVITE" || request.method() == "ACK") {
-    return done(make_error_code(errc::invalid_argument), {});
-  }
-  if (!request.header("Via")) {
-    request.add_header("Via", "SIP/2.0/" + std::string(via_protocol_name(key.transport)) + " " +
-                                  via_host() + ";branch=" + sip::make_branch() + ";rport");
-  }
-  auto match_key = PendingRequests::key_of(request);
+  auto match_key = prepare_request(request, key.transport);
   if (match_key.empty()) return done(make_error_code(errc::invalid_argument), {});
   std::error_code ec;
   auto connection = route(key, ec);
   if (!connection) return done(ec, {});
+  send_and_wait(connection, std::move(match_key), std::move(request), std::move(done));
+}
+
+void ManagerCore::request_on(const std::shared_ptr<RealTimeConnection>& connection,
+                             SipMessage request, Completion<std::error_code, SipMessage> done) {
+  // Another manager's connection hands its responses to that manager: this one would wait in
+  // vain.
+  if (!connection || !as_stream_connection(*connection).reports_to(this)) {
+    return done(make_error_code(errc::invalid_argument), {});
+  }
+  auto match_key = prepare_request(request, connection->transport());
+  if (match_key.empty()) return done(make_error_code(errc::invalid_argument), {});
+  send_and_wait(connection, std::move(match_key), std::move(request), std::move(done));
+}
+
+std::string ManagerCore::prepare_request(SipMessage& request, TransportType transport) {
+  // A non-INVITE transaction (RFC 3261 17.1.2) is what this waits for: an INVITE's would need
+  // timer C after a provisional response and an ACK for a failure, which are the SIP stack's
+  // above; an ACK has no response at all.
+  if (!request.is_request() || request.method() == "INVITE" || request.method() == "ACK") {
+    return {};
+  }
+  if (!request.header("Via")) {
+    request.add_header("Via", "SIP/2.0/" + std::string(via_protocol_name(transport)) + " " +
+                                  via_host() + ";branch=" + sip::make_branch() + ";rport");
+  }
+  return PendingRequests::key_of(request);
+}
+
+void ManagerCore::send_and_wait(const std::shared_ptr<RealTimeConnection>& connection,
+                                std::string match_key, SipMessage request,
+                                Completion<std::error_code, SipMessage> done) {
   as_stream_connection(*connection).expect_responses();
   // The ticket, not the key alone: a send failing after its request was replaced by another
   // with the same branch must not fail the newcomer.
@@ -196,10 +218,10 @@ void ManagerCore::request(const PoolKey& key, SipMessage request,
       pending_->add(match_key, connection->id(), option(&ConnectionManagerOptions::request_timeout),
                     std::move(done));
   if (ticket == 0) return;  // failed already: the manager stopped
-  connection->start_send(std::move(request),
-                         [pending = pending_, match_key, ticket](std::error_code e) mutable {
-                           if (e) pending->fail(match_key, ticket, e);
-                         });
+  connection->start_send(std::move(request), [pending = pending_, match_key = std::move(match_key),
+                                              ticket](std::error_code e) mutable {
+    if (e) pending->fail(match_key, ticket, e);
+  });
 }
 
 void ManagerCore::set_request_handler(RequestHandler handler) {

@@ -91,6 +91,8 @@ class ManagerCore final : public PoolHost,
   void send(const PoolKey& key, SipMessage message, Completion<std::error_code> done);
   void request(const PoolKey& key, SipMessage request,
                Completion<std::error_code, SipMessage> done);
+  void request_on(const std::shared_ptr<RealTimeConnection>& connection, SipMessage request,
+                  Completion<std::error_code, SipMessage> done);
   void set_request_handler(RequestHandler handler);
   void set_response_handler(ResponseHandler handler);
 
@@ -158,6 +160,11 @@ class ManagerCore final : public PoolHost,
   void on_rejected_response(const std::shared_ptr<RealTimeConnection>& connection,
                             SipMessage response, std::error_code reason) override;
   void on_refused(const SipMessage& request) override;
+  /// What async_request can wait for gets a Via if it has none, and its match key returned;
+  /// empty for what it cannot (not a request, INVITE, ACK, a Via without branch).
+  std::string prepare_request(SipMessage& request, TransportType transport);
+  void send_and_wait(const std::shared_ptr<RealTimeConnection>& connection, std::string match_key,
+                     SipMessage request, Completion<std::error_code, SipMessage> done);
   /// Gives a response no request sent with async_request takes to the response handler.
   void hand_out_response(SipMessage& response,
                          const std::shared_ptr<RealTimeConnection>& connection);

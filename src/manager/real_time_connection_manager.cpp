@@ -166,4 +166,10 @@ void RealTimeConnectionManager::start_request(
   core_->request(key, std::move(request), std::move(done));
 }
 
+void RealTimeConnectionManager::start_request_on(
+    const std::shared_ptr<RealTimeConnection>& connection, SipMessage request,
+    detail::Completion<std::error_code, SipMessage> done) {
+  core_->request_on(connection, std::move(request), std::move(done));
+}
+
 }  // namespace rtconn

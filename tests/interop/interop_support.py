@@ -527,6 +527,19 @@ def read_sipp_stats(path):
     return totals
 
 
+def finish_sipp_uas(sipp, stat_file, error_file, calls, what, deadline_s=30):
+    """Waits for a SIPp UAS run with -m `calls`; fails unless it exited 0 having counted `calls`
+    incoming and successful calls and none failed. `what` names the run in failures."""
+    code = sipp.wait(deadline_s=deadline_s)
+    stats = read_sipp_stats(stat_file)
+    tail = sipp_error_tail(sipp.stdout_text(), error_file)
+    check(code == 0, f"{what} exited {code}, expected 0; {tail}")
+    counted = (stats.get("IncomingCall", -1), stats["SuccessfulCall"], stats["FailedCall"])
+    check(counted == (calls, calls, 0),
+          f"{what} counted {counted[0]} incoming, {counted[1]} successful, {counted[2]} failed "
+          f"calls; expected {calls}, {calls}, 0; {tail}")
+
+
 class SippUac:
     """SIPp sending options_uac.xml (one OPTIONS per call, 200 expected) to `remote` for `calls`
     calls; `extra` chooses transport, rate and limits. It runs while the test does other things;

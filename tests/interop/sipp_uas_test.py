@@ -38,14 +38,7 @@ def one_run(arguments, group, tmp, transport, connections):
     support.check((summary["sent"], summary["ok"], summary["failed"]) == (COUNT, COUNT, 0),
                   f"ping summary {summary}, expected {COUNT} sent, {COUNT} answered 2xx, 0 failed")
 
-    sipp_code = sipp.wait(deadline_s=30)
-    stats = support.read_sipp_stats(stat_file)
-    tail = support.sipp_error_tail(sipp.stdout_text(), error_file)
-    support.check(sipp_code == 0, f"SIPp -t {transport} UAS exited {sipp_code}, expected 0; {tail}")
-    counted = (stats.get("IncomingCall", -1), stats["SuccessfulCall"], stats["FailedCall"])
-    support.check(counted == (COUNT, COUNT, 0),
-                  f"SIPp -t {transport} counted {counted[0]} incoming, {counted[1]} successful, "
-                  f"{counted[2]} failed calls; expected {COUNT}, {COUNT}, 0; {tail}")
+    support.finish_sipp_uas(sipp, stat_file, error_file, COUNT, f"SIPp -t {transport} UAS")
     return f"t{transport[1:]}/{connections} conn: {summary['ok']}/{COUNT} answered"
 
 

@@ -11,7 +11,7 @@
 
 #include "client_arguments.hpp"
 #include "latency_samples.hpp"
-#include "options_request.hpp"
+#include "outgoing_request.hpp"
 #include "rtconn/real_time_client_connection_manager.hpp"
 
 namespace rtconn::cli {
@@ -108,7 +108,7 @@ class BenchRun {
   void issue(std::uint32_t sequence) {
     const auto start = Clock::now();
     manager_.async_request(
-        key_, make_options_request(arguments_.client.uri, manager_.local_host_name(), sequence),
+        key_, make_request("OPTIONS", arguments_.client.uri, manager_.local_host_name(), sequence),
         [this, start](std::error_code ec, SipMessage response) {
           record(ec, response, Clock::now() - start);
         });

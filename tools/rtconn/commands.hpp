@@ -52,6 +52,17 @@ struct PingArguments {
 };
 int ping(const PingArguments& arguments);
 
+/// `rtconn call`: INVITE, ACK and, after the hold time, BYE; `count` calls, `connections` at a
+/// time. `client.timeout_ms` bounds the wait for the INVITE's final response (timer B) and the
+/// BYE's.
+struct CallArguments {
+  ClientArguments client;
+  int count = 1;
+  int hold_ms = 0;     // from the ACK to the BYE
+  bool quiet = false;  // summary only
+};
+int call(const CallArguments& arguments);
+
 /// `rtconn bench`: OPTIONS at a fixed rate or flat out, with a progress line a second and rate
 /// and latency percentiles at the end.
 struct BenchArguments {

@@ -8,7 +8,7 @@
 
 #include "commands.hpp"
 #include "event_printer.hpp"
-#include "options_request.hpp"
+#include "outgoing_request.hpp"
 #include "rtconn/real_time_client_connection_manager.hpp"
 #include "sip_responder.hpp"
 
@@ -72,7 +72,7 @@ int demo() {
       try {
         const auto response =
             client
-                .async_request(key, make_options_request(uri, client.local_host_name(), i),
+                .async_request(key, make_request("OPTIONS", uri, client.local_host_name(), i),
                                asio::use_future)
                 .get();
         const std::chrono::duration<double, std::milli> rtt =

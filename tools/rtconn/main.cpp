@@ -123,6 +123,15 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   ping_cmd->add_flag("--quiet,-q", ping.quiet, "Print the summary only");
 
+  rtconn::cli::CallArguments call;
+  auto* call_cmd =
+      app.add_subcommand("call", "Make INVITE calls (INVITE, ACK, BYE) and print how each ended");
+  add_client_options(call_cmd, call.client);
+  call_cmd->add_option("--count,-c", call.count, "Calls to make")->check(CLI::PositiveNumber);
+  call_cmd->add_option("--hold", call.hold_ms, "Milliseconds from the ACK to the BYE")
+      ->check(CLI::NonNegativeNumber);
+  call_cmd->add_flag("--quiet,-q", call.quiet, "Print the summary only");
+
   rtconn::cli::BenchArguments bench;
   auto* bench_cmd = app.add_subcommand(
       "bench", "Load a SIP server with OPTIONS; print the rate and latency percentiles");
@@ -156,6 +165,7 @@ int main(int argc, char** argv) {
   try {
     if (*serve_cmd) return rtconn::cli::serve(serve);
     if (*ping_cmd) return rtconn::cli::ping(ping);
+    if (*call_cmd) return rtconn::cli::call(call);
     if (*bench_cmd) return rtconn::cli::bench(bench);
     if (*cert_create) return rtconn::cli::cert_create(cert);
     if (*cert_list) return rtconn::cli::cert_list(cert);

@@ -11,7 +11,7 @@
 
 #include "client_arguments.hpp"
 #include "latency_samples.hpp"
-#include "options_request.hpp"
+#include "outgoing_request.hpp"
 #include "rtconn/real_time_client_connection_manager.hpp"
 
 namespace rtconn::cli {
@@ -68,7 +68,7 @@ class PingRun {
     }
     const auto start = Clock::now();
     manager_.async_request(
-        key_, make_options_request(arguments_.client.uri, manager_.local_host_name(), sequence),
+        key_, make_request("OPTIONS", arguments_.client.uri, manager_.local_host_name(), sequence),
         [this, sequence, start](std::error_code ec, SipMessage response) {
           record(sequence, ec, response, Clock::now() - start);
           if (sequence < arguments_.count) return pause_then_next();
