@@ -54,12 +54,13 @@ using RequestHandler = std::function<bool(IncomingRequest&)>;
 
 /// Called for each response that completes no `async_request`: those to requests sent with
 /// `async_send` (an INVITE's provisional and final responses, say), provisional responses to
-/// any request, and strays. Called on the strand of the connection it came in on, in the order
-/// the connection's messages came, one at a time per connection (keep it short). The response
-/// may be moved away. `connection` is the one it came on: the ACK of a non-2xx final response
-/// to an INVITE goes back on it (RFC 3261 17.1.1.3); an ACK for a 2xx is a request of its own,
-/// sent like any other. With no handler set, such responses are dropped. A handler that throws
-/// is logged; the connection goes on.
+/// any request, and strays; not one that breaks a message limit (dropped, counted in the
+/// connection's `bad_messages_received`). Called on the strand of the connection it came in on, in
+/// the order the connection's messages came, one at a time per connection (keep it short). The
+/// response may be moved away. `connection` is the one it came on: the ACK of a non-2xx final
+/// response to an INVITE goes back on it (RFC 3261 17.1.1.3); an ACK for a 2xx is a request of its
+/// own, sent like any other. With no handler set, such responses are dropped. A handler that throws
+/// a std::exception is logged; the connection goes on.
 using ResponseHandler = std::function<void(SipMessage& response,
                                            const std::shared_ptr<RealTimeConnection>& connection)>;
 

@@ -185,8 +185,9 @@ void ManagerCore::request(const PoolKey& key, SipMessage request,
 void ManagerCore::request_on(const std::shared_ptr<RealTimeConnection>& connection,
                              SipMessage request, Completion<std::error_code, SipMessage> done) {
   // Another manager's connection hands its responses to that manager: this one would wait in
-  // vain.
-  if (!connection || !as_stream_connection(*connection).reports_to(this)) {
+  // vain. The application may hand over anything derived from RealTimeConnection.
+  const auto* stream = dynamic_cast<const connection::StreamConnection*>(connection.get());
+  if (stream == nullptr || !stream->reports_to(this)) {
     return done(make_error_code(errc::invalid_argument), {});
   }
   auto match_key = prepare_request(request, connection->transport());

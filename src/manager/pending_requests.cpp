@@ -203,9 +203,12 @@ void PendingRequests::arm_for_earliest() {
   Clock::time_point earliest;
   {
     std::lock_guard lock(mutex_);
-    if (deadlines_.empty()) return;
-    earliest = armed_for_ = deadlines_.front()->second.deadline;
+    // Empty, and `armed_for_` may name a request that left before this ran: forgotten, or the
+    // next one, later than it, would never arm the timer.
+    earliest = armed_for_ =
+        deadlines_.empty() ? Clock::time_point::max() : deadlines_.front()->second.deadline;
   }
+  if (earliest == Clock::time_point::max()) return timer_->cancel();
   timer_->arm(std::max(earliest - clock_->now(), Clock::duration::zero()),
               [weak = weak_from_this()] {
                 if (const auto self = weak.lock()) self->on_timer();

@@ -32,6 +32,10 @@ class Loopback : public testing::Test {
   ~Loopback() override {
     // Handlers a test installed may refer to its (gone) locals: none may run from here on.
     if (server) server->set_request_handler({});
+    if (client) {
+      client->set_request_handler({});
+      client->set_response_handler({});
+    }
     kept.reset();
     client.reset();
     server.reset();

@@ -63,7 +63,6 @@ TEST_F(RequestOnConnection, ACalleeSendsItsByeBackOnTheConnectionTheInviteCameIn
   EXPECT_TRUE(client_got[0].header("Via")->starts_with("SIP/2.0/TCP "));
   EXPECT_TRUE(server->connection_pools().empty()) << "the callee opened no connection of its own";
   EXPECT_EQ(client->connection_pool(server_key())->connections().size(), 1u);
-  client->set_request_handler({});
 }
 
 TEST_F(RequestOnConnection, AnOutgoingConnectionCarriesItToo) {

@@ -22,10 +22,6 @@ class ResponseHandler : public Loopback {
     client->set_default_maximum_number_of_connections_per_pool(1);
   }
 
-  ~ResponseHandler() override {
-    if (client) client->set_response_handler({});
-  }
-
   /// The client hands every response out to `handed` (and its connection to `came_on`).
   void take_responses() {
     client->set_response_handler(
@@ -157,7 +153,6 @@ TEST_F(ResponseHandler, AResponseIsHandedOutBeforeARequestThatCameAfterIt) {
   ASSERT_FALSE(send_and_wait(make_request("INVITE")));
   ASSERT_TRUE(run_until(io, [&] { return seen.size() == 2; }));
   EXPECT_EQ(seen, (std::vector<std::string>{"response 200", "request BYE"}));
-  client->set_request_handler({});
 }
 
 TEST_F(ResponseHandler, AHandlerThatThrowsLeavesTheConnectionReading) {

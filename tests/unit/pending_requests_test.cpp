@@ -151,6 +151,18 @@ TEST_F(PendingRequestsTest, ASendFailingAfterItsRequestWasReplacedLeavesTheNewOn
   EXPECT_EQ(outcomes["a"], "answered");
 }
 
+// A request gone before the timer was armed for it (its send failed at once) leaves no stale
+// deadline behind: the next one, later than it, still times out.
+TEST_F(PendingRequestsTest, ARequestGoneBeforeItsTimerWasArmedLeavesTheNextOneTimed) {
+  const auto gone = add_without_running("gone", 10s, 1, [](std::error_code, SipMessage) {});
+  pending->fail(key_of("gone"), gone, make_error_code(errc::connection_closed));
+  test::drain(io);
+  add("next", 10s);
+  advance(10s);
+  EXPECT_EQ(outcomes["next"], timed_out);
+  EXPECT_EQ(clock->pending_timers(), 0u);
+}
+
 TEST_F(PendingRequestsTest, ARequestAddedAfterFailAllFailsAtOnce) {
   pending->fail_all(make_error_code(errc::shutdown));
   EXPECT_EQ(add_without_running("late", 10s, 1,

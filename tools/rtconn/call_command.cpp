@@ -18,6 +18,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
 #include "client_arguments.hpp"
@@ -182,6 +183,9 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
     std::shared_ptr<RealTimeConnection> connection;
     {
       std::lock_guard lock(mutex_);
+      // The hold's expiry may have been queued as the call ended (its INVITE's send failing
+      // after the 2xx came): no BYE for a call that is over.
+      if (call->stage != Stage::answered) return;
       connection = open_dialog_connection(*call);
     }
     if (connection) return manager_.async_request(connection, std::move(bye), std::move(done));
@@ -223,7 +227,9 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
                    std::chrono::duration<double, std::milli>(Clock::now() - call->start).count());
       }
     }
-    next();
+    // Posted: a completion that failed at once (no route) would otherwise start the next call
+    // a frame deeper, for every call left.
+    asio::post(manager_.get_executor(), [self = shared_from_this()] { self->next(); });
   }
 
   RealTimeClientConnectionManager& manager_;
