@@ -417,6 +417,19 @@ def ping_summary(stdout_text):
             "pongs": int(found["pongs"]) if found["pongs"] is not None else None}
 
 
+CALL_SUMMARY_RE = (r"^--- (?P<uri>\S+) call: (?P<calls>\d+) calls, (?P<completed>\d+) completed, "
+                   r"(?P<failed>\d+) failed ---$")
+
+
+def call_summary(stdout_text):
+    """`rtconn call`'s summary line as (calls, completed, failed)."""
+    matches = list(re.finditer(CALL_SUMMARY_RE, stdout_text, re.MULTILINE))
+    check(len(matches) == 1, f"expected one call summary line, found {len(matches)} in "
+                             f"{tail_of(stdout_text)!r}")
+    found = matches[0].groupdict()
+    return int(found["calls"]), int(found["completed"]), int(found["failed"])
+
+
 def in_namespace(hosts_file, argv):
     """argv run in a mount namespace of its own where `hosts_file` is /etc/hosts (`unshare -m`,
     `mount --bind`: the machine's own /etc/hosts is untouched)."""
@@ -493,8 +506,11 @@ def wait_for(predicate, deadline_s=5.0, interval_s=0.05):
 def sipp_argv(scenario, stat_file, local_port, extra, remote=None, calls=None,
               local_ip="127.0.0.1"):
     """SIPp's command line for an unattended run: loopback, a given local port, no stdin, a call
-    count, a global time-out that fails the run, and the statistics CSV (-trace_stat -stf)."""
-    argv = [SIPP, "-sf", os.path.join(SCENARIOS, scenario),
+    count, a global time-out that fails the run, and the statistics CSV (-trace_stat -stf).
+    `scenario` is a file of tests/interop/scenarios, or without .xml one SIPp has built in."""
+    source = ["-sf", os.path.join(SCENARIOS, scenario)] if scenario.endswith(".xml") \
+        else ["-sn", scenario]
+    argv = [SIPP, *source,
             "-i", local_ip, "-p", str(local_port),
             "-nostdin", "-timeout", "60s", "-timeout_error",
             "-trace_stat", "-stf", stat_file, "-fd", "1"]
@@ -541,16 +557,18 @@ def finish_sipp_uas(sipp, stat_file, error_file, calls, what, deadline_s=30):
 
 
 class SippUac:
-    """SIPp sending options_uac.xml (one OPTIONS per call, 200 expected) to `remote` for `calls`
-    calls; `extra` chooses transport, rate and limits. It runs while the test does other things;
-    `finish` then waits for it and requires every call to have succeeded."""
+    """SIPp sending `scenario` (by default options_uac.xml: one OPTIONS per call, 200 expected)
+    to `remote` for `calls` calls; `extra` chooses transport, rate and limits. It runs while the
+    test does other things; `finish` then waits for it and requires every call to have
+    succeeded."""
 
-    def __init__(self, group, cwd, name, remote, calls, extra, local_ip="127.0.0.1"):
+    def __init__(self, group, cwd, name, remote, calls, extra, local_ip="127.0.0.1",
+                 scenario="options_uac.xml"):
         self.calls = calls
         self.stat_file = os.path.join(cwd, f"{name}_stat.csv")
         self.error_file = os.path.join(cwd, f"{name}_errors.log")
         self.process = group.start("sipp", sipp_argv(
-            "options_uac.xml", self.stat_file, free_tcp_udp_port(local_ip),
+            scenario, self.stat_file, free_tcp_udp_port(local_ip),
             list(extra) + ["-trace_err", "-error_file", self.error_file],
             remote=remote, calls=calls, local_ip=local_ip), cwd)
 

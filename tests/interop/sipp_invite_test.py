@@ -20,18 +20,6 @@ import tempfile
 
 import interop_support as support
 
-SUMMARY_RE = (r"^--- (?P<uri>\S+) call: (?P<calls>\d+) calls, (?P<completed>\d+) completed, "
-              r"(?P<failed>\d+) failed ---$")
-
-
-def call_summary(out):
-    matches = list(re.finditer(SUMMARY_RE, out, re.MULTILINE))
-    support.check(len(matches) == 1, f"expected one call summary line, found {len(matches)} in "
-                                     f"{support.tail_of(out)!r}")
-    found = matches[0].groupdict()
-    return int(found["calls"]), int(found["completed"]), int(found["failed"])
-
-
 def one_run(arguments, group, tmp, scenario, transport, count, call_options, busy):
     name = f"sipp_{scenario[:-4]}_{transport}"
     port = support.free_tcp_udp_port()
@@ -47,7 +35,7 @@ def one_run(arguments, group, tmp, scenario, transport, count, call_options, bus
     code, out, err = support.run(
         [arguments.rtconn, "call", uri, "--count", str(count), *call_options], tmp,
         deadline_s=120, name="rtconn call")
-    summary = call_summary(out)
+    summary = support.call_summary(out)
     expected = (count, 0, count) if busy else (count, count, 0)
     # How the calls ended, "completed" or why not: the first clue when they did not.
     endings = collections.Counter(re.findall(r"^call \d+: (.*) \(\S+ ms\)$", out, re.MULTILINE))
