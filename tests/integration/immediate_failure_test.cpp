@@ -1,8 +1,8 @@
-// An operation that fails before it starts (no route, a request async_request cannot wait for)
-// completes in a handler of its own, never inside the call that started it, even when that call
-// is made on the executor its handler runs on: a caller that starts the next operation from the
-// handler would otherwise recurse (`rtconn ping --count 200000` against a TLS context that could
-// not be made overflowed its stack).
+// An operation that fails before it starts (no route, a request async_request cannot wait for,
+// a send a closed connection refuses) completes in a handler of its own, never inside the call
+// that started it, even when that call is made on the executor its handler runs on: a caller that
+// starts the next operation from the handler would otherwise recurse (`rtconn ping --count 200000`
+// against a TLS context that could not be made overflowed its stack).
 
 #include <gtest/gtest.h>
 
@@ -87,6 +87,28 @@ TEST_F(ImmediateFailure, ASendThroughAPoolOfAStoppedManager) {
       done();
     });
   });
+}
+
+// A send on a closed connection made from that connection's own strand (its request handler):
+// the connection takes it inline, and its refusal must still come after the call.
+TEST_F(ImmediateFailure, ASendOnAClosedConnectionFromItsOwnStrand) {
+  bool returned = false;
+  bool completed_inside = false;
+  int completions = 0;
+  server->set_request_handler([&](IncomingRequest& request) {
+    const auto connection = request.connection();
+    connection->disconnect();
+    connection->async_send(make_request("OPTIONS"), [&](std::error_code ec) {
+      EXPECT_EQ(ec, condition::connection_lost) << ec.message();
+      ++completions;
+      completed_inside = !returned;
+    });
+    returned = true;
+    return true;
+  });
+  client->async_send(server_key(), make_request("OPTIONS"), [](std::error_code) {});
+  ASSERT_TRUE(run_until(io, [&] { return completions > 0; }));
+  EXPECT_FALSE(completed_inside) << "the handler ran inside the async_send that started it";
 }
 
 }  // namespace
