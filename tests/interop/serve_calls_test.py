@@ -3,7 +3,8 @@
 ends the call on its BYE, keeping nothing; a BYE for a dialog it never made gets 481.
 
   * SIPp's built-in `uac` scenario (INVITE, 200, ACK, BYE, 200), 100 calls over one TCP
-    connection (-t t1): SIPp exits 0 and counts 100 successful calls, 0 failed;
+    connection (-t t1), then 100 over a connection each (-t tn, spread over serve's loops):
+    SIPp exits 0 and counts 100 successful calls, 0 failed, each time;
   * `rtconn call sips:localhost:PORT --count 50 --connections 2` over TLS (the development
     certificates): 50 completed, 0 failed, exit 0;
   * a BYE whose To tag serve never gave, over TCP: 481, and the connection stays open for an
@@ -41,10 +42,12 @@ def body(arguments):
         tcp_port = listening["tcp"][0][1]
         tls_port = listening["tls"][0][1]
 
-        sipp = support.SippUac(workspace.group, workspace.tmp, "sipp_uac_calls",
-                               f"127.0.0.1:{tcp_port}", CALLS,
-                               ["-t", "t1", "-r", "200", "-max_socket", "100"], scenario="uac")
-        sipp.finish(deadline_s=60, context=lambda: support.tail_of(serve.stderr_text()))
+        for transport in ("t1", "tn"):
+            sipp = support.SippUac(workspace.group, workspace.tmp, f"sipp_uac_calls_{transport}",
+                                   f"127.0.0.1:{tcp_port}", CALLS,
+                                   ["-t", transport, "-r", "200", "-max_socket", "100"],
+                                   scenario="uac")
+            sipp.finish(deadline_s=60, context=lambda: support.tail_of(serve.stderr_text()))
 
         code, out, err = support.run(
             [arguments.rtconn, "call", f"sips:localhost:{tls_port}", "--count", "50",
@@ -56,7 +59,8 @@ def body(arguments):
 
         stray_bye(tcp_port)
         support.stop_serve(serve)
-        return (f"SIPp uac: {CALLS} calls over TCP; rtconn call: 50 over TLS; a stray BYE 481")
+        return (f"SIPp uac: {CALLS} calls over one TCP connection and {CALLS} over a connection "
+                "each; rtconn call: 50 over TLS; a stray BYE 481")
 
 
 if __name__ == "__main__":
