@@ -31,7 +31,7 @@ rtconn::SipMessage request_with_branch(const std::string& branch) {
 }
 
 void PendingRequestMatch(benchmark::State& state) {
-  asio::io_context io;
+  asio::io_context io{1};  // as the manager's own loops are made: one thread, no scheduler lock
   using rtconn::detail::PendingRequests;
   const auto pending =
       std::make_shared<PendingRequests>(io.get_executor(), rtconn::make_steady_clock());

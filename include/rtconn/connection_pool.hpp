@@ -78,6 +78,7 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   auto async_send(SipMessage message, CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void(std::error_code)>(
         [self = shared_from_this()](auto handler, SipMessage msg) {
+          const detail::InitiatingScope initiating;
           self->start_send(std::move(msg), detail::make_completion<std::error_code>(
                                                std::move(handler), self->executor_));
         },

@@ -116,6 +116,7 @@ class RealTimeConnection : public std::enable_shared_from_this<RealTimeConnectio
   auto async_send(SipMessage message, CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void(std::error_code)>(
         [self = shared_from_this()](auto handler, SipMessage msg) {
+          const detail::InitiatingScope initiating;
           auto fallback = self->completion_executor();
           self->start_send(std::move(msg),
                            detail::make_completion<std::error_code>(std::move(handler), fallback));

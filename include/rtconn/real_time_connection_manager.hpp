@@ -161,6 +161,7 @@ class RealTimeConnectionManager {
   auto async_send(const PoolKey& key, SipMessage message, CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void(std::error_code)>(
         [this](auto handler, const PoolKey& k, SipMessage msg) {
+          const detail::InitiatingScope initiating;
           start_send(k, std::move(msg),
                      detail::make_completion<std::error_code>(std::move(handler), get_executor()));
         },
@@ -180,6 +181,7 @@ class RealTimeConnectionManager {
   auto async_request(const PoolKey& key, SipMessage request, CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void(std::error_code, SipMessage)>(
         [this](auto handler, const PoolKey& k, SipMessage msg) {
+          const detail::InitiatingScope initiating;
           start_request(k, std::move(msg),
                         detail::make_completion<std::error_code, SipMessage>(std::move(handler),
                                                                              get_executor()));
@@ -197,6 +199,7 @@ class RealTimeConnectionManager {
                      CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void(std::error_code, SipMessage)>(
         [this](auto handler, const std::shared_ptr<RealTimeConnection>& on, SipMessage msg) {
+          const detail::InitiatingScope initiating;
           start_request_on(on, std::move(msg),
                            detail::make_completion<std::error_code, SipMessage>(std::move(handler),
                                                                                 get_executor()));

@@ -11,7 +11,6 @@
 #include <asio/dispatch.hpp>
 #include <asio/post.hpp>
 
-#include "common/posted_completion.hpp"
 #include "common/recycled_buffers.hpp"
 #include "rtconn/connection_manager_options.hpp"
 #include "rtconn/errors.hpp"
@@ -609,9 +608,7 @@ void StreamConnection::complete_unqueued(detail::Completion<std::error_code> don
                                          std::error_code reason) {
   if (!done) return;  // the connection's own write
   pending_sends_.fetch_sub(1, std::memory_order_acq_rel);
-  // Posted: a send made on this connection's strand enqueues inline (dispatch), and its refusal
-  // must not run the handler inside the async_send that made it.
-  detail::complete_posted(executor_, std::move(done), reason);
+  done(reason);
 }
 
 void StreamConnection::write(stream::ByteStream::Completion completion) {

@@ -10,7 +10,6 @@
 #include "common/cached_allocator.hpp"
 #include "common/count_and_log.hpp"
 #include "common/light_strand.hpp"
-#include "common/posted_completion.hpp"
 #include "common/recycled_buffers.hpp"
 #include "rtconn/errors.hpp"
 #include "rtconn/tls_failure.hpp"
@@ -169,17 +168,17 @@ std::shared_ptr<RealTimeConnection> ManagerCore::route(const PoolKey& key, std::
 void ManagerCore::send(const PoolKey& key, SipMessage message, Completion<std::error_code> done) {
   std::error_code ec;
   auto connection = route(key, ec);
-  if (!connection) return complete_posted(executor_, std::move(done), ec);
+  if (!connection) return done(ec);
   connection->start_send(std::move(message), std::move(done));
 }
 
 void ManagerCore::request(const PoolKey& key, SipMessage request,
                           Completion<std::error_code, SipMessage> done) {
   auto match_key = prepare_request(request, key.transport);
-  if (match_key.empty()) return refuse_request(std::move(done), errc::invalid_argument);
+  if (match_key.empty()) return done(make_error_code(errc::invalid_argument), {});
   std::error_code ec;
   auto connection = route(key, ec);
-  if (!connection) return complete_posted(executor_, std::move(done), ec, SipMessage{});
+  if (!connection) return done(ec, {});
   send_and_wait(connection, std::move(match_key), std::move(request), std::move(done));
 }
 
@@ -189,15 +188,11 @@ void ManagerCore::request_on(const std::shared_ptr<RealTimeConnection>& connecti
   // vain. The application may hand over anything derived from RealTimeConnection.
   const auto* stream = dynamic_cast<const connection::StreamConnection*>(connection.get());
   if (stream == nullptr || !stream->reports_to(this)) {
-    return refuse_request(std::move(done), errc::invalid_argument);
+    return done(make_error_code(errc::invalid_argument), {});
   }
   auto match_key = prepare_request(request, connection->transport());
-  if (match_key.empty()) return refuse_request(std::move(done), errc::invalid_argument);
+  if (match_key.empty()) return done(make_error_code(errc::invalid_argument), {});
   send_and_wait(connection, std::move(match_key), std::move(request), std::move(done));
-}
-
-void ManagerCore::refuse_request(Completion<std::error_code, SipMessage> done, errc why) {
-  complete_posted(executor_, std::move(done), make_error_code(why), SipMessage{});
 }
 
 std::string ManagerCore::prepare_request(SipMessage& request, TransportType transport) {

@@ -163,7 +163,6 @@ class ManagerCore final : public PoolHost,
   /// What async_request can wait for gets a Via if it has none, and its match key returned;
   /// empty for what it cannot (not a request, INVITE, ACK, a Via without branch).
   std::string prepare_request(SipMessage& request, TransportType transport);
-  void refuse_request(Completion<std::error_code, SipMessage> done, errc why);
   void send_and_wait(const std::shared_ptr<RealTimeConnection>& connection, std::string match_key,
                      SipMessage request, Completion<std::error_code, SipMessage> done);
   /// Gives a response no request sent with async_request takes to the response handler.

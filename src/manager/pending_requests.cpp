@@ -8,7 +8,6 @@
 #include <asio/post.hpp>
 
 #include "common/light_strand.hpp"
-#include "common/posted_completion.hpp"
 #include "common/recycled_buffers.hpp"
 #include "rtconn/errors.hpp"
 
@@ -177,7 +176,9 @@ PendingRequests::Done PendingRequests::take(Entries::iterator it) {
 }
 
 void PendingRequests::complete_later(Done done, std::error_code ec, SipMessage response) {
-  complete_posted(executor_, std::move(done), ec, std::move(response));
+  asio::post(executor_, [done = std::move(done), ec, response = std::move(response)]() mutable {
+    done(ec, std::move(response));
+  });
 }
 
 void PendingRequests::complete_apart(std::vector<Done> completions, std::error_code ec) {

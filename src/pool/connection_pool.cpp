@@ -4,7 +4,6 @@
 #include <random>
 #include <stdexcept>
 
-#include "common/posted_completion.hpp"
 #include "pool/pool_host.hpp"
 #include "rtconn/errors.hpp"
 
@@ -108,7 +107,7 @@ std::shared_ptr<RealTimeConnection> ConnectionPool::select_connection(std::error
 void ConnectionPool::start_send(SipMessage message, detail::Completion<std::error_code> done) {
   std::error_code ec;
   auto connection = select_connection(ec);
-  if (!connection) return detail::complete_posted(executor_, std::move(done), ec);
+  if (!connection) return done(ec);
   connection->start_send(std::move(message), std::move(done));
 }
 

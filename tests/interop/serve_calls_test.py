@@ -7,8 +7,8 @@ ends the call on its BYE, keeping nothing; a BYE for a dialog it never made gets
     SIPp exits 0 and counts 100 successful calls, 0 failed, each time;
   * `rtconn call sips:localhost:PORT --count 50 --connections 2` over TLS (the development
     certificates): 50 completed, 0 failed, exit 0;
-  * a BYE whose To tag serve never gave, over TCP: 481, and the connection stays open for an
-    OPTIONS answered 200.
+  * a BYE and a re-INVITE whose To tag serve never gave, over TCP: 481 each, and the connection
+    stays open for an OPTIONS answered 200.
 """
 
 import socket
@@ -19,15 +19,17 @@ import tls_support
 CALLS = 100
 
 
-def stray_bye(port):
+def stray_requests(port):
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        bye = tls_support.sip_request("BYE", "TCP", "127.0.0.1", port).replace(
-            b"To: <sip:127.0.0.1>\r\n", b"To: <sip:127.0.0.1>;tag=never-given\r\n")
-        support.check(b";tag=never-given" in bye, "the BYE was not given its To tag")
-        sock.sendall(bye)
-        answer = tls_support.read_sip_response(sock)
-        support.check(answer.startswith("SIP/2.0 481 "), f"a stray BYE got {answer[:60]!r}, "
-                                                         "expected 481")
+        # A BYE, and a re-INVITE, in a dialog serve never made: 481 both (RFC 3261 12.2.2).
+        for method in ("BYE", "INVITE"):
+            request = tls_support.sip_request(method, "TCP", "127.0.0.1", port).replace(
+                b"To: <sip:127.0.0.1>\r\n", b"To: <sip:127.0.0.1>;tag=never-given\r\n")
+            support.check(b";tag=never-given" in request, f"the {method} got no To tag")
+            sock.sendall(request)
+            answer = tls_support.read_sip_response(sock)
+            support.check(answer.startswith("SIP/2.0 481 "),
+                          f"a stray {method} got {answer[:60]!r}, expected 481")
         sock.sendall(tls_support.options_request("TCP", "127.0.0.1", port))
         answer = tls_support.read_sip_response(sock)
         support.check(answer.startswith("SIP/2.0 200 "), f"OPTIONS after the stray BYE got "
@@ -57,10 +59,10 @@ def body(arguments):
                       f"rtconn call over TLS exited {code}, summary {summary}, expected 0 and "
                       f"(50, 50, 0); {support.tail_of(err)!r}")
 
-        stray_bye(tcp_port)
+        stray_requests(tcp_port)
         support.stop_serve(serve)
         return (f"SIPp uac: {CALLS} calls over one TCP connection and {CALLS} over a connection "
-                "each; rtconn call: 50 over TLS; a stray BYE 481")
+                "each; rtconn call: 50 over TLS; a stray BYE and re-INVITE 481")
 
 
 if __name__ == "__main__":

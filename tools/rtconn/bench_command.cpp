@@ -7,7 +7,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <asio/post.hpp>
 
 #include "client_arguments.hpp"
 #include "latency_samples.hpp"
@@ -132,9 +131,9 @@ class BenchRun {
         idle_.notify_all();
       }
     }
-    // Posted: a request that fails at once (a TLS context that cannot be made) completes inside
-    // async_request, and issuing the next one from there would recurse until the run ends.
-    if (next) asio::post(manager_.get_executor(), [this, sequence = *next] { issue(sequence); });
+    // A request that fails at once (a TLS context that cannot be made) completes in a handler
+    // of its own: issuing the next one from here does not recurse.
+    if (next) issue(*next);
   }
 
   RealTimeClientConnectionManager& manager_;

@@ -18,7 +18,6 @@
 #include <utility>
 
 #include <fmt/format.h>
-#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
 #include "client_arguments.hpp"
@@ -227,9 +226,7 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
                    std::chrono::duration<double, std::milli>(Clock::now() - call->start).count());
       }
     }
-    // Posted: a completion that failed at once (no route) would otherwise start the next call
-    // a frame deeper, for every call left.
-    asio::post(manager_.get_executor(), [self = shared_from_this()] { self->next(); });
+    next();
   }
 
   RealTimeClientConnectionManager& manager_;

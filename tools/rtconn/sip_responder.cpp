@@ -1,5 +1,7 @@
 #include "sip_responder.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <functional>
 #include <random>
@@ -19,15 +21,36 @@ std::string dialog_tag(std::string_view call_id) {
   return fmt::format("rt{:016x}", std::hash<std::string>{}(fmt::format("{:x}{}", key, call_id)));
 }
 
+std::string_view trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+// The To header's tag parameter (RFC 3261 25.1: names in any case, whitespace around `;` and
+// `=`); empty when it has none.
+std::string_view to_tag_of(std::string_view to) {
+  // Parameters of the header follow the URI, which `<>` may enclose with parameters of its own.
+  if (const auto close = to.find('>'); close != std::string_view::npos) to.remove_prefix(close);
+  for (auto at = to.find(';'); at != std::string_view::npos;) {
+    const auto next = to.find(';', at + 1);
+    const auto parameter = to.substr(at + 1, next == std::string_view::npos ? next : next - at - 1);
+    const auto equals = parameter.find('=');
+    const auto name = trimmed(parameter.substr(0, equals));
+    const auto is_tag =
+        name.size() == 3 && std::equal(name.begin(), name.end(), "tag", [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == b;
+        });
+    if (equals != std::string_view::npos && is_tag) return trimmed(parameter.substr(equals + 1));
+    at = next;
+  }
+  return {};
+}
+
 bool in_our_dialog(const SipMessage& request) {
   const auto to = request.header("To");
   const auto call_id = request.header("Call-ID");
-  if (!to || !call_id) return false;
-  const auto tag = ";tag=" + dialog_tag(*call_id);
-  const auto at = to->find(tag);
-  if (at == std::string_view::npos) return false;
-  const auto after = at + tag.size();
-  return after == to->size() || (*to)[after] == ';' || (*to)[after] == ' ';
+  return to && call_id && to_tag_of(*to) == dialog_tag(*call_id);
 }
 
 void accept_call(IncomingRequest& request) {
@@ -56,6 +79,11 @@ void answer_request(IncomingRequest& request) {
   const auto method = request.message().method();
   if (method == "ACK") return;
   if (method == "OPTIONS" || method == "MESSAGE") return request.respond(200);
+  // A re-INVITE belongs to a dialog as a BYE does (RFC 3261 12.2.2); serve's own are taken
+  // like a new call (the same answer again).
+  if (method == "INVITE" && request.message().has_to_tag() && !in_our_dialog(request.message())) {
+    return request.respond(481);
+  }
   if (method == "INVITE") return accept_call(request);
   if (method == "BYE") return request.respond(in_our_dialog(request.message()) ? 200 : 481);
   if (method == "CANCEL") return request.respond(481);

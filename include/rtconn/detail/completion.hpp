@@ -13,6 +13,7 @@
 #include <asio/associated_executor.hpp>
 #include <asio/dispatch.hpp>
 #include <asio/execution/outstanding_work.hpp>
+#include <asio/post.hpp>
 #include <asio/prefer.hpp>
 
 namespace rtconn::detail {
@@ -112,17 +113,40 @@ class UniqueFunction<R(Args...)> {
 template <class... Args>
 using Completion = UniqueFunction<void(Args...)>;
 
+/// How many initiating functions (async_send, async_request, ...) the calling thread is inside.
+inline thread_local int initiating_depth = 0;
+
+/// Marks the calling thread as inside an initiating function for its lifetime: a completion
+/// called meanwhile (an operation that failed before it started: no route, a closed connection)
+/// is posted rather than dispatched, so no handler runs inside the call that started its
+/// operation. That is Asio's rule, and a caller chaining operations from its handlers would
+/// otherwise go a frame deeper each time (`rtconn ping --count 200000` against a TLS context that
+/// could not be made overflowed its stack).
+class InitiatingScope {
+ public:
+  InitiatingScope() noexcept { ++initiating_depth; }
+  ~InitiatingScope() { --initiating_depth; }
+  InitiatingScope(const InitiatingScope&) = delete;
+  InitiatingScope& operator=(const InitiatingScope&) = delete;
+};
+
 /// Wraps an Asio completion handler: calling the result runs the handler on its associated
-/// executor (else `fallback`), and keeps that executor's context busy until then.
+/// executor (else `fallback`), and keeps that executor's context busy until then; at once when
+/// called on that executor, outside an InitiatingScope.
 template <class... Args, class Handler>
 Completion<Args...> make_completion(Handler&& handler, const asio::any_io_executor& fallback) {
   auto work = asio::prefer(asio::get_associated_executor(handler, fallback),
                            asio::execution::outstanding_work.tracked);
   return [handler = std::forward<Handler>(handler), work = std::move(work)](Args... args) mutable {
-    asio::dispatch(work, [handler = std::move(handler),
-                          result = std::make_tuple(std::move(args)...)]() mutable {
+    auto run = [handler = std::move(handler),
+                result = std::make_tuple(std::move(args)...)]() mutable {
       std::apply(std::move(handler), std::move(result));
-    });
+    };
+    if (initiating_depth > 0) {
+      asio::post(work, std::move(run));
+    } else {
+      asio::dispatch(work, std::move(run));
+    }
   };
 }
 
