@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -48,8 +49,9 @@ struct ManagerCounters {
 /// Called for each incoming request, on the strand of the connection it came in on (keep it
 /// short; answer later from anywhere by moving the request away). Return true to take the
 /// request (then the application answers it), false to have the manager answer it as UCMA does:
-/// 481 inside a dialog or to a CANCEL, 500 otherwise. With no handler set, every request is
-/// answered so.
+/// 481 inside a dialog or to a CANCEL, 500 otherwise. A request no handler is set for is
+/// answered so, or 404 outside a dialog when owners have handlers and its To names none of them
+/// (see `set_request_handler(owner_uri, handler)`).
 using RequestHandler = std::function<bool(IncomingRequest&)>;
 
 /// Called for each response that completes no `async_request`: those to requests sent with
@@ -207,8 +209,20 @@ class RealTimeConnectionManager {
         token, std::move(connection), std::move(request));
   }
 
-  /// Sets the handler for incoming requests (see `RequestHandler`); an empty one removes it.
+  /// Sets the default handler for incoming requests (see `RequestHandler`): it gets those no
+  /// owner's handler takes (UCMA 3.0's default routing endpoint). An empty one removes it.
   void set_request_handler(RequestHandler handler);
+  /// Sets the handler for the requests to one owner (UCMA: an endpoint the manager hosts, by its
+  /// OwnerUri): those whose To URI is `owner_uri`, any dialog's, compared by scheme, user, host
+  /// (any case) and port (`sip:a@b` is not `sip:a@b:5060`, nor `sips:a@b`); URI parameters are
+  /// not compared. An empty handler removes the owner. Throws std::invalid_argument when
+  /// `owner_uri` is not a sip or sips URI.
+  void set_request_handler(std::string_view owner_uri, RequestHandler handler);
+  /// UCMA StrictDispatching (off by default): when on and exactly one owner has a handler, that
+  /// handler gets every request, whatever its To names, ahead of the default handler; the
+  /// application then sorts out requests that are not its owner's.
+  void set_strict_dispatching(bool strict);
+  bool strict_dispatching() const;
   /// Sets the handler for the responses no `async_request` takes (see `ResponseHandler`); an
   /// empty one removes it.
   void set_response_handler(ResponseHandler handler);

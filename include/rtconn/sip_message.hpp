@@ -222,5 +222,10 @@ bool header_names_equal(std::string_view a, std::string_view b) noexcept;
 /// name); an empty view for a parameter without value; nullopt when absent.
 std::optional<std::string_view> header_parameter(std::string_view header_value,
                                                  std::string_view name) noexcept;
+/// The URI of an address header value (To, From, Contact, Route): what `<...>` holds in
+/// `"Bob" <sip:bob@b;transport=tcp>;tag=x`, the text before the header parameters in
+/// `sip:bob@b;tag=x` (whose parameters are the header's, RFC 3261 20). Empty when a `<` is
+/// never closed.
+std::string_view header_address(std::string_view header_value) noexcept;
 
 }  // namespace rtconn

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 
 #include <spdlog/spdlog.h>
 
@@ -225,9 +226,34 @@ void ManagerCore::send_and_wait(const std::shared_ptr<RealTimeConnection>& conne
   });
 }
 
+template <class Change>
+void ManagerCore::change_routes(const Change& change) {
+  // Setters racing each other each see the other's change: none is lost to a stale copy.
+  auto current = routes_.load();
+  while (!routes_.compare_exchange_weak(current,
+                                        std::make_shared<const RequestRoutes>(change(*current)))) {
+  }
+}
+
 void ManagerCore::set_request_handler(RequestHandler handler) {
-  request_handler_.store(handler ? std::make_shared<const RequestHandler>(std::move(handler))
-                                 : nullptr);
+  change_routes([&](const RequestRoutes& routes) { return routes.with_default(handler); });
+}
+
+void ManagerCore::set_request_handler(std::string_view owner_uri, RequestHandler handler) {
+  const auto key = RequestRoutes::owner_key(owner_uri);
+  if (!key) {
+    throw std::invalid_argument("not a sip or sips URI: \"" + std::string(owner_uri) + "\"");
+  }
+  change_routes([&](const RequestRoutes& routes) { return routes.with_owner(*key, handler); });
+}
+
+void ManagerCore::set_strict_dispatching(bool strict) {
+  change_routes(
+      [&](const RequestRoutes& routes) { return routes.with_strict_dispatching(strict); });
+}
+
+bool ManagerCore::strict_dispatching() const {
+  return routes_.load()->strict_dispatching();
 }
 
 void ManagerCore::set_response_handler(ResponseHandler handler) {
@@ -621,9 +647,11 @@ void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connecti
   IncomingRequest request(std::move(message), connection,
                           ack ? nullptr : open_transaction(connection));
   bool taken = false;
-  if (const auto handler = request_handler_.load(); handler && *handler) {
+  const auto routes = routes_.load();  // keeps the chosen handler alive while it runs
+  const auto choice = routes->choose(request.message());
+  if (choice.handler) {
     try {
-      taken = (*handler)(request);
+      taken = (*choice.handler)(request);
     } catch (const std::exception& e) {
       spdlog::error("request handler threw: {}", e.what());
     }
@@ -631,9 +659,12 @@ void ManagerCore::on_message(const std::shared_ptr<RealTimeConnection>& connecti
   // A handler that declined but moved the request away left nothing to answer.
   if (taken || !request.connection()) return;
   on_refused(request.message());
-  // A CANCEL that nothing takes matches no transaction here (RFC 3261 9.2).
-  request.respond(request.message().has_to_tag() || request.message().method() == "CANCEL" ? 481
-                                                                                           : 500);
+  // A CANCEL that nothing takes matches no transaction here (RFC 3261 9.2); a To that names no
+  // owner is a user this manager does not have (21.4.5).
+  const auto& refused = request.message();
+  request.respond(refused.has_to_tag() || refused.method() == "CANCEL" ? 481
+                  : choice.names_no_owner                              ? 404
+                                                                       : 500);
 }
 
 void ManagerCore::hand_out_response(SipMessage& response,

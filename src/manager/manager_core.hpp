@@ -22,6 +22,7 @@
 #include "manager/pending_requests.hpp"
 #include "manager/pool_map.hpp"
 #include "manager/refused_invites.hpp"
+#include "manager/request_routes.hpp"
 #include "manager/tls_contexts.hpp"
 #include "pool/pool_host.hpp"
 #include "rtconn/connection_authorization.hpp"
@@ -94,6 +95,9 @@ class ManagerCore final : public PoolHost,
   void request_on(const std::shared_ptr<RealTimeConnection>& connection, SipMessage request,
                   Completion<std::error_code, SipMessage> done);
   void set_request_handler(RequestHandler handler);
+  void set_request_handler(std::string_view owner_uri, RequestHandler handler);
+  void set_strict_dispatching(bool strict);
+  bool strict_dispatching() const;
   void set_response_handler(ResponseHandler handler);
 
   /// Takes over a socket a listener accepted onto the executor it is to run on, with the
@@ -172,6 +176,10 @@ class ManagerCore final : public PoolHost,
                  std::error_code reason) override;
 
  private:
+  /// Publishes `change(current routes)`.
+  template <class Change>
+  void change_routes(const Change& change);
+
   struct IncomingEntry {
     std::shared_ptr<connection::StreamConnection> connection;
     bool announced = false;    // IncomingConnectionAdded raised (it became ready)
@@ -246,7 +254,8 @@ class ManagerCore final : public PoolHost,
   std::shared_ptr<const connection::ConnectionSettings> outgoing_settings_;
 
   // Read for every incoming message, so they are swapped atomically rather than locked.
-  std::atomic<std::shared_ptr<const RequestHandler>> request_handler_;
+  std::atomic<std::shared_ptr<const RequestRoutes>> routes_{
+      std::make_shared<const RequestRoutes>()};
   std::atomic<std::shared_ptr<const ResponseHandler>> response_handler_;
   std::atomic<bool> stopped_{false};
   std::atomic<RealTimeConnectionManager*> manager_{nullptr};

@@ -148,6 +148,19 @@ void RealTimeConnectionManager::set_request_handler(RequestHandler handler) {
   core_->set_request_handler(std::move(handler));
 }
 
+void RealTimeConnectionManager::set_request_handler(std::string_view owner_uri,
+                                                    RequestHandler handler) {
+  core_->set_request_handler(owner_uri, std::move(handler));
+}
+
+void RealTimeConnectionManager::set_strict_dispatching(bool strict) {
+  core_->set_strict_dispatching(strict);
+}
+
+bool RealTimeConnectionManager::strict_dispatching() const {
+  return core_->strict_dispatching();
+}
+
 void RealTimeConnectionManager::set_response_handler(ResponseHandler handler) {
   core_->set_response_handler(std::move(handler));
 }

@@ -206,4 +206,21 @@ std::optional<std::string_view> header_parameter(std::string_view value,
   return std::nullopt;
 }
 
+std::string_view header_address(std::string_view value) noexcept {
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (c == '"') {
+      i = closing_quote(value, i);
+      if (i == std::string_view::npos) return {};
+    } else if (c == '<') {
+      const auto close = value.find('>', i + 1);
+      if (close == std::string_view::npos) return {};
+      return value.substr(i + 1, close - i - 1);
+    } else if (c == ';' || c == ',') {
+      break;
+    }
+  }
+  return sip::trim_wsp(value.substr(0, end_of_address(value)));
+}
+
 }  // namespace rtconn

@@ -298,6 +298,18 @@ TEST(SipMessage, A100TryingEchoesTheTimestampAndNoOtherResponseDoes) {
   EXPECT_EQ(out, SipMessage::response_to(request, 100).to_string());
 }
 
+TEST(SipMessage, HeaderAddressIsTheUriOfANameAddrOrAddrSpec) {
+  EXPECT_EQ(header_address("\"Bob\" <sip:bob@b;transport=tcp>;tag=x"), "sip:bob@b;transport=tcp");
+  EXPECT_EQ(header_address("Bob <sips:bob@b>"), "sips:bob@b");
+  EXPECT_EQ(header_address("\"a <sip:not@this> \\\" b\" <sip:c@d>"), "sip:c@d");
+  EXPECT_EQ(header_address("sip:bob@b;tag=x"), "sip:bob@b");
+  EXPECT_EQ(header_address("  sip:bob@b  ;tag=x"), "sip:bob@b");
+  EXPECT_EQ(header_address("<sip:a>,<sip:b>"), "sip:a");
+  EXPECT_EQ(header_address("<sip:a;lr"), "");
+  EXPECT_EQ(header_address("\"unclosed <sip:a>"), "");
+  EXPECT_EQ(header_address(""), "");
+}
+
 TEST(SipMessage, HeaderParameterSkipsTheUriInAngleBrackets) {
   EXPECT_EQ(header_parameter("<sip:a;lr>;tag=1", "tag"), "1");
   EXPECT_EQ(header_parameter("<sip:a;lr>;tag=1", "lr"), std::nullopt);
