@@ -11,6 +11,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>
 
+#include "rtconn/connection_reference.hpp"
 #include "rtconn/detail/completion.hpp"
 #include "rtconn/event.hpp"
 #include "rtconn/event_args.hpp"
@@ -71,6 +72,11 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   /// The connection the next message goes on, opening one if the rules above say so. Sets `ec`
   /// (errc::pool_removed, or why no connection could be opened) and returns null on failure.
   std::shared_ptr<RealTimeConnection> select_connection(std::error_code& ec);
+  /// A claim on a connection for a component that will keep sending on it (see
+  /// ConnectionReference): while the pool is not full, a new connection; once full, the open
+  /// one with the fewest claims (then the fewest pending sends, then in turn). Sets `ec` and
+  /// returns an empty reference as `select_connection` does.
+  ConnectionReference acquire_connection(std::error_code& ec);
 
   /// Sends `message` on `select_connection()`'s choice. Completion `void(std::error_code)` as
   /// `RealTimeConnection::async_send`.
@@ -90,6 +96,10 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
 
  private:
   friend struct detail::PoolControl;
+
+  /// `select_connection`, which also claims its choice into `claim` when not null.
+  std::shared_ptr<RealTimeConnection> take_connection(std::error_code& ec,
+                                                      ConnectionReference* claim);
 
   const PoolKey key_;
   const asio::any_io_executor executor_;

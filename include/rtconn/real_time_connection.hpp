@@ -92,7 +92,12 @@ class RealTimeConnection : public std::enable_shared_from_this<RealTimeConnectio
   /// Throws std::invalid_argument when `low_mark` < 1 or `high_mark` < `low_mark`.
   virtual void set_connection_throttling_marks(int high_mark, int low_mark) = 0;
 
-  /// Idle time-out (UCMA ConnectionTimeout); zero never closes the connection for idleness.
+  /// The components holding a ConnectionReference to it (UCMA RefCount).
+  int ref_count() const noexcept { return references_.load(std::memory_order_acquire); }
+
+  /// Idle time-out (UCMA ConnectionTimeout); zero never closes the connection for idleness. A
+  /// connection with references is not closed for idleness; once the last goes, the time-out
+  /// counts from then.
   virtual std::chrono::milliseconds connection_timeout() const = 0;
   /// Throws std::invalid_argument below zero or above
   /// ConnectionManagerOptions::longest_time_out (100 years).
@@ -152,7 +157,13 @@ class RealTimeConnection : public std::enable_shared_from_this<RealTimeConnectio
 
   std::atomic<ConnectionState> state_{ConnectionState::connecting};
 
+  /// The last ConnectionReference went (called on the thread that dropped it).
+  virtual void on_unreferenced() noexcept = 0;
+
  private:
+  friend class ConnectionReference;
+
+  std::atomic<int> references_{0};  // beside state_: fills its padding, the object does not grow
   const std::uint64_t id_;
   const TransportType transport_;
   const bool incoming_;

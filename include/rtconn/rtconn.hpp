@@ -7,6 +7,7 @@
 #include "rtconn/clock.hpp"
 #include "rtconn/connection_manager_options.hpp"
 #include "rtconn/connection_pool.hpp"
+#include "rtconn/connection_reference.hpp"
 #include "rtconn/development_certificates.hpp"
 #include "rtconn/errors.hpp"
 #include "rtconn/event.hpp"

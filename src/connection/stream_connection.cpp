@@ -759,7 +759,7 @@ void StreamConnection::arm_timer() {
     consider(created_ + settings_->new_connection_timeout);
   }
   const std::chrono::milliseconds idle(idle_timeout_ms_.load(std::memory_order_relaxed));
-  if (idle.count() > 0) consider(last_activity_ + idle);
+  if (idle.count() > 0 && ref_count() == 0) consider(last_activity_ + idle);
   if (partial_since_ && settings_->message_completion_timeout.count() > 0) {
     consider(*partial_since_ + settings_->message_completion_timeout);
   }
@@ -792,7 +792,7 @@ void StreamConnection::on_timer() {
       now >= created_ + settings_->new_connection_timeout) {
     return transition(ConnectionState::closed, make_error_code(errc::new_connection_timeout));
   }
-  if (idle.count() > 0 && now >= last_activity_ + idle) {
+  if (idle.count() > 0 && ref_count() == 0 && now >= last_activity_ + idle) {
     return transition(ConnectionState::closed, make_error_code(errc::idle_timeout));
   }
   if (drain_deadline_ && now >= *drain_deadline_) {
@@ -965,6 +965,15 @@ void StreamConnection::set_connection_timeout(std::chrono::milliseconds timeout)
   }
   idle_timeout_ms_.store(timeout.count(), std::memory_order_relaxed);
   asio::dispatch(executor_, [self = self()] { self->arm_timer(); });
+}
+
+void StreamConnection::on_unreferenced() noexcept {
+  // Idle from now, not from the last traffic: a component that just let go was using it.
+  asio::dispatch(executor_, [self = self()] {
+    if (self->ref_count() > 0) return;  // claimed again meanwhile
+    self->last_activity_ = self->settings_->clock->now();
+    self->arm_timer();
+  });
 }
 
 }  // namespace rtconn::connection

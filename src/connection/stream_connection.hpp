@@ -132,6 +132,9 @@ class StreamConnection final : public RealTimeConnection {
                              WhenQueueFull when_full) override;
   asio::any_io_executor completion_executor() const override { return executor_; }
 
+ protected:
+  void on_unreferenced() noexcept override;
+
  private:
   struct PendingWrite {
     std::string bytes;

@@ -3,6 +3,7 @@
 #include <limits>
 #include <random>
 #include <stdexcept>
+#include <utility>
 
 #include "pool/pool_host.hpp"
 #include "rtconn/errors.hpp"
@@ -53,6 +54,17 @@ bool ConnectionPool::is_removed() const {
 }
 
 std::shared_ptr<RealTimeConnection> ConnectionPool::select_connection(std::error_code& ec) {
+  return take_connection(ec, nullptr);
+}
+
+ConnectionReference ConnectionPool::acquire_connection(std::error_code& ec) {
+  ConnectionReference claim;
+  take_connection(ec, &claim);
+  return claim;
+}
+
+std::shared_ptr<RealTimeConnection> ConnectionPool::take_connection(std::error_code& ec,
+                                                                    ConnectionReference* claim) {
   ec.clear();
   std::shared_ptr<RealTimeConnection> opened;
   std::shared_ptr<detail::PoolHost> host;
@@ -63,9 +75,11 @@ std::shared_ptr<RealTimeConnection> ConnectionPool::select_connection(std::error
       return nullptr;
     }
     if (connections_.size() >= static_cast<std::size_t>(maximum_)) {
-      // Least loaded, scanning from the round-robin cursor so equals take turns.
+      // Least loaded, scanning from the round-robin cursor so equals take turns. A claim stays
+      // for the component's life, so claims spread by the claims held, pending sends after.
+      using Load = std::pair<int, std::size_t>;
       std::shared_ptr<RealTimeConnection> best;
-      std::size_t best_load = std::numeric_limits<std::size_t>::max();
+      Load best_load{std::numeric_limits<int>::max(), std::numeric_limits<std::size_t>::max()};
       std::size_t best_index = 0;
       for (std::size_t i = 0; i < connections_.size(); ++i) {
         const auto index = (next_ + i) % connections_.size();
@@ -74,16 +88,17 @@ std::shared_ptr<RealTimeConnection> ConnectionPool::select_connection(std::error
             candidate->state() == ConnectionState::draining) {
           continue;
         }
-        const auto load = candidate->pending_sends();
+        const Load load{claim ? candidate->ref_count() : 0, candidate->pending_sends()};
         if (load < best_load) {
           best = candidate;
           best_load = load;
           best_index = index;
-          if (load == 0) break;
+          if (load == Load{0, 0}) break;
         }
       }
       if (best) {
         next_ = best_index + 1;
+        if (claim) *claim = ConnectionReference(best);  // under the lock: the next sees it
         return best;
       }
       // Every connection is closing: the cap counts them until they are gone, but a send must
@@ -98,6 +113,7 @@ std::shared_ptr<RealTimeConnection> ConnectionPool::select_connection(std::error
     if (!opened) return nullptr;
     ++opened_count_;
     connections_.push_back(opened);
+    if (claim) *claim = ConnectionReference(opened);
     host->raise_pool_event(shared_from_this(), true, {opened, {}, {}, {}});
   }
   host->start_connection(opened);
