@@ -121,18 +121,6 @@ TEST_F(ConnectionReferences, AClaimedConnectionOutlivesItsIdleTimeOutAndIdlesFro
   EXPECT_EQ(connection->close_reason(), errc::idle_timeout);
 }
 
-TEST_F(ConnectionReferences, AnUnclaimedConnectionStillIdlesOut) {
-  auto from = pool(1);
-  auto claim = acquire(*from);
-  use(claim);
-  const auto connection = claim.connection();
-  claim.reset();
-  drain(io);
-  clock->advance(30s);
-  ASSERT_TRUE(run_until(io, [&] { return !connection->is_connected(); }));
-  EXPECT_EQ(connection->close_reason(), errc::idle_timeout);
-}
-
 TEST_F(ConnectionReferences, AClaimDoesNotHoldBackAnyOtherClose) {
   auto from = pool(1);
   auto claim = acquire(*from);
