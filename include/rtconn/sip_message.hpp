@@ -227,5 +227,9 @@ std::optional<std::string_view> header_parameter(std::string_view header_value,
 /// `sip:bob@b;tag=x` (whose parameters are the header's, RFC 3261 20). Empty when a `<` is
 /// never closed.
 std::string_view header_address(std::string_view header_value) noexcept;
+/// The elements of a comma-separated header value (`<sip:p1;lr>, "A, B" <sip:p2;lr>`), split at
+/// the commas outside quoted strings and `<...>`, each without surrounding whitespace; empty
+/// elements are skipped.
+std::vector<std::string_view> split_header_list(std::string_view header_value);
 
 }  // namespace rtconn

@@ -223,4 +223,27 @@ std::string_view header_address(std::string_view value) noexcept {
   return sip::trim_wsp(value.substr(0, end_of_address(value)));
 }
 
+std::vector<std::string_view> split_header_list(std::string_view value) {
+  std::vector<std::string_view> elements;
+  std::size_t start = 0;
+  const auto take = [&](std::size_t end) {
+    if (const auto element = sip::trim_wsp(value.substr(start, end - start)); !element.empty()) {
+      elements.push_back(element);
+    }
+    start = end + 1;
+  };
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] == '"') {
+      i = closing_quote(value, i);
+    } else if (value[i] == '<') {
+      i = value.find('>', i + 1);
+    } else if (value[i] == ',') {
+      take(i);
+    }
+    if (i == std::string_view::npos) break;
+  }
+  take(value.size());
+  return elements;
+}
+
 }  // namespace rtconn

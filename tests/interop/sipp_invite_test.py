@@ -1,16 +1,26 @@
 #!/usr/bin/env python3
 """`rtconn call` makes INVITE dialogs with SIPp as the callee: the INVITE goes with async_send,
-its responses come to the response handler, the 2xx is ACKed and the call hung up with a BYE.
+its responses come to the response handler, the 2xx is ACKed and the call hung up with a BYE,
+both to the 2xx's Contact through its Record-Route; a call given up is CANCELled, or, with no
+provisional response to allow that, its late 2xx is still ACKed and hung up.
 
-Three runs, each with its own SIPp on a free port of 127.0.0.1:
-  1. invite_uas.xml (180, 200 with SDP; the ACK and the BYE required), SIPp -t t1, and
+Runs, each with its own SIPp on a free port of 127.0.0.1:
+  1. invite_uas.xml (180, 200 with SDP, a Contact naming user `callee` and a Record-Route; the
+     ACK and the BYE required, each to `sip:callee@` with a Route), SIPp -t t1, and
      `rtconn call --count 200 --connections 1`;
   2. the same with SIPp -t tn and `--connections 4 --hold 20`;
-  3. invite_busy_uas.xml (486, its ACK required), SIPp -t tn, `--count 50 --connections 2`.
-Checks: call's summary and its line per call count every call completed (runs 1, 2) or failed
-with 486 Busy Here (run 3, exit 1); SIPp exits 0 having counted as many incoming and
-successful calls, 0 failed: it saw every ACK, on the INVITE's connection for the 486s (a SIPp -t
-tn call lives on the socket its INVITE came on), and every BYE.
+  3. invite_busy_uas.xml (486, its ACK required), SIPp -t tn, `--count 50 --connections 2`;
+  4. invite_cancelled_uas.xml (180, never answered; a CANCEL with the INVITE's branch and CSeq
+     number required, answered 200 and the INVITE 487, whose ACK is required), `--timeout 300`;
+  5. invite_crossing_uas.xml (100; the CANCEL answered 200 and the INVITE 200 as well: the
+     ACK and the BYE required), `--timeout 300`;
+  6. invite_late_uas.xml with an injection file: the first call answered 200 after 800 ms with
+     nothing before, the second at once; `--count 2 --connections 1 --timeout 400 --hold 3000`:
+     the first call is given up at 400 ms, and its 200 comes during the second's hold.
+Checks: call's summary and its line per call count every call as it must have ended; SIPp exits
+0 having counted every call incoming and successful, none failed: it saw every ACK (on the
+INVITE's connection for the failures: a SIPp -t tn call lives on the socket its INVITE came
+on), every CANCEL and every BYE, as its scenario requires them.
 """
 
 import collections
@@ -20,14 +30,19 @@ import tempfile
 
 import interop_support as support
 
-def one_run(arguments, group, tmp, scenario, transport, count, call_options, busy):
+
+def one_run(arguments, group, tmp, scenario, transport, count, call_options, endings,
+            sipp_options=()):
+    """`endings`: how each call must end, as call prints it ("completed", "486 Busy Here"),
+    with the number of calls that end so."""
     name = f"sipp_{scenario[:-4]}_{transport}"
     port = support.free_tcp_udp_port()
     stat_file = os.path.join(tmp, f"{name}_stat.csv")
     error_file = os.path.join(tmp, f"{name}_errors.log")
     sipp = group.start(name, support.sipp_argv(
         scenario, stat_file, port,
-        ["-t", transport, "-max_socket", "1000", "-trace_err", "-error_file", error_file],
+        ["-t", transport, "-max_socket", "1000", "-trace_err", "-error_file", error_file,
+         *sipp_options],
         calls=count), tmp)
     support.wait_listening(sipp, port)
 
@@ -35,36 +50,46 @@ def one_run(arguments, group, tmp, scenario, transport, count, call_options, bus
     code, out, err = support.run(
         [arguments.rtconn, "call", uri, "--count", str(count), *call_options], tmp,
         deadline_s=120, name="rtconn call")
+    completed = endings.get("completed", 0)
+    expected = (count, completed, count - completed)
     summary = support.call_summary(out)
-    expected = (count, 0, count) if busy else (count, count, 0)
     # How the calls ended, "completed" or why not: the first clue when they did not.
-    endings = collections.Counter(re.findall(r"^call \d+: (.*) \(\S+ ms\)$", out, re.MULTILINE))
-    support.check(summary == expected,
+    found = collections.Counter(re.findall(r"^call \d+: (.*) \(\S+ ms\)$", out, re.MULTILINE))
+    support.check(summary == expected and found == endings,
                   f"call summary (calls, completed, failed) {summary}, expected {expected}; "
-                  f"endings {dict(endings)}; {support.tail_of(out)!r} {support.tail_of(err)!r}")
-    support.check(code == (1 if busy else 0), f"call exited {code}, expected {1 if busy else 0}")
-    if busy:
-        support.check(endings == {"486 Busy Here": count},
-                      f"calls ended {dict(endings)}, expected {count} with 486 Busy Here")
+                  f"endings {dict(found)}, expected {endings}; "
+                  f"{support.tail_of(out)!r} {support.tail_of(err)!r}")
+    support.check(code == (0 if completed == count else 1), f"call exited {code}")
 
     support.finish_sipp_uas(sipp, stat_file, error_file, count,
                             f"SIPp {scenario} -t {transport}", deadline_s=60)
-    return f"{scenario} t{transport[1:]}: {count} calls {'busy' if busy else 'completed'}"
+    return f"{scenario} t{transport[1:]}: {dict(endings)}"
 
 
 def body(arguments):
     support.require_sipp()
     with tempfile.TemporaryDirectory(prefix="rtconn-sipp-invite-") as tmp, \
             support.ProcessGroup() as group:
+        delays = os.path.join(tmp, "delays.csv")
+        with open(delays, "w") as f:
+            f.write("SEQUENTIAL\n800\n0\n")
         results = [
             one_run(arguments, group, tmp, "invite_uas.xml", "t1", 200,
-                    ["--connections", "1"], busy=False),
+                    ["--connections", "1"], {"completed": 200}),
             one_run(arguments, group, tmp, "invite_uas.xml", "tn", 200,
-                    ["--connections", "4", "--hold", "20"], busy=False),
+                    ["--connections", "4", "--hold", "20"], {"completed": 200}),
             one_run(arguments, group, tmp, "invite_busy_uas.xml", "tn", 50,
-                    ["--connections", "2"], busy=True),
+                    ["--connections", "2"], {"486 Busy Here": 50}),
+            one_run(arguments, group, tmp, "invite_cancelled_uas.xml", "tn", 10,
+                    ["--connections", "5", "--timeout", "300"],
+                    {"cancelled: 487 Request Terminated": 10}),
+            one_run(arguments, group, tmp, "invite_crossing_uas.xml", "tn", 10,
+                    ["--connections", "5", "--timeout", "300"], {"answered too late": 10}),
+            one_run(arguments, group, tmp, "invite_late_uas.xml", "t1", 2,
+                    ["--connections", "1", "--timeout", "400", "--hold", "3000"],
+                    {"no final response": 1, "completed": 1}, ["-inf", delays]),
         ]
-        return "; ".join(results) + "; SIPp saw every ACK and BYE"
+        return "; ".join(results) + "; SIPp saw every ACK, CANCEL and BYE"
 
 
 if __name__ == "__main__":

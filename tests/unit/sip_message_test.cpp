@@ -310,6 +310,16 @@ TEST(SipMessage, HeaderAddressIsTheUriOfANameAddrOrAddrSpec) {
   EXPECT_EQ(header_address(""), "");
 }
 
+TEST(SipMessage, SplitHeaderListSplitsAtCommasOutsideQuotesAndBrackets) {
+  using List = std::vector<std::string_view>;
+  EXPECT_EQ(split_header_list("<sip:p1;lr>, \"A, B\" <sip:p2;lr> ,sip:p3;x=\"1,2\""),
+            (List{"<sip:p1;lr>", "\"A, B\" <sip:p2;lr>", "sip:p3;x=\"1,2\""}));
+  EXPECT_EQ(split_header_list("<sip:a,b@h>"), (List{"<sip:a,b@h>"}));
+  EXPECT_EQ(split_header_list(" , <sip:a>,, "), (List{"<sip:a>"}));
+  EXPECT_EQ(split_header_list(""), List{});
+  EXPECT_EQ(split_header_list("<sip:a, <sip:b>"), (List{"<sip:a, <sip:b>"})) << "unclosed: one";
+}
+
 TEST(SipMessage, HeaderParameterSkipsTheUriInAngleBrackets) {
   EXPECT_EQ(header_parameter("<sip:a;lr>;tag=1", "tag"), "1");
   EXPECT_EQ(header_parameter("<sip:a;lr>;tag=1", "lr"), std::nullopt);

@@ -1,10 +1,16 @@
 // `rtconn call`: INVITE dialogs, `connections` of them at a time. The INVITE goes with
 // async_send and its responses come to the response handler (rtconn keeps no INVITE
-// transaction: this is the SIP stack above it, at its simplest); a 2xx is ACKed as a request of
-// its own, a failure on the connection it came on; the BYE after the hold time is an
-// async_request. The dialog's requests go on the connection its 2xx came on while it is open
+// transaction: this is the SIP stack above it, at its simplest). A 2xx makes the dialog (RFC 3261
+// 12.1.2: its Contact the remote target, its Record-Route the route set) and is ACKed as a
+// request of its own; a failure is ACKed on the connection it came on; the BYE after the hold
+// time is an async_request. The dialog's requests go on the connection its 2xx came on, claimed
+// (ConnectionReference) so that no idle time-out closes it during the hold, while it is open
 // (RFC 5923's reuse: a callee such as SIPp -t tn keeps a call on its socket and answers there),
-// else through the pool.
+// else to the first route or the remote target.
+// With no final response in --timeout: a call that had a provisional one is CANCELled and waits
+// as long again for the INVITE's final response (487, or a 2xx that crossed the CANCEL, which is
+// ACKed and hung up at once); one without may not be CANCELled (9.1) and is given up, and a 2xx
+// that still comes within 64*T1 is ACKed and hung up.
 
 #include <atomic>
 #include <chrono>
@@ -20,10 +26,13 @@
 #include <fmt/format.h>
 #include <asio/steady_timer.hpp>
 
+#include "call_dialog.hpp"
 #include "client_arguments.hpp"
 #include "latency_samples.hpp"
 #include "outgoing_request.hpp"
+#include "rtconn/connection_reference.hpp"
 #include "rtconn/real_time_client_connection_manager.hpp"
+#include "rtconn/sip_uri.hpp"
 
 namespace rtconn::cli {
 namespace {
@@ -53,6 +62,11 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
     for (int i = 0; i < arguments_.client.connections; ++i) next();
     finished_.get_future().wait();
     manager_.set_response_handler({});
+    // Calls given up linger for a late 2xx only while the run lasts; their claims go before
+    // the manager does (a connection must not outlive it).
+    std::lock_guard lock(mutex_);
+    for (auto& [id, call] : calls_) forget_locked(*call);
+    calls_.clear();
   }
 
   int summarize() const {
@@ -64,7 +78,10 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
   }
 
  private:
-  enum class Stage { inviting, answered, ended };
+  // 64*T1 (RFC 3261 17.1.1.2): how long a callee retransmits a 2xx that nobody ACKs.
+  static constexpr std::chrono::seconds late_answer_window{32};
+
+  enum class Stage { inviting, cancelling, answered, abandoned, ended };
   struct Call {
     Call(int number, asio::any_io_executor executor) : sequence(number), timer(executor) {}
     const int sequence;
@@ -73,9 +90,12 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
     // What follows is the run's mutex's: the response handler, the timer's handlers and the
     // completions run on any of the manager's threads.
     Stage stage = Stage::inviting;
-    asio::steady_timer timer;  // the wait for a final response (timer B), then the hold
-    SipMessage ack;            // the 2xx's, sent again if the 2xx comes again
-    std::weak_ptr<RealTimeConnection> dialog_connection;  // the one the 2xx came on
+    bool counted = false;      // in completed_ or failed_
+    asio::steady_timer timer;  // timer B, then the hold, the wait after a CANCEL or the linger
+    std::weak_ptr<RealTimeConnection> invite_connection;  // where a provisional response came
+    std::optional<CallDialog> dialog;                     // from the first 2xx
+    SipMessage ack;                                       // the 2xx's, sent again for each
+    ConnectionReference dialog_connection;                // the one the 2xx came on
   };
   using CallPtr = std::shared_ptr<Call>;
 
@@ -96,31 +116,58 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
     {
       std::lock_guard lock(mutex_);
       calls_[std::string(*call->invite.header("Call-ID"))] = call;
-      call->timer.expires_after(std::chrono::milliseconds(arguments_.client.timeout_ms));
-      call->timer.async_wait([self = shared_from_this(), call](std::error_code ec) {
-        if (!ec) self->time_out(call);
-      });
+      wait_locked(call, std::chrono::milliseconds(arguments_.client.timeout_ms),
+                  &CallRun::time_out);
     }
     manager_.async_send(key_, call->invite, [self = shared_from_this(), call](std::error_code ec) {
       if (ec) self->finish(call, "INVITE not sent: " + ec.message());
     });
   }
 
+  // Arms the call's timer to run `then` after `wait`. The run's mutex held.
+  void wait_locked(const CallPtr& call, std::chrono::milliseconds wait,
+                   void (CallRun::*then)(const CallPtr&)) {
+    call->timer.expires_after(wait);
+    call->timer.async_wait([self = shared_from_this(), call, then](std::error_code ec) {
+      if (!ec) ((*self).*then)(call);
+    });
+  }
+
+  // Timer B: no final response in --timeout.
   void time_out(const CallPtr& call) {
+    std::optional<SipMessage> cancel;
+    std::shared_ptr<RealTimeConnection> connection;
     {
       std::lock_guard lock(mutex_);
       if (call->stage != Stage::inviting) return;
-      call->stage = Stage::ended;
+      connection = call->invite_connection.lock();
+      if (connection && connection->is_connected()) {
+        call->stage = Stage::cancelling;
+        cancel = invite_transaction_request("CANCEL", call->invite, *call->invite.header("To"));
+        wait_locked(call, std::chrono::milliseconds(arguments_.client.timeout_ms),
+                    &CallRun::give_up);
+      }
     }
-    finish(call, "no final response");
+    if (!cancel) return finish(call, "no final response", true);
+    // Its own answer decides nothing: the INVITE's final response (487, or a 2xx) does.
+    manager_.async_request(connection, std::move(*cancel), [](std::error_code, SipMessage) {});
+  }
+
+  // No final response to the INVITE in --timeout after its CANCEL either.
+  void give_up(const CallPtr& call) {
+    {
+      std::lock_guard lock(mutex_);
+      if (call->stage != Stage::cancelling) return;
+    }
+    finish(call, "no final response after the CANCEL", true);
   }
 
   void on_response(const SipMessage& response,
                    const std::shared_ptr<RealTimeConnection>& connection) {
     const auto cseq = response.cseq();
     const auto call_id = response.header("Call-ID");
-    if (!cseq || cseq->method != "INVITE" || !call_id || response.status_code() < 200) return;
-    const bool success = response.status_code() < 300;
+    if (!cseq || cseq->method != "INVITE" || !call_id) return;
+    const bool success = response.status_code() >= 200 && response.status_code() < 300;
     CallPtr call;
     Stage was;
     {
@@ -129,104 +176,136 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
       if (it == calls_.end()) return;  // a 2xx again after the BYE: that dialog is over
       call = it->second;
       was = call->stage;
-      if (was == Stage::inviting) {
-        call->stage = success ? Stage::answered : Stage::ended;
+      if (response.status_code() < 200) {
+        if (was == Stage::inviting) call->invite_connection = connection;
+        return;
+      }
+      if (success && !call->dialog) {
+        call->dialog = CallDialog::from_answer(call->invite, response);
+        call->ack = call->dialog->request("ACK", call->invite, 1);
+        call->dialog_connection = ConnectionReference(connection);
+      }
+      if (was != Stage::answered && was != Stage::ended) {
         call->timer.cancel();
+        call->stage = success ? Stage::answered : Stage::ended;
       }
       if (was == Stage::inviting && success) {
-        call->ack = in_dialog_request("ACK", *call, response, {});
-        call->dialog_connection = connection;
-        call->timer.expires_after(std::chrono::milliseconds(arguments_.hold_ms));
-        call->timer.async_wait([self = shared_from_this(), call, response](std::error_code ec) {
-          if (!ec) self->hang_up(call, response);
-        });
+        wait_locked(call, std::chrono::milliseconds(arguments_.hold_ms), &CallRun::hold_over);
         set_up_.add(std::chrono::duration<double, std::milli>(Clock::now() - call->start).count());
       }
     }
-    if (!success) {
-      // RFC 3261 17.1.1.3: the ACK of a failure is the INVITE transaction's, on its connection.
-      connection->async_send(in_dialog_request("ACK", *call, response, call->invite.header("Via")),
-                             [](std::error_code) {});
-      if (was == Stage::inviting) {
-        finish(call, fmt::format("{} {}", response.status_code(), response.reason_phrase()));
-      }
-    } else if (was != Stage::ended) {
-      acknowledge(call);
-    }
+    if (!success) return on_failure(call, was, response, connection);
+    if (was == Stage::ended) return;
+    acknowledge(call);
+    // Answered after the caller gave up: the session is not wanted (RFC 3261 15).
+    if (was == Stage::cancelling || was == Stage::abandoned) hang_up(call, "answered too late");
+  }
+
+  void on_failure(const CallPtr& call, Stage was, const SipMessage& response,
+                  const std::shared_ptr<RealTimeConnection>& connection) {
+    // RFC 3261 17.1.1.3: the ACK of a failure is the INVITE transaction's, on its connection.
+    connection->async_send(
+        invite_transaction_request("ACK", call->invite, response.header("To").value_or("")),
+        [](std::error_code) {});
+    const auto status = fmt::format("{} {}", response.status_code(), response.reason_phrase());
+    if (was == Stage::inviting) finish(call, status);
+    if (was == Stage::cancelling) finish(call, "cancelled: " + status);
+    if (was == Stage::abandoned) finish(call, {});  // counted already: only forgotten
+  }
+
+  // The dialog's connection while it is open, else null: the request goes to the next hop.
+  static std::shared_ptr<RealTimeConnection> open_dialog_connection(const Call& call) {
+    const auto& connection = call.dialog_connection.connection();
+    return connection && connection->is_connected() ? connection : nullptr;
+  }
+
+  PoolKey next_hop_key(const Call& call) const {
+    const auto uri = SipUri::parse(call.dialog->next_hop());
+    const auto key = uri ? PoolKey::from_uri(*uri) : std::nullopt;
+    return key.value_or(key_);
   }
 
   // RFC 3261 13.2.2.4: a 2xx's ACK is a transaction of its own, with a branch of its own.
   void acknowledge(const CallPtr& call) {
     SipMessage ack;
     std::shared_ptr<RealTimeConnection> connection;
+    PoolKey hop;
     {
       std::lock_guard lock(mutex_);
       ack = call->ack;
       connection = open_dialog_connection(*call);
+      hop = next_hop_key(*call);
     }
-    ack.set_header("Via", make_via(key_.transport, manager_.local_host_name()));
+    ack.set_header("Via", make_via(hop.transport, manager_.local_host_name()));
     if (connection) return connection->async_send(std::move(ack), [](std::error_code) {});
-    manager_.async_send(key_, std::move(ack), [](std::error_code) {});
+    manager_.async_send(hop, std::move(ack), [](std::error_code) {});
   }
 
-  void hang_up(const CallPtr& call, const SipMessage& answer) {
-    auto done = [self = shared_from_this(), call](std::error_code ec, SipMessage response) {
+  void hold_over(const CallPtr& call) { hang_up(call, {}); }
+
+  // Sends the BYE; the call ends with its answer, `outcome` when that is a 2xx (empty: the
+  // call completed).
+  void hang_up(const CallPtr& call, std::string outcome) {
+    auto done = [self = shared_from_this(), call, outcome](std::error_code ec,
+                                                           SipMessage response) {
       if (ec) return self->finish(call, "BYE: " + ec.message());
       if (response.status_code() >= 300) {
         return self->finish(
             call, fmt::format("BYE: {} {}", response.status_code(), response.reason_phrase()));
       }
-      self->finish(call, {});
+      self->finish(call, outcome);
     };
-    auto bye = in_dialog_request("BYE", *call, answer, {});
+    SipMessage bye;
     std::shared_ptr<RealTimeConnection> connection;
+    PoolKey hop;
     {
       std::lock_guard lock(mutex_);
       // The hold's expiry may have been queued as the call ended (its INVITE's send failing
       // after the 2xx came): no BYE for a call that is over.
       if (call->stage != Stage::answered) return;
+      bye = call->dialog->request("BYE", call->invite, 2);
       connection = open_dialog_connection(*call);
+      hop = next_hop_key(*call);
     }
     if (connection) return manager_.async_request(connection, std::move(bye), std::move(done));
-    manager_.async_request(key_, std::move(bye), std::move(done));
+    manager_.async_request(hop, std::move(bye), std::move(done));
   }
 
-  // Null once that connection closed (an idle time-out over a long hold, say).
-  static std::shared_ptr<RealTimeConnection> open_dialog_connection(const Call& call) {
-    auto connection = call.dialog_connection.lock();
-    return connection && connection->is_connected() ? connection : nullptr;
-  }
-
-  // A request in the dialog `answer` made (or, for a failure's ACK, in its transaction): the
-  // INVITE's From and Call-ID, the answer's To with its tag; the CSeq number goes up for a BYE.
-  SipMessage in_dialog_request(std::string_view method, const Call& call, const SipMessage& answer,
-                               std::optional<std::string_view> via) const {
-    auto request = SipMessage::request(method, arguments_.client.uri);
-    if (via) request.add_header("Via", *via);
-    request.add_header("Max-Forwards", "70");
-    request.add_header("From", *call.invite.header("From"));
-    request.add_header("To", answer.header("To").value_or(""));
-    request.add_header("Call-ID", *call.invite.header("Call-ID"));
-    request.add_header("CSeq", fmt::format("{} {}", method == "BYE" ? 2 : 1, method));
-    return request;
-  }
-
-  // Ends the call, with `failure` empty when it went through. Once per call: later calls find
-  // it gone.
-  void finish(const CallPtr& call, const std::string& failure) {
+  // Ends the call, with `failure` empty when it went through; counted once. With `linger`, a
+  // call that got no answer stays within reach of a late 2xx for `late_answer_window`.
+  void finish(const CallPtr& call, const std::string& failure, bool linger = false) {
+    bool first = false;
     {
       std::lock_guard lock(mutex_);
-      if (calls_.erase(std::string(*call->invite.header("Call-ID"))) == 0) return;
-      call->stage = Stage::ended;
-      call->timer.cancel();
-      ++(failure.empty() ? completed_ : failed_);
-      if (!arguments_.quiet) {
-        fmt::print("call {}: {} ({:.3f} ms)\n", call->sequence,
-                   failure.empty() ? "completed" : failure,
-                   std::chrono::duration<double, std::milli>(Clock::now() - call->start).count());
+      first = !call->counted;
+      if (first) {
+        call->counted = true;
+        ++(failure.empty() ? completed_ : failed_);
+        if (!arguments_.quiet) {
+          fmt::print("call {}: {} ({:.3f} ms)\n", call->sequence,
+                     failure.empty() ? "completed" : failure,
+                     std::chrono::duration<double, std::milli>(Clock::now() - call->start).count());
+        }
+      }
+      if (first && linger) {
+        call->stage = Stage::abandoned;
+        wait_locked(call, late_answer_window, &CallRun::forget);
+      } else if (const auto it = calls_.find(std::string(*call->invite.header("Call-ID")));
+                 it != calls_.end() && it->second == call) {
+        forget_locked(*call);
+        calls_.erase(it);
       }
     }
-    next();
+    if (first) next();
+  }
+
+  void forget(const CallPtr& call) { finish(call, {}); }
+
+  // The run's mutex held; the caller takes it out of calls_.
+  static void forget_locked(Call& call) {
+    call.stage = Stage::ended;
+    call.timer.cancel();
+    call.dialog_connection.reset();
   }
 
   RealTimeClientConnectionManager& manager_;
@@ -235,7 +314,7 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
   std::atomic<int> started_{0};
   std::atomic<int> idle_workers_{0};
   std::promise<void> finished_;
-  mutable std::mutex mutex_;  // guards what follows, the calls' stage, timer and ACK, and stdout
+  mutable std::mutex mutex_;  // guards what follows, the calls' state, and stdout
   std::unordered_map<std::string, CallPtr> calls_;  // by Call-ID, until they end
   LatencySamples set_up_;                           // INVITE to 2xx, of the calls answered 2xx
   int completed_ = 0;
