@@ -8,9 +8,15 @@ ends the call on its BYE, keeping nothing; a BYE for a dialog it never made gets
   * `rtconn call sips:localhost:PORT --count 50 --connections 2` over TLS (the development
     certificates): 50 completed, 0 failed, exit 0;
   * a BYE and a re-INVITE whose To tag serve never gave, over TCP: 481 each, and the connection
-    stays open for an OPTIONS answered 200.
+    stays open for an OPTIONS answered 200;
+  * offer/answer (RFC 3264), over TCP: an offer of audio in G.729, PCMA, PCMU (sendonly) and of
+    video is answered audio PCMA at port 9 (recvonly) and the video rejected at port 0, with a
+    Contact `sip:...;transport=tcp`; an offer of G.729 only gets 488, a body not SDP 415 with
+    Accept, an INVITE without offer a 200 with one (PCMU and PCMA); over TLS the Contact is a
+    sips: URI.
 """
 
+import re
 import socket
 
 import interop_support as support
@@ -34,6 +40,60 @@ def stray_requests(port):
         answer = tls_support.read_sip_response(sock)
         support.check(answer.startswith("SIP/2.0 200 "), f"OPTIONS after the stray BYE got "
                                                          f"{answer[:60]!r}, expected 200")
+
+
+def invite(sock, transport, port, sdp=None, content_type="application/sdp"):
+    """Sends an INVITE (with `sdp` as its body) and reads the final response: (head, body)."""
+    request = tls_support.sip_request("INVITE", transport, "127.0.0.1", port)
+    if sdp is not None:
+        head, _ = request.split(b"\r\n\r\n", 1)
+        head = head.replace(b"Content-Length: 0", f"Content-Type: {content_type}\r\n"
+                                                   f"Content-Length: {len(sdp)}".encode())
+        request = head + b"\r\n\r\n" + sdp.encode()
+    sock.sendall(request)
+    text = tls_support.read_sip_response(sock)
+    head, _, body = text.partition("\r\n\r\n")
+    length = re.search(r"^Content-Length: *(\d+)", head, re.MULTILINE | re.IGNORECASE)
+    support.check(length is not None, f"a response without Content-Length: {head!r}")
+    data = body.encode()
+    while len(data) < int(length.group(1)):
+        chunk = sock.recv(65536)
+        support.check(chunk, "serve closed before the answer's body was in")
+        data += chunk
+    return head, data.decode()
+
+
+def sdp_lines(*lines):
+    return "".join(line + "\r\n" for line in lines)
+
+
+def offer_answer(tcp_port, tls_port, trust):
+    offer = sdp_lines("v=0", "o=caller 1 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1",
+                      "t=0 0", "m=audio 40000 RTP/AVP 18 8 0", "a=sendonly",
+                      "m=video 40002 RTP/AVP 96", "a=rtpmap:96 H264/90000")
+    with socket.create_connection(("127.0.0.1", tcp_port), timeout=5) as sock:
+        head, answer = invite(sock, "TCP", tcp_port, offer)
+        support.check(head.startswith("SIP/2.0 200 "), f"the offer got {head[:60]!r}")
+        support.check(f"Contact: <sip:rtconn@127.0.0.1:{tcp_port};transport=tcp>" in head,
+                      f"Contact over TCP: {head!r}")
+        expected = sdp_lines("m=audio 9 RTP/AVP 8", "a=rtpmap:8 PCMA/8000", "a=recvonly",
+                             "m=video 0 RTP/AVP 96")
+        support.check(answer.endswith(expected) and "c=IN IP4 127.0.0.1\r\n" in answer,
+                      f"the answer {answer!r}, expected its streams {expected!r}")
+
+        head, _ = invite(sock, "TCP", tcp_port, offer.replace("RTP/AVP 18 8 0", "RTP/AVP 18"))
+        support.check(head.startswith("SIP/2.0 488 "), f"a G.729-only offer got {head[:60]!r}")
+        head, _ = invite(sock, "TCP", tcp_port, "hello", content_type="text/plain")
+        support.check(head.startswith("SIP/2.0 415 ") and "Accept: application/sdp" in head,
+                      f"a text/plain body got {head!r}")
+        head, own_offer = invite(sock, "TCP", tcp_port)
+        support.check(head.startswith("SIP/2.0 200 ") and
+                      "m=audio 9 RTP/AVP 0 8\r\n" in own_offer,
+                      f"an INVITE without offer got {head[:60]!r} with {own_offer!r}")
+    with tls_support.python_tls_client(tls_port, trust) as sock:
+        head, _ = invite(sock, "TLS", tls_port, offer)
+        support.check(f"Contact: <sips:rtconn@127.0.0.1:{tls_port}>" in head,
+                      f"Contact over TLS: {head!r}")
 
 
 def body(arguments):
@@ -60,9 +120,11 @@ def body(arguments):
                       f"(50, 50, 0); {support.tail_of(err)!r}")
 
         stray_requests(tcp_port)
+        offer_answer(tcp_port, tls_port, workspace.dev["trust"])
         support.stop_serve(serve)
         return (f"SIPp uac: {CALLS} calls over one TCP connection and {CALLS} over a connection "
-                "each; rtconn call: 50 over TLS; a stray BYE and re-INVITE 481")
+                "each; rtconn call: 50 over TLS; a stray BYE and re-INVITE 481; offers answered, "
+                "488, 415, an offer in the 200")
 
 
 if __name__ == "__main__":

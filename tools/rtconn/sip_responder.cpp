@@ -10,8 +10,12 @@
 
 #include <fmt/format.h>
 
+#include "sdp_answer.hpp"
+
 namespace rtconn::cli {
 namespace {
+
+constexpr std::string_view sdp_type = "application/sdp";
 
 // The To tag of serve's dialog for `call_id`: the same for every request of the call, and
 // hashed with a key of this process's own, so a BYE must come from whoever saw the 200 (a test
@@ -21,55 +25,61 @@ std::string dialog_tag(std::string_view call_id) {
   return fmt::format("rt{:016x}", std::hash<std::string>{}(fmt::format("{:x}{}", key, call_id)));
 }
 
-std::string_view trimmed(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
-
-// The To header's tag parameter (RFC 3261 25.1: names in any case, whitespace around `;` and
-// `=`); empty when it has none.
-std::string_view to_tag_of(std::string_view to) {
-  // Parameters of the header follow the URI, which `<>` may enclose with parameters of its own.
-  if (const auto close = to.find('>'); close != std::string_view::npos) to.remove_prefix(close);
-  for (auto at = to.find(';'); at != std::string_view::npos;) {
-    const auto next = to.find(';', at + 1);
-    const auto parameter = to.substr(at + 1, next == std::string_view::npos ? next : next - at - 1);
-    const auto equals = parameter.find('=');
-    const auto name = trimmed(parameter.substr(0, equals));
-    const auto is_tag =
-        name.size() == 3 && std::equal(name.begin(), name.end(), "tag", [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == b;
-        });
-    if (equals != std::string_view::npos && is_tag) return trimmed(parameter.substr(equals + 1));
-    at = next;
-  }
-  return {};
-}
-
 bool in_our_dialog(const SipMessage& request) {
   const auto to = request.header("To");
   const auto call_id = request.header("Call-ID");
-  return to && call_id && to_tag_of(*to) == dialog_tag(*call_id);
+  return to && call_id && header_parameter(*to, "tag") == dialog_tag(*call_id);
+}
+
+// A link-local zone (fe80::1%eth0) means nothing to the peer, and neither a URI nor SDP can
+// carry it.
+asio::ip::address without_zone(asio::ip::address address) {
+  if (!address.is_v6()) return address;
+  auto v6 = address.to_v6();
+  v6.scope_id(0);
+  return v6;
+}
+
+// Where serve takes the dialog's requests: this connection's address, sips: over TLS (RFC 5630:
+// not sip: with transport=tls).
+std::string contact_of(const RealTimeConnection& connection) {
+  const IpEndpoint local(without_zone(connection.local_endpoint().address()),
+                         connection.local_endpoint().port());
+  if (connection.transport() == TransportType::Tcp) {
+    return fmt::format("<sip:rtconn@{};transport=tcp>", local.to_string());
+  }
+  return fmt::format("<sips:rtconn@{}>", local.to_string());
+}
+
+bool is_sdp(std::optional<std::string_view> content_type) {
+  if (!content_type) return false;
+  auto media_type = content_type->substr(0, content_type->find(';'));
+  while (!media_type.empty() && (media_type.back() == ' ' || media_type.back() == '\t')) {
+    media_type.remove_suffix(1);
+  }
+  return std::equal(
+      media_type.begin(), media_type.end(), sdp_type.begin(), sdp_type.end(),
+      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
 }
 
 void accept_call(IncomingRequest& request) {
-  auto response = SipMessage::response_to(request.message(), 200, {},
-                                          dialog_tag(*request.message().header("Call-ID")));
-  const auto local = request.connection()->local_endpoint();
-  const auto ip = local.address().is_v4() ? "IP4" : "IP6";
-  const auto address = local.address().to_string();
-  response.add_header("Contact", fmt::format("<sip:rtconn@{};transport={}>", local.to_string(),
-                                             to_string(request.connection()->transport())));
-  response.set_body(fmt::format("v=0\r\n"
-                                "o=rtconn 1 1 IN {0} {1}\r\n"
-                                "s=-\r\n"
-                                "c=IN {0} {1}\r\n"
-                                "t=0 0\r\n"
-                                "m=audio 9 RTP/AVP 0\r\n"
-                                "a=rtpmap:0 PCMU/8000\r\n",
-                                ip, address),
-                    "application/sdp");
+  const auto& invite = request.message();
+  const auto local = without_zone(request.connection()->local_endpoint().address());
+  std::string sdp;
+  if (invite.body().empty()) {
+    sdp = make_sdp_offer(local);  // the caller answers in its ACK
+  } else if (!is_sdp(invite.header("Content-Type"))) {
+    auto response = request.make_response(415);
+    response.add_header("Accept", sdp_type);
+    return request.async_respond(std::move(response), [](std::error_code) {});
+  } else if (auto answer = make_sdp_answer(invite.body(), local)) {
+    sdp = std::move(*answer);
+  } else {
+    return request.respond(488);  // no stream it can take (RFC 3264 6)
+  }
+  auto response = SipMessage::response_to(invite, 200, {}, dialog_tag(*invite.header("Call-ID")));
+  response.add_header("Contact", contact_of(*request.connection()));
+  response.set_body(sdp, sdp_type);
   request.async_respond(std::move(response), [](std::error_code) {});
 }
 
