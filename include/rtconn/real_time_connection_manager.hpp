@@ -50,8 +50,9 @@ struct ManagerCounters {
 /// short; answer later from anywhere by moving the request away). Return true to take the
 /// request (then the application answers it), false to have the manager answer it as UCMA does:
 /// 481 inside a dialog or to a CANCEL, 500 otherwise. A request no handler is set for is
-/// answered so, or 404 outside a dialog when owners have handlers and its To names none of them
-/// (see `set_request_handler(owner_uri, handler)`).
+/// answered so, or, when owners have handlers and neither its To nor its Request-URI names one
+/// of them, 404 (but for an ACK, a CANCEL or a request inside a dialog; see
+/// `set_request_handler(owner_uri, handler)`).
 using RequestHandler = std::function<bool(IncomingRequest&)>;
 
 /// Called for each response that completes no `async_request`: those to requests sent with
@@ -213,10 +214,11 @@ class RealTimeConnectionManager {
   /// owner's handler takes (UCMA 3.0's default routing endpoint). An empty one removes it.
   void set_request_handler(RequestHandler handler);
   /// Sets the handler for the requests to one owner (UCMA: an endpoint the manager hosts, by its
-  /// OwnerUri): those whose To URI is `owner_uri`, any dialog's, compared by scheme, user, host
-  /// (any case) and port (`sip:a@b` is not `sip:a@b:5060`, nor `sips:a@b`); URI parameters are
-  /// not compared. An empty handler removes the owner. Throws std::invalid_argument when
-  /// `owner_uri` is not a sip or sips URI.
+  /// OwnerUri): those whose To URI is `owner_uri`, any dialog's, and those whose To names no
+  /// owner but whose Request-URI is `owner_uri` (a forwarded call, a tel: To). URIs compare by
+  /// scheme, user, host (any case) and port (`sip:a@b` is not `sip:a@b:5060`, nor `sips:a@b`);
+  /// URI parameters are not compared. An empty handler removes the owner. Throws
+  /// std::invalid_argument when `owner_uri` is not a sip or sips URI.
   void set_request_handler(std::string_view owner_uri, RequestHandler handler);
   /// UCMA StrictDispatching (off by default): when on and exactly one owner has a handler, that
   /// handler gets every request, whatever its To names, ahead of the default handler; the

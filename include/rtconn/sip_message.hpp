@@ -224,8 +224,8 @@ std::optional<std::string_view> header_parameter(std::string_view header_value,
                                                  std::string_view name) noexcept;
 /// The URI of an address header value (To, From, Contact, Route): what `<...>` holds in
 /// `"Bob" <sip:bob@b;transport=tcp>;tag=x`, the text before the header parameters in
-/// `sip:bob@b;tag=x` (whose parameters are the header's, RFC 3261 20). Empty when a `<` is
-/// never closed.
+/// `sip:bob@b;tag=x` (whose parameters are the header's, RFC 3261 20). Empty when a `<` or a
+/// quoted display name is never closed.
 std::string_view header_address(std::string_view header_value) noexcept;
 /// The elements of a comma-separated header value (`<sip:p1;lr>, "A, B" <sip:p2;lr>`), split at
 /// the commas outside quoted strings and `<...>`, each without surrounding whitespace; empty

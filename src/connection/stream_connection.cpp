@@ -968,6 +968,8 @@ void StreamConnection::set_connection_timeout(std::chrono::milliseconds timeout)
 }
 
 void StreamConnection::on_unreferenced() noexcept {
+  // A closed connection has no timer to arm, and its loop may be gone with its manager.
+  if (state() == ConnectionState::closed) return;
   // Idle from now, not from the last traffic: a component that just let go was using it.
   asio::dispatch(executor_, [self = self()] {
     if (self->ref_count() > 0) return;  // claimed again meanwhile

@@ -254,6 +254,7 @@ class ManagerCore final : public PoolHost,
   std::shared_ptr<const connection::ConnectionSettings> outgoing_settings_;
 
   // Read for every incoming message, so they are swapped atomically rather than locked.
+  std::mutex routes_mutex_;  // serialises changes of routes_
   std::atomic<std::shared_ptr<const RequestRoutes>> routes_{
       std::make_shared<const RequestRoutes>()};
   std::atomic<std::shared_ptr<const ResponseHandler>> response_handler_;

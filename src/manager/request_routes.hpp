@@ -32,8 +32,9 @@ class RequestRoutes {
 
   bool strict_dispatching() const noexcept { return strict_; }
 
-  /// The owner's handler the To URI names; with none named, the only owner's when dispatching is
-  /// strict and there is exactly one, else the default one.
+  /// The handler of the owner the To URI names, else of the one the Request-URI names; with
+  /// none named, the only owner's when dispatching is strict and there is exactly one, else the
+  /// default one.
   Choice choose(const SipMessage& request) const;
 
  private:

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <latch>
 #include <stdexcept>
 #include <thread>
 
@@ -54,6 +55,17 @@ TEST_F(OwnerDispatch, ARequestToNoOwnerIs404OutsideADialogAnd481InOne) {
   EXPECT_EQ(answer_to("sips:alice@example.com").first, 404) << "another scheme, another user";
   EXPECT_EQ(answer_to("sip:alice@example.com:5060").first, 404) << "a port written is not none";
   EXPECT_EQ(answer_to("sip:carol@example.com", "dialog-2").first, 481);
+  const auto cancel = request_and_wait(make_request("CANCEL", "sip:carol@example.com"));
+  EXPECT_EQ(cancel.response.status_code(), 481) << "a CANCEL matches no transaction here";
+}
+
+TEST_F(OwnerDispatch, TheRequestUriNamesTheOwnerWhenTheToNamesNone) {
+  server->set_request_handler("sip:alice@example.com", answering_as("alice"));
+  auto forwarded = make_request("MESSAGE", "sip:alice@example.com");
+  forwarded.set_header("To", "<tel:+15551234>");
+  const auto answer = request_and_wait(std::move(forwarded));
+  EXPECT_EQ(answer.response.status_code(), 200);
+  EXPECT_EQ(answer.response.header("X-Owner"), "alice");
 }
 
 TEST_F(OwnerDispatch, TheDefaultHandlerTakesWhatNamesNoOwner) {
@@ -98,10 +110,12 @@ TEST_F(OwnerDispatch, AnOwnerThatIsNoSipUriIsRefused) {
 
 TEST_F(OwnerDispatch, OwnersSetFromManyThreadsAtOnceAreAllKept) {
   constexpr int threads = 4;
-  constexpr int owners_each = 25;
+  constexpr int owners_each = 200;
+  std::latch start(threads);
   std::vector<std::thread> setters;
   for (int t = 0; t < threads; ++t) {
-    setters.emplace_back([this, t] {
+    setters.emplace_back([this, t, &start] {
+      start.arrive_and_wait();  // all at once: the copies race
       for (int i = 0; i < owners_each; ++i) {
         const auto name = "u" + std::to_string(t) + "-" + std::to_string(i);
         server->set_request_handler("sip:" + name + "@example.com", answering_as(name));
@@ -110,7 +124,7 @@ TEST_F(OwnerDispatch, OwnersSetFromManyThreadsAtOnceAreAllKept) {
   }
   for (auto& setter : setters) setter.join();
   for (int t = 0; t < threads; ++t) {
-    for (int i = 0; i < owners_each; i += 8) {
+    for (int i = 0; i < owners_each; ++i) {
       const auto name = "u" + std::to_string(t) + "-" + std::to_string(i);
       EXPECT_EQ(answer_to("sip:" + name + "@example.com"), std::make_pair(200, name));
     }

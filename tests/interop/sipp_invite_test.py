@@ -16,7 +16,9 @@ Runs, each with its own SIPp on a free port of 127.0.0.1:
      ACK and the BYE required), `--timeout 300`;
   6. invite_late_uas.xml with an injection file: the first call answered 200 after 800 ms with
      nothing before, the second at once; `--count 2 --connections 1 --timeout 400 --hold 3000`:
-     the first call is given up at 400 ms, and its 200 comes during the second's hold.
+     the first call is given up at 400 ms, and its 200 comes during the second's hold;
+  7. invite_forked_uas.xml: two forks answer 200 with To tags of their own; the second's dialog
+     must be ACKed and ended at once, the first's after the hold.
 Checks: call's summary and its line per call count every call as it must have ended; SIPp exits
 0 having counted every call incoming and successful, none failed: it saw every ACK (on the
 INVITE's connection for the failures: a SIPp -t tn call lives on the socket its INVITE came
@@ -88,6 +90,8 @@ def body(arguments):
             one_run(arguments, group, tmp, "invite_late_uas.xml", "t1", 2,
                     ["--connections", "1", "--timeout", "400", "--hold", "3000"],
                     {"no final response": 1, "completed": 1}, ["-inf", delays]),
+            one_run(arguments, group, tmp, "invite_forked_uas.xml", "tn", 10,
+                    ["--connections", "2", "--hold", "50"], {"completed": 10}),
         ]
         return "; ".join(results) + "; SIPp saw every ACK, CANCEL and BYE"
 

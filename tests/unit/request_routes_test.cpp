@@ -5,8 +5,8 @@
 namespace rtconn::detail {
 namespace {
 
-SipMessage request_to(std::string_view to) {
-  auto request = SipMessage::request("MESSAGE", "sip:x@y");
+SipMessage request_to(std::string_view to, std::string_view request_uri = "sip:x@y") {
+  auto request = SipMessage::request("MESSAGE", request_uri);
   request.add_header("To", to);
   return request;
 }
@@ -33,6 +33,9 @@ TEST(RequestRoutes, OwnerKeyKeepsWhatNamesAUser) {
   EXPECT_EQ(RequestRoutes::owner_key("sip:h"), "sip:@h");
   EXPECT_NE(RequestRoutes::owner_key("sip:Alice@h"), RequestRoutes::owner_key("sip:alice@h"));
   EXPECT_NE(RequestRoutes::owner_key("sip:a@h:5060"), RequestRoutes::owner_key("sip:a@h"));
+  EXPECT_EQ(RequestRoutes::owner_key("sip:u@[::1]:5060"), "sip:u@[::1]:5060");
+  EXPECT_NE(RequestRoutes::owner_key("sip:u@[::1]:5060"),
+            RequestRoutes::owner_key("sip:u@[::1:5060]"));
   EXPECT_EQ(RequestRoutes::owner_key("tel:+123"), std::nullopt);
   EXPECT_EQ(RequestRoutes::owner_key(""), std::nullopt);
 }
@@ -56,6 +59,17 @@ TEST(RequestRoutes, TheToChoosesTheOwner) {
   EXPECT_EQ(chosen(routes, "<sip:carol@h>"), "none: no owner");
   EXPECT_EQ(chosen(routes, "<sips:alice@h>"), "none: no owner");
   EXPECT_EQ(chosen(routes, "<sip:alice@h"), "none: no owner");  // unclosed
+}
+
+TEST(RequestRoutes, ARequestUriNamesTheOwnerWhenTheToNamesNone) {
+  const auto routes =
+      RequestRoutes{}.with_owner(*RequestRoutes::owner_key("sip:alice@h"), taking());
+  const auto forwarded = request_to("<sip:bob@h>", "sip:alice@h");
+  EXPECT_NE(routes.choose(forwarded).handler, nullptr) << "forwarded from bob to alice";
+  EXPECT_NE(routes.choose(request_to("<tel:+15551234>", "sip:alice@h")).handler, nullptr);
+  const auto neither = routes.choose(request_to("<sip:bob@h>", "sip:carol@h"));
+  EXPECT_EQ(neither.handler, nullptr);
+  EXPECT_TRUE(neither.names_no_owner);
 }
 
 TEST(RequestRoutes, TheDefaultTakesWhatNamesNoOwner) {

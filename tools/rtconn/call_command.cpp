@@ -6,7 +6,8 @@
 // time is an async_request. The dialog's requests go on the connection its 2xx came on, claimed
 // (ConnectionReference) so that no idle time-out closes it during the hold, while it is open
 // (RFC 5923's reuse: a callee such as SIPp -t tn keeps a call on its socket and answers there),
-// else to the first route or the remote target.
+// else to the first route or the remote target (over TLS for a sips: call). A 2xx from another
+// fork (a To tag of its own) is ACKed and its dialog ended at once.
 // With no final response in --timeout: a call that had a provisional one is CANCELled and waits
 // as long again for the INVITE's final response (487, or a 2xx that crossed the CANCEL, which is
 // ACKed and hung up at once); one without may not be CANCELled (9.1) and is given up, and a 2xx
@@ -170,6 +171,7 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
     const bool success = response.status_code() >= 200 && response.status_code() < 300;
     CallPtr call;
     Stage was;
+    bool other_dialog = false;
     {
       std::lock_guard lock(mutex_);
       const auto it = calls_.find(std::string(*call_id));
@@ -184,6 +186,9 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
         call->dialog = CallDialog::from_answer(call->invite, response);
         call->ack = call->dialog->request("ACK", call->invite, 1);
         call->dialog_connection = ConnectionReference(connection);
+      } else if (success && header_parameter(call->dialog->to, "tag") !=
+                                header_parameter(response.header("To").value_or(""), "tag")) {
+        other_dialog = true;
       }
       if (was != Stage::answered && was != Stage::ended) {
         call->timer.cancel();
@@ -195,6 +200,7 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
       }
     }
     if (!success) return on_failure(call, was, response, connection);
+    if (other_dialog) return end_other_dialog(*call, response, connection);
     if (was == Stage::ended) return;
     acknowledge(call);
     // Answered after the caller gave up: the session is not wanted (RFC 3261 15).
@@ -219,26 +225,64 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
     return connection && connection->is_connected() ? connection : nullptr;
   }
 
-  PoolKey next_hop_key(const Call& call) const {
-    const auto uri = SipUri::parse(call.dialog->next_hop());
-    const auto key = uri ? PoolKey::from_uri(*uri) : std::nullopt;
-    return key.value_or(key_);
+  // Where a dialog's request goes once its connection closed; nullopt for a hop over neither TCP
+  // nor TLS. A dialog a sips: INVITE made is secure: every hop is TLS (RFC 3261 12.1.2).
+  std::optional<PoolKey> next_hop_key(const CallDialog& dialog) const {
+    const auto uri = SipUri::parse(dialog.next_hop());
+    auto key = uri ? PoolKey::from_uri(*uri) : std::nullopt;
+    if (key && key_.transport != TransportType::Tcp) key->transport = key_.transport;
+    return key;
+  }
+
+  // Sends a dialog's request with `send_on(connection, request)` on its open connection, else
+  // with `send_to(key, request)` to its next hop, its Via (a fresh branch) naming the transport
+  // it goes over; false, with nothing sent, when there is no usable next hop.
+  template <class OnConnection, class ToHop>
+  bool send_in_dialog(SipMessage request, const CallDialog& dialog,
+                      const std::shared_ptr<RealTimeConnection>& connection, OnConnection&& send_on,
+                      ToHop&& send_to) {
+    const auto host = manager_.local_host_name();
+    if (connection) {
+      request.set_header("Via", make_via(connection->transport(), host));
+      send_on(connection, std::move(request));
+      return true;
+    }
+    const auto hop = next_hop_key(dialog);
+    if (!hop) return false;
+    request.set_header("Via", make_via(hop->transport, host));
+    send_to(*hop, std::move(request));
+    return true;
   }
 
   // RFC 3261 13.2.2.4: a 2xx's ACK is a transaction of its own, with a branch of its own.
   void acknowledge(const CallPtr& call) {
     SipMessage ack;
+    CallDialog dialog;
     std::shared_ptr<RealTimeConnection> connection;
-    PoolKey hop;
     {
       std::lock_guard lock(mutex_);
       ack = call->ack;
+      dialog = *call->dialog;
       connection = open_dialog_connection(*call);
-      hop = next_hop_key(*call);
     }
-    ack.set_header("Via", make_via(hop.transport, manager_.local_host_name()));
-    if (connection) return connection->async_send(std::move(ack), [](std::error_code) {});
-    manager_.async_send(hop, std::move(ack), [](std::error_code) {});
+    send_in_dialog(
+        std::move(ack), dialog, connection,
+        [](const auto& on, SipMessage a) { on->async_send(std::move(a), [](std::error_code) {}); },
+        [this](const PoolKey& to, SipMessage a) {
+          manager_.async_send(to, std::move(a), [](std::error_code) {});
+        });
+  }
+
+  // A 2xx from another fork (a To tag of its own) made a dialog of its own, which the call does
+  // not want: ACKed and ended at once, on the connection it came on (RFC 3261 13.2.2.4).
+  void end_other_dialog(const Call& call, const SipMessage& answer,
+                        const std::shared_ptr<RealTimeConnection>& connection) {
+    const auto other = CallDialog::from_answer(call.invite, answer);
+    for (const auto method : {"ACK", "BYE"}) {
+      auto request = other.request(method, call.invite, method == std::string_view("ACK") ? 1 : 2);
+      request.set_header("Via", make_via(connection->transport(), manager_.local_host_name()));
+      connection->async_send(std::move(request), [](std::error_code) {});
+    }
   }
 
   void hold_over(const CallPtr& call) { hang_up(call, {}); }
@@ -256,19 +300,22 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
       self->finish(call, outcome);
     };
     SipMessage bye;
+    CallDialog dialog;
     std::shared_ptr<RealTimeConnection> connection;
-    PoolKey hop;
     {
       std::lock_guard lock(mutex_);
       // The hold's expiry may have been queued as the call ended (its INVITE's send failing
       // after the 2xx came): no BYE for a call that is over.
       if (call->stage != Stage::answered) return;
       bye = call->dialog->request("BYE", call->invite, 2);
+      dialog = *call->dialog;
       connection = open_dialog_connection(*call);
-      hop = next_hop_key(*call);
     }
-    if (connection) return manager_.async_request(connection, std::move(bye), std::move(done));
-    manager_.async_request(hop, std::move(bye), std::move(done));
+    const bool sent = send_in_dialog(
+        std::move(bye), dialog, connection,
+        [&](const auto& on, SipMessage b) { manager_.async_request(on, std::move(b), done); },
+        [&](const PoolKey& to, SipMessage b) { manager_.async_request(to, std::move(b), done); });
+    if (!sent) finish(call, fmt::format("BYE: no TCP or TLS hop in {}", dialog.next_hop()));
   }
 
   // Ends the call, with `failure` empty when it went through; counted once. With `linger`, a
