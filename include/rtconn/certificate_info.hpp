@@ -33,6 +33,9 @@ struct TlsSessionInfo {
   bool resumed = false;  ///< an earlier session was resumed (no full handshake)
   bool has_peer_certificate = false;
   CertificateInfo peer_certificate;  ///< valid when has_peer_certificate
+  /// On an incoming connection under mutual TLS with allowed domains: the domain of the peer's
+  /// certificate that one of them admitted (UCMA MatchingDomainName). Empty otherwise.
+  std::string matching_domain_name;
 };
 
 }  // namespace rtconn

@@ -77,6 +77,19 @@ class RealTimeConnection : public std::enable_shared_from_this<RealTimeConnectio
   /// handshake that failed with a certificate presented (one untrusted, expired, naming another
   /// host), what it got as far as, with that certificate.
   virtual std::optional<TlsSessionInfo> tls_session() const = 0;
+  /// The certificate the peer presented (UCMA RemoteCertificate); nullopt for TCP, before the
+  /// handshake, and when the peer presented none.
+  std::optional<CertificateInfo> remote_certificate() const {
+    auto session = tls_session();
+    if (!session || !session->has_peer_certificate) return std::nullopt;
+    return std::move(session->peer_certificate);
+  }
+  /// The allowed domain that admitted the peer (UCMA MatchingDomainName; see
+  /// TlsSessionInfo::matching_domain_name); empty when none did or none had to.
+  std::string matching_domain_name() const {
+    auto session = tls_session();
+    return session ? std::move(session->matching_domain_name) : std::string();
+  }
   /// Messages accepted by `async_send` and not yet completed.
   virtual std::size_t pending_sends() const = 0;
 

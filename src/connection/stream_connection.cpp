@@ -933,6 +933,11 @@ IpEndpoint StreamConnection::remote_endpoint() const {
   return remote_;
 }
 
+void StreamConnection::set_matching_domain_name(std::string domain) {
+  std::lock_guard lock(status_mutex_);
+  if (tls_session_) tls_session_->matching_domain_name = std::move(domain);
+}
+
 std::optional<TlsSessionInfo> StreamConnection::tls_session() const {
   std::lock_guard lock(status_mutex_);
   if (!tls_session_) return std::nullopt;

@@ -127,6 +127,8 @@ class StreamConnection final : public RealTimeConnection {
   int connection_throttling_high_mark() const override;
   int connection_throttling_low_mark() const override;
   void set_connection_throttling_marks(int high_mark, int low_mark) override;
+  /// Records the allowed domain that admitted the peer (see TlsSessionInfo).
+  void set_matching_domain_name(std::string domain);
   void disconnect() override;
   void start_send_serialized(std::string wire, detail::Completion<std::error_code> done,
                              WhenQueueFull when_full) override;

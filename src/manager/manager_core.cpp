@@ -594,6 +594,8 @@ std::optional<std::string> ManagerCore::admitted_domain(RealTimeConnection& conn
                  names.empty() ? " nothing" : names);
     as_stream_connection(connection)
         .close(make_error_code(TlsFailureReason::IncorrectNameInRemoteCertificate));
+  } else {
+    as_stream_connection(connection).set_matching_domain_name(*domain);
   }
   return domain;
 }

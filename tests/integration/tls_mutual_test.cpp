@@ -260,6 +260,16 @@ TEST_F(TlsMutualTest, AllowedDomainsAdmitOnlyClientsVouchingForOne) {
   EXPECT_FALSE(outcome->ec) << outcome->ec.message();
   settle(io_);
   EXPECT_EQ(admitted, (std::vector<std::string>{"client.localhost"}));
+  // The connection itself says so too (UCMA's RealTimeConnection members).
+  const auto incoming = server_->incoming_connections();
+  ASSERT_EQ(incoming.size(), 1u);
+  EXPECT_EQ(incoming[0]->matching_domain_name(), "client.localhost");
+  ASSERT_TRUE(incoming[0]->remote_certificate().has_value());
+  EXPECT_EQ(incoming[0]->remote_certificate()->domains,
+            (std::vector<std::string>{"client.localhost"}));
+  EXPECT_EQ(admitted_client->connection_pools().at(0)->connections().at(0)->matching_domain_name(),
+            "")
+      << "an outgoing connection admits nobody";
 }
 
 TEST_F(TlsMutualTest, RequirementAppliesToConnectionsAcceptedAfterwards) {
