@@ -1,14 +1,15 @@
 #include "sip_responder.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
-#include <cstdint>
-#include <functional>
-#include <random>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "sdp_answer.hpp"
 
@@ -17,12 +18,28 @@ namespace {
 
 constexpr std::string_view sdp_type = "application/sdp";
 
-// The To tag of serve's dialog for `call_id`: the same for every request of the call, and
-// hashed with a key of this process's own, so a BYE must come from whoever saw the 200 (a test
-// server's check: std::hash is no MAC).
+// The To tag of serve's dialog for `call_id`: the same for every request of the call, and an
+// HMAC with a random key of this process's own, so a BYE (or re-INVITE) carrying it must come
+// from whoever saw the 200: nobody can forge one from the tags they saw.
 std::string dialog_tag(std::string_view call_id) {
-  static const std::uint64_t key = std::mt19937_64{std::random_device{}()}();
-  return fmt::format("rt{:016x}", std::hash<std::string>{}(fmt::format("{:x}{}", key, call_id)));
+  static const auto key = [] {
+    std::array<unsigned char, 32> bytes{};
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+      throw std::runtime_error("no random bytes for serve's dialog key");
+    }
+    return bytes;
+  }();
+  std::array<unsigned char, 32> mac{};
+  std::size_t mac_size = 0;
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
+                reinterpret_cast<const unsigned char*>(call_id.data()), call_id.size(), mac.data(),
+                mac.size(), &mac_size) == nullptr) {
+    throw std::runtime_error("HMAC-SHA256 failed");
+  }
+  // 64 bits of it: a guess is right once in 2^64.
+  std::string tag = "rt";
+  for (std::size_t i = 0; i < 8; ++i) tag += fmt::format("{:02x}", mac[i]);
+  return tag;
 }
 
 bool in_our_dialog(const SipMessage& request) {
