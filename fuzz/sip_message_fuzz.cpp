@@ -1,6 +1,7 @@
-// Any bytes as a framed message, a URI, header parameters, a DN and a serial: the parsers must
-// reject or accept, never crash; what salvage_request keeps of a request that is rejected must
-// parse. A parsed message's lookups (by a one-byte id for the headers the stack reads, by name
+// Any bytes as a framed message, a URI, header parameters and addresses, a DN and a serial: the
+// parsers must reject or accept, never crash, and what they return of a header value lies within
+// it; what salvage_request keeps of a request that is rejected must parse. A request is looked
+// up in an owner table as dispatch does. A parsed message's lookups (by a one-byte id for the headers the stack reads, by name
 // for the rest) must find what header_names_equal says they should.
 #include <cstdint>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include "rtconn/certificate_id.hpp"
 #include "rtconn/sip_message.hpp"
 #include "rtconn/sip_uri.hpp"
+#include "manager/request_routes.hpp"
 #include "sip/request_salvage.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -23,6 +25,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& field : message.headers()) {
       rtconn::header_parameter(field.value, "tag");
       rtconn::header_parameter(field.value, "branch");
+      const auto within = [&](std::string_view part) {
+        if (!part.empty() && (part.data() < field.value.data() ||
+                              part.data() + part.size() > field.value.data() + field.value.size())) {
+          std::abort();
+        }
+      };
+      within(rtconn::header_address(field.value));
+      for (const auto element : rtconn::split_header_list(field.value)) within(element);
       std::optional<std::string_view> first;
       std::size_t count = 0;
       for (const auto& other : message.headers()) {
@@ -33,7 +43,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (message.header(field.name) != first) std::abort();
       if (message.header_values(field.name).size() != count) std::abort();
     }
-    if (message.is_request()) rtconn::SipMessage::response_to(message, 200, {}, "t").to_string();
+    if (message.is_request()) {
+      rtconn::SipMessage::response_to(message, 200, {}, "t").to_string();
+      static const auto routes = rtconn::detail::RequestRoutes{}.with_owner(
+          *rtconn::detail::RequestRoutes::owner_key("sip:alice@example.com"),
+          [](rtconn::IncomingRequest&) { return true; });
+      routes.choose(message);
+    }
   } else if (const auto salvaged = rtconn::sip::salvage_request(text)) {
     // What is kept of a request that does not parse is a request line and header lines that do.
     std::error_code salvaged_ec;
