@@ -1,17 +1,18 @@
 // Any bytes as a framed message, a URI, header parameters and addresses, a DN and a serial: the
 // parsers must reject or accept, never crash, and what they return of a header value lies within
 // it; what salvage_request keeps of a request that is rejected must parse. A request is looked
-// up in an owner table as dispatch does. A parsed message's lookups (by a one-byte id for the headers the stack reads, by name
-// for the rest) must find what header_names_equal says they should.
+// up in an owner table as dispatch does. A parsed message's lookups (by a one-byte id for the
+// headers the stack reads, by name for the rest) must find what header_names_equal says they
+// should.
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
 #include <string>
 
+#include "manager/request_routes.hpp"
 #include "rtconn/certificate_id.hpp"
 #include "rtconn/sip_message.hpp"
 #include "rtconn/sip_uri.hpp"
-#include "manager/request_routes.hpp"
 #include "sip/request_salvage.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -26,8 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       rtconn::header_parameter(field.value, "tag");
       rtconn::header_parameter(field.value, "branch");
       const auto within = [&](std::string_view part) {
-        if (!part.empty() && (part.data() < field.value.data() ||
-                              part.data() + part.size() > field.value.data() + field.value.size())) {
+        if (!part.empty() &&
+            (part.data() < field.value.data() ||
+             part.data() + part.size() > field.value.data() + field.value.size())) {
           std::abort();
         }
       };
