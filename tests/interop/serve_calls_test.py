@@ -11,9 +11,10 @@ ends the call on its BYE, keeping nothing; a BYE for a dialog it never made gets
     stays open for an OPTIONS answered 200;
   * offer/answer (RFC 3264), over TCP: an offer of audio in G.729, PCMA, PCMU (sendonly) and of
     video is answered audio PCMA at port 9 (recvonly) and the video rejected at port 0, with a
-    Contact `sip:...;transport=tcp`; an offer of G.729 only gets 488, a body not SDP 415 with
-    Accept, an INVITE without offer a 200 with one (PCMU and PCMA); over TLS the Contact is a
-    sips: URI.
+    Contact `sip:...;transport=tcp`; a re-INVITE in that dialog is answered in the same o=
+    session, one version on; an offer of G.729 only, one with an m-line that is no tokens, and
+    one of 18 streams get 488, a body not SDP 415 with Accept, an INVITE without offer a 200
+    with one (PCMU and PCMA); over TLS the Contact is a sips: URI.
 """
 
 import re
@@ -42,14 +43,33 @@ def stray_requests(port):
                                                          f"{answer[:60]!r}, expected 200")
 
 
-def invite(sock, transport, port, sdp=None, content_type="application/sdp"):
-    """Sends an INVITE (with `sdp` as its body) and reads the final response: (head, body)."""
+def invite_request(transport, port, sdp=None, content_type="application/sdp"):
+    """An INVITE (bytes) with `sdp` as its body."""
     request = tls_support.sip_request("INVITE", transport, "127.0.0.1", port)
-    if sdp is not None:
-        head, _ = request.split(b"\r\n\r\n", 1)
-        head = head.replace(b"Content-Length: 0", f"Content-Type: {content_type}\r\n"
-                                                   f"Content-Length: {len(sdp)}".encode())
-        request = head + b"\r\n\r\n" + sdp.encode()
+    if sdp is None:
+        return request
+    head, _ = request.split(b"\r\n\r\n", 1)
+    head = head.replace(b"Content-Length: 0", f"Content-Type: {content_type}\r\n"
+                                               f"Content-Length: {len(sdp)}".encode())
+    return head + b"\r\n\r\n" + sdp.encode()
+
+
+def reinvite_request(first, to_tag, sdp):
+    """The re-INVITE, in the dialog `first` (an INVITE's bytes) made, with `sdp`: CSeq 2, the
+    callee's To tag, a branch of its own."""
+    head, _ = invite_request("TCP", 0, sdp).split(b"\r\n\r\n", 1)
+    body = sdp.encode()
+    first_head = first.split(b"\r\n\r\n", 1)[0].decode()
+    lines = [line for line in first_head.split("\r\n")
+             if not line.startswith(("CSeq:", "Content-Length:", "Content-Type:"))]
+    lines = [line + f";tag={to_tag}" if line.startswith("To:") else line for line in lines]
+    lines = [re.sub(r"branch=[^;]*", "branch=z9hG4bK-reinvite", line) for line in lines]
+    lines += ["CSeq: 2 INVITE", "Content-Type: application/sdp", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def invite(sock, request):
+    """Sends an INVITE (bytes) and reads the final response: (head, body)."""
     sock.sendall(request)
     text = tls_support.read_sip_response(sock)
     head, _, body = text.partition("\r\n\r\n")
@@ -63,6 +83,13 @@ def invite(sock, transport, port, sdp=None, content_type="application/sdp"):
     return head, data.decode()
 
 
+def origin_of(sdp):
+    """The o= line's session id and version."""
+    found = re.search(r"^o=\S+ (\d+) (\d+) ", sdp, re.MULTILINE)
+    support.check(found is not None, f"no o= line in {sdp!r}")
+    return found.group(1), found.group(2)
+
+
 def sdp_lines(*lines):
     return "".join(line + "\r\n" for line in lines)
 
@@ -72,7 +99,8 @@ def offer_answer(tcp_port, tls_port, trust):
                       "t=0 0", "m=audio 40000 RTP/AVP 18 8 0", "a=sendonly",
                       "m=video 40002 RTP/AVP 96", "a=rtpmap:96 H264/90000")
     with socket.create_connection(("127.0.0.1", tcp_port), timeout=5) as sock:
-        head, answer = invite(sock, "TCP", tcp_port, offer)
+        first = invite_request("TCP", tcp_port, offer)
+        head, answer = invite(sock, first)
         support.check(head.startswith("SIP/2.0 200 "), f"the offer got {head[:60]!r}")
         support.check(f"Contact: <sip:rtconn@127.0.0.1:{tcp_port};transport=tcp>" in head,
                       f"Contact over TCP: {head!r}")
@@ -81,17 +109,36 @@ def offer_answer(tcp_port, tls_port, trust):
         support.check(answer.endswith(expected) and "c=IN IP4 127.0.0.1\r\n" in answer,
                       f"the answer {answer!r}, expected its streams {expected!r}")
 
-        head, _ = invite(sock, "TCP", tcp_port, offer.replace("RTP/AVP 18 8 0", "RTP/AVP 18"))
-        support.check(head.startswith("SIP/2.0 488 "), f"a G.729-only offer got {head[:60]!r}")
-        head, _ = invite(sock, "TCP", tcp_port, "hello", content_type="text/plain")
-        support.check(head.startswith("SIP/2.0 415 ") and "Accept: application/sdp" in head,
-                      f"a text/plain body got {head!r}")
-        head, own_offer = invite(sock, "TCP", tcp_port)
+        # A re-INVITE (hold taken back: sendrecv) is answered in the same session, one version on.
+        to_tag = re.search(r"^To:.*;tag=([^;\s]+)", head, re.MULTILINE).group(1)
+        head, again = invite(sock, reinvite_request(first, to_tag,
+                                                    offer.replace("a=sendonly", "a=sendrecv")))
+        support.check(head.startswith("SIP/2.0 200 ") and "a=sendrecv\r\n" in again,
+                      f"the re-INVITE got {head[:60]!r} with {again!r}")
+        (session, version), (session_again, version_again) = origin_of(answer), origin_of(again)
+        support.check(session == session_again and int(version_again) == int(version) + 1,
+                      f"o= went from {session} {version} to {session_again} {version_again}")
+
+        def refused(request, status, what):
+            head, _ = invite(sock, request)
+            support.check(head.startswith(f"SIP/2.0 {status} "), f"{what} got {head[:60]!r}")
+            return head
+
+        refused(invite_request("TCP", tcp_port, offer.replace("RTP/AVP 18 8 0", "RTP/AVP 18")),
+                488, "a G.729-only offer")
+        refused(invite_request("TCP", tcp_port, offer.replace("m=video 40002", "m=video\t40002")),
+                488, "an m-line that is no tokens")
+        refused(invite_request("TCP", tcp_port, offer + "m=text 0 RTP/AVP 98\r\n" * 16),
+                488, "an offer of 18 streams")
+        head = refused(invite_request("TCP", tcp_port, "hello", content_type="text/plain"),
+                       415, "a text/plain body")
+        support.check("Accept: application/sdp" in head, f"415 without Accept: {head!r}")
+        head, own_offer = invite(sock, invite_request("TCP", tcp_port))
         support.check(head.startswith("SIP/2.0 200 ") and
                       "m=audio 9 RTP/AVP 0 8\r\n" in own_offer,
                       f"an INVITE without offer got {head[:60]!r} with {own_offer!r}")
     with tls_support.python_tls_client(tls_port, trust) as sock:
-        head, _ = invite(sock, "TLS", tls_port, offer)
+        head, _ = invite(sock, invite_request("TLS", tls_port, offer))
         support.check(f"Contact: <sips:rtconn@127.0.0.1:{tls_port}>" in head,
                       f"Contact over TLS: {head!r}")
 

@@ -52,7 +52,10 @@ constexpr std::string_view offer =
 class CallRun : public std::enable_shared_from_this<CallRun> {
  public:
   CallRun(RealTimeClientConnectionManager& manager, PoolKey key, const CallArguments& arguments)
-      : manager_(manager), key_(std::move(key)), arguments_(arguments) {}
+      : manager_(manager),
+        key_(std::move(key)),
+        arguments_(arguments),
+        secure_(SipUri::parse(arguments.client.uri).value_or(SipUri{}).scheme == "sips") {}
 
   void run() {
     manager_.set_response_handler(
@@ -182,7 +185,9 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
         if (was == Stage::inviting) call->invite_connection = connection;
         return;
       }
-      if (success && !call->dialog) {
+      if (success && was == Stage::ended) {
+        other_dialog = true;  // the call failed meanwhile (another fork's final response)
+      } else if (success && !call->dialog) {
         call->dialog = CallDialog::from_answer(call->invite, response);
         call->ack = call->dialog->request("ACK", call->invite, 1);
         call->dialog_connection = ConnectionReference(connection);
@@ -226,12 +231,16 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
   }
 
   // Where a dialog's request goes once its connection closed; nullopt for a hop over neither TCP
-  // nor TLS. A dialog a sips: INVITE made is secure: every hop is TLS (RFC 3261 12.1.2).
+  // nor TLS. A dialog a sips: INVITE made is secure (RFC 3261 12.1.2): every hop is taken as
+  // sips:, TLS and 5061 unless it names a port.
   std::optional<PoolKey> next_hop_key(const CallDialog& dialog) const {
-    const auto uri = SipUri::parse(dialog.next_hop());
-    auto key = uri ? PoolKey::from_uri(*uri) : std::nullopt;
-    if (key && key_.transport != TransportType::Tcp) key->transport = key_.transport;
-    return key;
+    auto uri = SipUri::parse(dialog.next_hop());
+    if (!uri) return std::nullopt;
+    if (secure_) {
+      uri->scheme = "sips";
+      uri->transport.clear();
+    }
+    return PoolKey::from_uri(*uri);
   }
 
   // Sends a dialog's request with `send_on(connection, request)` on its open connection, else
@@ -319,11 +328,13 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
   }
 
   // Ends the call, with `failure` empty when it went through; counted once. With `linger`, a
-  // call that got no answer stays within reach of a late 2xx for `late_answer_window`.
+  // call that got no answer stays within reach of a late 2xx for `late_answer_window`: only
+  // while it still waits for one (a 2xx may have come since the timer fired, and won).
   void finish(const CallPtr& call, const std::string& failure, bool linger = false) {
     bool first = false;
     {
       std::lock_guard lock(mutex_);
+      if (linger && call->stage != Stage::inviting && call->stage != Stage::cancelling) return;
       first = !call->counted;
       if (first) {
         call->counted = true;
@@ -346,7 +357,14 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
     if (first) next();
   }
 
-  void forget(const CallPtr& call) { finish(call, {}); }
+  // The late-answer window closed with no 2xx (one that came made the call answered).
+  void forget(const CallPtr& call) {
+    {
+      std::lock_guard lock(mutex_);
+      if (call->stage != Stage::abandoned) return;
+    }
+    finish(call, {});
+  }
 
   // The run's mutex held; the caller takes it out of calls_.
   static void forget_locked(Call& call) {
@@ -358,6 +376,7 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
   RealTimeClientConnectionManager& manager_;
   const PoolKey key_;
   const CallArguments& arguments_;
+  const bool secure_;  // a sips: call
   std::atomic<int> started_{0};
   std::atomic<int> idle_workers_{0};
   std::promise<void> finished_;

@@ -1,5 +1,6 @@
 #include "sdp_answer.hpp"
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -14,9 +15,19 @@ struct Codec {
 };
 constexpr std::array<Codec, 2> codecs{{{"0", "PCMU/8000"}, {"8", "PCMA/8000"}}};
 
-std::string session_lines(const asio::ip::address& local) {
-  return fmt::format("v=0\r\no=rtconn 1 1 IN IP{0} {1}\r\ns=-\r\nc=IN IP{0} {1}\r\nt=0 0\r\n",
-                     local.is_v4() ? 4 : 6, local.to_string());
+std::string session_lines(const asio::ip::address& local, SdpOrigin origin) {
+  return fmt::format("v=0\r\no=rtconn {2} {3} IN IP{0} {1}\r\ns=-\r\nc=IN IP{0} {1}\r\nt=0 0\r\n",
+                     local.is_v4() ? 4 : 6, local.to_string(), origin.session_id, origin.version);
+}
+
+// RFC 4566's token: what media, protocol and formats are made of. The answer copies those of
+// rejected streams, so nothing else may get through.
+bool is_token(std::string_view word) {
+  return !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return (c >= '!' && c <= '~') && c != '"' && c != '(' && c != ')' && c != ',' && c != ':' &&
+           c != ';' && c != '<' && c != '>' && c != '@' && c != '[' && c != '\\' && c != ']' &&
+           c != '{' && c != '}' && c != '=';
+  });
 }
 
 // The offer's lines, without their line ends (CRLF, or LF from a lax peer).
@@ -57,6 +68,12 @@ bool is_direction(std::string_view attribute) {
          attribute == "inactive";
 }
 
+// m=<media> <port> <proto> <fmt> ...: four words at least, each a token (the port, and the
+// "/<count>" after it, too).
+bool is_media_line(const std::vector<std::string_view>& m) {
+  return m.size() >= 4 && std::all_of(m.begin(), m.end(), is_token);
+}
+
 struct OfferedStream {
   std::vector<std::string_view> m_line;  // media, port, protocol, formats...
   std::string_view direction;            // this stream's, else the session's, else empty
@@ -75,10 +92,10 @@ std::vector<OfferedStream> streams_of(std::string_view offer) {
   return streams;
 }
 
-// The answer's lines for one offered stream; empty `accepted` when it is rejected.
+// The answer's lines for one offered (and checked) stream; `accepted` false when it is rejected.
 std::string answer_stream(const OfferedStream& stream, bool& accepted) {
   const auto& m = stream.m_line;
-  if (m.size() >= 4 && m[0] == "audio" && m[1] != "0" && m[2] == "RTP/AVP") {
+  if (m[0] == "audio" && m[1] != "0" && m[2] == "RTP/AVP") {
     for (std::size_t i = 3; i < m.size(); ++i) {
       for (const auto& codec : codecs) {
         if (m[i] != codec.payload_type) continue;
@@ -90,17 +107,23 @@ std::string answer_stream(const OfferedStream& stream, bool& accepted) {
       }
     }
   }
-  // Rejected: port 0 with the offer's protocol and a format of its own (RFC 3264 6).
-  if (m.size() >= 4) return fmt::format("m={} 0 {} {}\r\n", m[0], m[2], m[3]);
-  return fmt::format("m={} 0 RTP/AVP 0\r\n", m.empty() ? "audio" : m[0]);
+  // Rejected: port 0 with the offer's protocol and one of its formats (RFC 3264 6).
+  return fmt::format("m={} 0 {} {}\r\n", m[0], m[2], m[3]);
 }
 
 }  // namespace
 
-std::optional<std::string> make_sdp_answer(std::string_view offer, const asio::ip::address& local) {
-  auto answer = session_lines(local);
+std::optional<std::string> make_sdp_answer(std::string_view offer, const asio::ip::address& local,
+                                           SdpOrigin origin) {
+  const auto streams = streams_of(offer);
+  if (streams.size() > max_streams ||
+      !std::all_of(streams.begin(), streams.end(),
+                   [](const OfferedStream& s) { return is_media_line(s.m_line); })) {
+    return std::nullopt;
+  }
+  auto answer = session_lines(local, origin);
   bool any_accepted = false;
-  for (const auto& stream : streams_of(offer)) {
+  for (const auto& stream : streams) {
     bool accepted = false;
     answer += answer_stream(stream, accepted);
     any_accepted = any_accepted || accepted;
@@ -109,8 +132,8 @@ std::optional<std::string> make_sdp_answer(std::string_view offer, const asio::i
   return answer;
 }
 
-std::string make_sdp_offer(const asio::ip::address& local) {
-  return session_lines(local) + "m=audio 9 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\n" +
+std::string make_sdp_offer(const asio::ip::address& local, SdpOrigin origin) {
+  return session_lines(local, origin) + "m=audio 9 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\n" +
          "a=rtpmap:8 PCMA/8000\r\n";
 }
 

@@ -18,10 +18,10 @@ namespace {
 
 constexpr std::string_view sdp_type = "application/sdp";
 
-// The To tag of serve's dialog for `call_id`: the same for every request of the call, and an
-// HMAC with a random key of this process's own, so a BYE (or re-INVITE) carrying it must come
-// from whoever saw the 200: nobody can forge one from the tags they saw.
-std::string dialog_tag(std::string_view call_id) {
+// What serve derives of a dialog, keeping nothing: an HMAC of its Call-ID with a random key of
+// this process's own, so a BYE (or re-INVITE) carrying its To tag must come from whoever saw
+// the 200: nobody can forge one from the tags they saw.
+std::array<unsigned char, 32> dialog_mac(std::string_view call_id) {
   static const auto key = [] {
     std::array<unsigned char, 32> bytes{};
     if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
@@ -36,10 +36,26 @@ std::string dialog_tag(std::string_view call_id) {
                 mac.size(), &mac_size) == nullptr) {
     throw std::runtime_error("HMAC-SHA256 failed");
   }
-  // 64 bits of it: a guess is right once in 2^64.
+  return mac;
+}
+
+// The To tag: 64 bits of the MAC, so a guess is right once in 2^64.
+std::string dialog_tag(std::string_view call_id) {
+  const auto mac = dialog_mac(call_id);
   std::string tag = "rt";
   for (std::size_t i = 0; i < 8; ++i) tag += fmt::format("{:02x}", mac[i]);
   return tag;
+}
+
+// The SDP's o= numbers: a session id of the dialog's own (48 more bits of the MAC), and the
+// INVITE's CSeq number for the version, which each re-INVITE raises (RFC 3264 8 asks for one
+// more each time; a caller's other requests in between make it more).
+SdpOrigin sdp_origin(const SipMessage& invite) {
+  const auto mac = dialog_mac(*invite.header("Call-ID"));
+  SdpOrigin origin;
+  for (std::size_t i = 8; i < 14; ++i) origin.session_id = origin.session_id << 8 | mac[i];
+  origin.version = invite.cseq() ? invite.cseq()->number : 1;
+  return origin;
 }
 
 bool in_our_dialog(const SipMessage& request) {
@@ -84,12 +100,12 @@ void accept_call(IncomingRequest& request) {
   const auto local = without_zone(request.connection()->local_endpoint().address());
   std::string sdp;
   if (invite.body().empty()) {
-    sdp = make_sdp_offer(local);  // the caller answers in its ACK
+    sdp = make_sdp_offer(local, sdp_origin(invite));  // the caller answers in its ACK
   } else if (!is_sdp(invite.header("Content-Type"))) {
     auto response = request.make_response(415);
     response.add_header("Accept", sdp_type);
     return request.async_respond(std::move(response), [](std::error_code) {});
-  } else if (auto answer = make_sdp_answer(invite.body(), local)) {
+  } else if (auto answer = make_sdp_answer(invite.body(), local, sdp_origin(invite))) {
     sdp = std::move(*answer);
   } else {
     return request.respond(488);  // no stream it can take (RFC 3264 6)
