@@ -17,6 +17,7 @@
 
 #include "rtconn/connection_manager_options.hpp"
 #include "rtconn/connection_pool.hpp"
+#include "rtconn/connection_reference.hpp"
 #include "rtconn/detail/completion.hpp"
 #include "rtconn/event.hpp"
 #include "rtconn/event_args.hpp"
@@ -157,6 +158,10 @@ class RealTimeConnectionManager {
   std::vector<std::shared_ptr<ConnectionPool>> connection_pools() const;
   /// The pool for `key`, created (raising ConnectionPoolAdded) if there is none.
   std::shared_ptr<ConnectionPool> connection_pool(const PoolKey& key);
+  /// A claim on a connection to `key` (see ConnectionPool::acquire_connection), from its pool,
+  /// made as `async_send` makes it: again when the pool found was removed meanwhile. Sets `ec`
+  /// and returns an empty reference when no connection could be had.
+  ConnectionReference acquire_connection(const PoolKey& key, std::error_code& ec);
 
   /// Sends a message through the pool for `key`. Completion `void(std::error_code)`: empty once
   /// it was written to a socket, else why not. Completes exactly once.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -148,22 +149,34 @@ std::vector<std::shared_ptr<ConnectionPool>> ManagerCore::pools() const {
   return pools_.all();
 }
 
-std::shared_ptr<RealTimeConnection> ManagerCore::route(const PoolKey& key, std::error_code& ec) {
+template <class Take>
+auto ManagerCore::take_from_pool(const PoolKey& key, std::error_code& ec, const Take& take)
+    -> decltype(take(std::declval<ConnectionPool&>(), ec)) {
   // A pool found just as its last connection closed may be removed before it selects; the
   // second look finds (or makes) its successor.
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto found = pool(key, ec);
-    if (!found) return nullptr;
-    auto connection = found->select_connection(ec);
-    if (connection) return connection;
+    if (!found) return {};
+    auto taken = take(*found, ec);
+    if (taken) return taken;
     if (ec != errc::pool_removed) {
       // No connection could be opened (a client TLS context that cannot be made, say): a pool
       // left without one would stay for good, one more for every destination tried.
       remove_pool_if_empty(found);
-      return nullptr;
+      return {};
     }
   }
-  return nullptr;
+  return {};
+}
+
+std::shared_ptr<RealTimeConnection> ManagerCore::route(const PoolKey& key, std::error_code& ec) {
+  return take_from_pool(
+      key, ec, [](ConnectionPool& pool, std::error_code& e) { return pool.select_connection(e); });
+}
+
+ConnectionReference ManagerCore::acquire(const PoolKey& key, std::error_code& ec) {
+  return take_from_pool(
+      key, ec, [](ConnectionPool& pool, std::error_code& e) { return pool.acquire_connection(e); });
 }
 
 void ManagerCore::send(const PoolKey& key, SipMessage message, Completion<std::error_code> done) {

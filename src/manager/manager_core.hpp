@@ -89,6 +89,8 @@ class ManagerCore final : public PoolHost,
   std::vector<std::shared_ptr<ConnectionPool>> pools() const;
   /// The connection a message to `key` goes on (finding or making its pool); null with `ec`.
   std::shared_ptr<RealTimeConnection> route(const PoolKey& key, std::error_code& ec);
+  /// As `route`, claiming the connection (ConnectionPool::acquire_connection).
+  ConnectionReference acquire(const PoolKey& key, std::error_code& ec);
   void send(const PoolKey& key, SipMessage message, Completion<std::error_code> done);
   void request(const PoolKey& key, SipMessage request,
                Completion<std::error_code, SipMessage> done);
@@ -176,6 +178,11 @@ class ManagerCore final : public PoolHost,
                  std::error_code reason) override;
 
  private:
+  /// `take(pool, ec)` on the pool for `key`, made if need be, and once more on its successor
+  /// when that pool was removed meanwhile; empty with `ec` set when nothing could be taken.
+  template <class Take>
+  auto take_from_pool(const PoolKey& key, std::error_code& ec, const Take& take)
+      -> decltype(take(std::declval<ConnectionPool&>(), ec));
   /// Publishes `change(current routes)`.
   template <class Change>
   void change_routes(const Change& change);

@@ -144,6 +144,11 @@ std::shared_ptr<ConnectionPool> RealTimeConnectionManager::connection_pool(const
   return pool;
 }
 
+ConnectionReference RealTimeConnectionManager::acquire_connection(const PoolKey& key,
+                                                                  std::error_code& ec) {
+  return core_->acquire(key, ec);
+}
+
 void RealTimeConnectionManager::set_request_handler(RequestHandler handler) {
   core_->set_request_handler(std::move(handler));
 }

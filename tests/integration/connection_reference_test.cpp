@@ -128,14 +128,16 @@ TEST_F(ConnectionReferences, AClaimDoesNotHoldBackAnyOtherClose) {
   claim->disconnect();
   ASSERT_TRUE(run_until(io, [&] { return !claim->is_connected(); }));
   EXPECT_EQ(claim->ref_count(), 1) << "the claim still counts; the holder takes another";
-  ASSERT_TRUE(run_until(io, [&] { return from->count() == 0; }));
+  ASSERT_TRUE(run_until(io, [&] { return from->is_removed(); }));
   std::error_code ec;
-  auto fresh = from->acquire_connection(ec);
-  if (ec) {
-    EXPECT_EQ(ec, errc::pool_removed);  // the pool went with its last connection
-    fresh = acquire(*client->connection_pool(server_key()));
-  }
+  EXPECT_FALSE(from->acquire_connection(ec));
+  EXPECT_EQ(ec, errc::pool_removed) << "the pool went with its last connection";
+  // The manager makes the pool again, as its async_send would.
+  auto fresh = client->acquire_connection(server_key(), ec);
+  ASSERT_TRUE(fresh) << ec.message();
   EXPECT_NE(fresh.connection(), claim.connection());
+  EXPECT_EQ(fresh->ref_count(), 1);
+  EXPECT_EQ(fresh->connection_pool(), client->connection_pool(server_key()));
 }
 
 TEST_F(ConnectionReferences, SendsThroughThePoolIgnoreClaims) {
