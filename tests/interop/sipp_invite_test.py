@@ -18,7 +18,11 @@ Runs, each with its own SIPp on a free port of 127.0.0.1:
      nothing before, the second at once; `--count 2 --connections 1 --timeout 400 --hold 3000`:
      the first call is given up at 400 ms, and its 200 comes during the second's hold;
   7. invite_forked_uas.xml: two forks answer 200 with To tags of their own; the second's dialog
-     must be ACKed and ended at once, the first's after the hold.
+     must be ACKed and ended at once, the first's after the hold;
+  8. invite_fork_after_failure_uas.xml with an injection file: the first call turned down 486
+     by one fork and answered 200 by another after that, the second a plain call held 1 s
+     (`--count 2 --connections 2 --hold 1000`): the first call has ended when its 200 comes,
+     and that dialog must still be ACKed and ended.
 Checks: call's summary and its line per call count every call as it must have ended; SIPp exits
 0 having counted every call incoming and successful, none failed: it saw every ACK (on the
 INVITE's connection for the failures: a SIPp -t tn call lives on the socket its INVITE came
@@ -75,6 +79,9 @@ def body(arguments):
         delays = os.path.join(tmp, "delays.csv")
         with open(delays, "w") as f:
             f.write("SEQUENTIAL\n800\n0\n")
+        kinds = os.path.join(tmp, "kinds.csv")
+        with open(kinds, "w") as f:
+            f.write("SEQUENTIAL\n1\n0\n")
         results = [
             one_run(arguments, group, tmp, "invite_uas.xml", "t1", 200,
                     ["--connections", "1"], {"completed": 200}),
@@ -92,6 +99,9 @@ def body(arguments):
                     {"no final response": 1, "completed": 1}, ["-inf", delays]),
             one_run(arguments, group, tmp, "invite_forked_uas.xml", "tn", 10,
                     ["--connections", "2", "--hold", "50"], {"completed": 10}),
+            one_run(arguments, group, tmp, "invite_fork_after_failure_uas.xml", "tn", 2,
+                    ["--connections", "2", "--hold", "1000"],
+                    {"486 Busy Here": 1, "completed": 1}, ["-inf", kinds]),
         ]
         return "; ".join(results) + "; SIPp saw every ACK, CANCEL and BYE"
 

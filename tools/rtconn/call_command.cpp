@@ -7,14 +7,19 @@
 // (ConnectionReference) so that no idle time-out closes it during the hold, while it is open
 // (RFC 5923's reuse: a callee such as SIPp -t tn keeps a call on its socket and answers there),
 // else to the first route or the remote target (over TLS for a sips: call). A 2xx from another
-// fork (a To tag of its own) is ACKed and its dialog ended at once.
+// fork (a To tag of its own) is ACKed and its dialog ended at once, its resends only ACKed.
+// A call that ended stays within reach of 2xx responses for 64*T1 (at most `max_lingering`
+// calls, while the run lasts): one that answers a call given up is ACKed and hung up, another
+// fork's ACKed and ended, the call's own again ACKed.
 // With no final response in --timeout: a call that had a provisional one is CANCELled and waits
 // as long again for the INVITE's final response (487, or a 2xx that crossed the CANCEL, which is
 // ACKed and hung up at once); one without may not be CANCELled (9.1) and is given up, and a 2xx
 // that still comes within 64*T1 is ACKed and hung up.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -23,6 +28,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <asio/steady_timer.hpp>
@@ -71,6 +77,7 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
     std::lock_guard lock(mutex_);
     for (auto& [id, call] : calls_) forget_locked(*call);
     calls_.clear();
+    lingering_.clear();
   }
 
   int summarize() const {
@@ -84,8 +91,14 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
  private:
   // 64*T1 (RFC 3261 17.1.1.2): how long a callee retransmits a 2xx that nobody ACKs.
   static constexpr std::chrono::seconds late_answer_window{32};
+  // Calls kept for that window at most, the oldest let go first: a run of many short calls
+  // would otherwise keep 32 s of them.
+  static constexpr std::size_t max_lingering = 4096;
 
   enum class Stage { inviting, cancelling, answered, abandoned, ended };
+  // What a 2xx with a To tag not the call's own is: the first of another fork's dialog, or a
+  // resend of one.
+  enum class Fork { none, new_dialog, resent };
   struct Call {
     Call(int number, asio::any_io_executor executor) : sequence(number), timer(executor) {}
     const int sequence;
@@ -96,10 +109,12 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
     Stage stage = Stage::inviting;
     bool counted = false;      // in completed_ or failed_
     asio::steady_timer timer;  // timer B, then the hold, the wait after a CANCEL or the linger
+    bool lingering = false;    // the timer is the linger's
     std::weak_ptr<RealTimeConnection> invite_connection;  // where a provisional response came
     std::optional<CallDialog> dialog;                     // from the first 2xx
     SipMessage ack;                                       // the 2xx's, sent again for each
     ConnectionReference dialog_connection;                // the one the 2xx came on
+    std::vector<std::string> ended_forks;                 // To tags of other forks' dialogs
   };
   using CallPtr = std::shared_ptr<Call>;
 
@@ -131,6 +146,7 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
   // Arms the call's timer to run `then` after `wait`. The run's mutex held.
   void wait_locked(const CallPtr& call, std::chrono::milliseconds wait,
                    void (CallRun::*then)(const CallPtr&)) {
+    call->lingering = false;
     call->timer.expires_after(wait);
     call->timer.async_wait([self = shared_from_this(), call, then](std::error_code ec) {
       if (!ec) ((*self).*then)(call);
@@ -174,29 +190,33 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
     const bool success = response.status_code() >= 200 && response.status_code() < 300;
     CallPtr call;
     Stage was;
-    bool other_dialog = false;
+    Fork fork = Fork::none;
     {
       std::lock_guard lock(mutex_);
       const auto it = calls_.find(std::string(*call_id));
-      if (it == calls_.end()) return;  // a 2xx again after the BYE: that dialog is over
+      if (it == calls_.end()) return;  // past the late-answer window
       call = it->second;
       was = call->stage;
       if (response.status_code() < 200) {
         if (was == Stage::inviting) call->invite_connection = connection;
         return;
       }
-      if (success && was == Stage::ended) {
-        other_dialog = true;  // the call failed meanwhile (another fork's final response)
-      } else if (success && !call->dialog) {
+      const auto tag = header_parameter(response.header("To").value_or(""), "tag");
+      if (success && !call->dialog && was != Stage::ended) {
         call->dialog = CallDialog::from_answer(call->invite, response);
         call->ack = call->dialog->request("ACK", call->invite, 1);
         call->dialog_connection = ConnectionReference(connection);
-      } else if (success && header_parameter(call->dialog->to, "tag") !=
-                                header_parameter(response.header("To").value_or(""), "tag")) {
-        other_dialog = true;
+      } else if (success && (!call->dialog || tag != header_parameter(call->dialog->to, "tag"))) {
+        // Another fork's (the call failed, or was answered, by one before it).
+        const std::string fork_tag(tag.value_or(""));
+        const bool seen = std::find(call->ended_forks.begin(), call->ended_forks.end(), fork_tag) !=
+                          call->ended_forks.end();
+        if (!seen) call->ended_forks.push_back(fork_tag);
+        fork = seen ? Fork::resent : Fork::new_dialog;
       }
       if (was != Stage::answered && was != Stage::ended) {
         call->timer.cancel();
+        call->lingering = false;
         call->stage = success ? Stage::answered : Stage::ended;
       }
       if (was == Stage::inviting && success) {
@@ -205,8 +225,8 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
       }
     }
     if (!success) return on_failure(call, was, response, connection);
-    if (other_dialog) return end_other_dialog(*call, response, connection);
-    if (was == Stage::ended) return;
+    if (fork != Fork::none) return end_other_dialog(*call, response, connection, fork);
+    if (was == Stage::ended) return acknowledge_on(*call, connection);  // its own, resent
     acknowledge(call);
     // Answered after the caller gave up: the session is not wanted (RFC 3261 15).
     if (was == Stage::cancelling || was == Stage::abandoned) hang_up(call, "answered too late");
@@ -221,7 +241,7 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
     const auto status = fmt::format("{} {}", response.status_code(), response.reason_phrase());
     if (was == Stage::inviting) finish(call, status);
     if (was == Stage::cancelling) finish(call, "cancelled: " + status);
-    if (was == Stage::abandoned) finish(call, {});  // counted already: only forgotten
+    if (was == Stage::abandoned) finish(call, {});  // counted already: it lingers on
   }
 
   // The dialog's connection while it is open, else null: the request goes to the next hop.
@@ -283,15 +303,29 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
   }
 
   // A 2xx from another fork (a To tag of its own) made a dialog of its own, which the call does
-  // not want: ACKed and ended at once, on the connection it came on (RFC 3261 13.2.2.4).
+  // not want: ACKed and ended at once, on the connection it came on (RFC 3261 13.2.2.4); a
+  // resend of it (the fork had not had the ACK yet) is only ACKed.
   void end_other_dialog(const Call& call, const SipMessage& answer,
-                        const std::shared_ptr<RealTimeConnection>& connection) {
+                        const std::shared_ptr<RealTimeConnection>& connection, Fork fork) {
     const auto other = CallDialog::from_answer(call.invite, answer);
-    for (const auto method : {"ACK", "BYE"}) {
-      auto request = other.request(method, call.invite, method == std::string_view("ACK") ? 1 : 2);
-      request.set_header("Via", make_via(connection->transport(), manager_.local_host_name()));
-      connection->async_send(std::move(request), [](std::error_code) {});
+    send_on(connection, other.request("ACK", call.invite, 1));
+    if (fork == Fork::new_dialog) send_on(connection, other.request("BYE", call.invite, 2));
+  }
+
+  // The call's own 2xx again after it ended (its BYE crossed it): ACKed where it came.
+  void acknowledge_on(const Call& call, const std::shared_ptr<RealTimeConnection>& connection) {
+    SipMessage ack;
+    {
+      std::lock_guard lock(mutex_);
+      ack = call.ack;
     }
+    send_on(connection, std::move(ack));
+  }
+
+  // Sends `request` on `connection` with a Via of its own, its outcome unwatched.
+  void send_on(const std::shared_ptr<RealTimeConnection>& connection, SipMessage request) {
+    request.set_header("Via", make_via(connection->transport(), manager_.local_host_name()));
+    connection->async_send(std::move(request), [](std::error_code) {});
   }
 
   void hold_over(const CallPtr& call) { hang_up(call, {}); }
@@ -327,14 +361,14 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
     if (!sent) finish(call, fmt::format("BYE: no TCP or TLS hop in {}", dialog.next_hop()));
   }
 
-  // Ends the call, with `failure` empty when it went through; counted once. With `linger`, a
-  // call that got no answer stays within reach of a late 2xx for `late_answer_window`: only
-  // while it still waits for one (a 2xx may have come since the timer fired, and won).
-  void finish(const CallPtr& call, const std::string& failure, bool linger = false) {
+  // Ends the call, with `failure` empty when it went through; counted once. A call is given up
+  // (`given_up`: its timer fired with no final response) only while it still waits for one: a
+  // 2xx may have come since the timer fired, and won. Either way it then lingers.
+  void finish(const CallPtr& call, const std::string& failure, bool given_up = false) {
     bool first = false;
     {
       std::lock_guard lock(mutex_);
-      if (linger && call->stage != Stage::inviting && call->stage != Stage::cancelling) return;
+      if (given_up && call->stage != Stage::inviting && call->stage != Stage::cancelling) return;
       first = !call->counted;
       if (first) {
         call->counted = true;
@@ -345,30 +379,48 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
                      std::chrono::duration<double, std::milli>(Clock::now() - call->start).count());
         }
       }
-      if (first && linger) {
+      if (given_up) {
         call->stage = Stage::abandoned;
-        wait_locked(call, late_answer_window, &CallRun::forget);
-      } else if (const auto it = calls_.find(std::string(*call->invite.header("Call-ID")));
-                 it != calls_.end() && it->second == call) {
-        forget_locked(*call);
-        calls_.erase(it);
+        linger_locked(call);
+      } else if (call->stage != Stage::ended || !call->lingering) {
+        call->stage = Stage::ended;
+        call->dialog_connection.reset();
+        linger_locked(call);
       }
     }
     if (first) next();
   }
 
-  // The late-answer window closed with no 2xx (one that came made the call answered).
-  void forget(const CallPtr& call) {
-    {
-      std::lock_guard lock(mutex_);
-      if (call->stage != Stage::abandoned) return;
+  // Keeps the call in calls_ for `late_answer_window`, letting the oldest lingering go beyond
+  // `max_lingering`. The run's mutex held.
+  void linger_locked(const CallPtr& call) {
+    wait_locked(call, late_answer_window, &CallRun::expire);
+    call->lingering = true;
+    lingering_.push_back(call);
+    while (lingering_.size() > max_lingering) {
+      const auto oldest = lingering_.front().lock();
+      lingering_.pop_front();
+      if (oldest && oldest->lingering) erase_locked(oldest);
     }
-    finish(call, {});
+  }
+
+  void expire(const CallPtr& call) {
+    std::lock_guard lock(mutex_);
+    if (call->lingering) erase_locked(call);
+  }
+
+  void erase_locked(const CallPtr& call) {
+    forget_locked(*call);
+    if (const auto it = calls_.find(std::string(*call->invite.header("Call-ID")));
+        it != calls_.end() && it->second == call) {
+      calls_.erase(it);
+    }
   }
 
   // The run's mutex held; the caller takes it out of calls_.
   static void forget_locked(Call& call) {
     call.stage = Stage::ended;
+    call.lingering = false;
     call.timer.cancel();
     call.dialog_connection.reset();
   }
@@ -381,7 +433,8 @@ class CallRun : public std::enable_shared_from_this<CallRun> {
   std::atomic<int> idle_workers_{0};
   std::promise<void> finished_;
   mutable std::mutex mutex_;  // guards what follows, the calls' state, and stdout
-  std::unordered_map<std::string, CallPtr> calls_;  // by Call-ID, until they end
+  std::unordered_map<std::string, CallPtr> calls_;  // by Call-ID, until they stop lingering
+  std::deque<std::weak_ptr<Call>> lingering_;       // the order they began to linger in
   LatencySamples set_up_;                           // INVITE to 2xx, of the calls answered 2xx
   int completed_ = 0;
   int failed_ = 0;
