@@ -317,7 +317,8 @@ TEST(SipMessage, SplitHeaderListSplitsAtCommasOutsideQuotesAndBrackets) {
   EXPECT_EQ(split_header_list("<sip:a,b@h>"), (List{"<sip:a,b@h>"}));
   EXPECT_EQ(split_header_list(" , <sip:a>,, "), (List{"<sip:a>"}));
   EXPECT_EQ(split_header_list(""), List{});
-  EXPECT_EQ(split_header_list("<sip:a, <sip:b>"), (List{"<sip:a, <sip:b>"})) << "unclosed: one";
+  EXPECT_EQ(split_header_list("<sip:a, <sip:b>"), (List{"<sip:a, <sip:b>"}))
+      << "the first < closes at the only >";
 }
 
 TEST(SipMessage, HeaderParameterSkipsTheUriInAngleBrackets) {

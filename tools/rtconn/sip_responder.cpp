@@ -21,7 +21,9 @@ constexpr std::string_view sdp_type = "application/sdp";
 // What serve derives of a dialog, keeping nothing: an HMAC of its Call-ID with a random key of
 // this process's own, so a BYE (or re-INVITE) carrying its To tag must come from whoever saw
 // the 200: nobody can forge one from the tags they saw.
-std::array<unsigned char, 32> dialog_mac(std::string_view call_id) {
+using DialogMac = std::array<unsigned char, 32>;
+
+DialogMac dialog_mac(std::string_view call_id) {
   static const auto key = [] {
     std::array<unsigned char, 32> bytes{};
     if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
@@ -29,7 +31,7 @@ std::array<unsigned char, 32> dialog_mac(std::string_view call_id) {
     }
     return bytes;
   }();
-  std::array<unsigned char, 32> mac{};
+  DialogMac mac{};
   std::size_t mac_size = 0;
   if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
                 reinterpret_cast<const unsigned char*>(call_id.data()), call_id.size(), mac.data(),
@@ -40,8 +42,7 @@ std::array<unsigned char, 32> dialog_mac(std::string_view call_id) {
 }
 
 // The To tag: 64 bits of the MAC, so a guess is right once in 2^64.
-std::string dialog_tag(std::string_view call_id) {
-  const auto mac = dialog_mac(call_id);
+std::string dialog_tag(const DialogMac& mac) {
   std::string tag = "rt";
   for (std::size_t i = 0; i < 8; ++i) tag += fmt::format("{:02x}", mac[i]);
   return tag;
@@ -50,8 +51,7 @@ std::string dialog_tag(std::string_view call_id) {
 // The SDP's o= numbers: a session id of the dialog's own (48 more bits of the MAC), and the
 // INVITE's CSeq number for the version, which each re-INVITE raises (RFC 3264 8 asks for one
 // more each time; a caller's other requests in between make it more).
-SdpOrigin sdp_origin(const SipMessage& invite) {
-  const auto mac = dialog_mac(*invite.header("Call-ID"));
+SdpOrigin sdp_origin(const DialogMac& mac, const SipMessage& invite) {
   SdpOrigin origin;
   for (std::size_t i = 8; i < 14; ++i) origin.session_id = origin.session_id << 8 | mac[i];
   origin.version = invite.cseq() ? invite.cseq()->number : 1;
@@ -61,7 +61,7 @@ SdpOrigin sdp_origin(const SipMessage& invite) {
 bool in_our_dialog(const SipMessage& request) {
   const auto to = request.header("To");
   const auto call_id = request.header("Call-ID");
-  return to && call_id && header_parameter(*to, "tag") == dialog_tag(*call_id);
+  return to && call_id && header_parameter(*to, "tag") == dialog_tag(dialog_mac(*call_id));
 }
 
 // A link-local zone (fe80::1%eth0) means nothing to the peer, and neither a URI nor SDP can
@@ -98,19 +98,20 @@ bool is_sdp(std::optional<std::string_view> content_type) {
 void accept_call(IncomingRequest& request) {
   const auto& invite = request.message();
   const auto local = without_zone(request.connection()->local_endpoint().address());
+  const auto mac = dialog_mac(*invite.header("Call-ID"));  // the tag's and the o= line's
   std::string sdp;
   if (invite.body().empty()) {
-    sdp = make_sdp_offer(local, sdp_origin(invite));  // the caller answers in its ACK
+    sdp = make_sdp_offer(local, sdp_origin(mac, invite));  // the caller answers in its ACK
   } else if (!is_sdp(invite.header("Content-Type"))) {
     auto response = request.make_response(415);
     response.add_header("Accept", sdp_type);
     return request.async_respond(std::move(response), [](std::error_code) {});
-  } else if (auto answer = make_sdp_answer(invite.body(), local, sdp_origin(invite))) {
+  } else if (auto answer = make_sdp_answer(invite.body(), local, sdp_origin(mac, invite))) {
     sdp = std::move(*answer);
   } else {
     return request.respond(488);  // no stream it can take (RFC 3264 6)
   }
-  auto response = SipMessage::response_to(invite, 200, {}, dialog_tag(*invite.header("Call-ID")));
+  auto response = SipMessage::response_to(invite, 200, {}, dialog_tag(mac));
   response.add_header("Contact", contact_of(*request.connection()));
   response.set_body(sdp, sdp_type);
   request.async_respond(std::move(response), [](std::error_code) {});
