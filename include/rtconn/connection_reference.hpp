@@ -15,7 +15,7 @@ namespace rtconn {
 /// next component first. Closing for any other reason (the peer, an error, `disconnect`, `stop`)
 /// is not held back: check `is_connected()` before sending, and take another when it is not.
 /// Move-only; dropping it (destructor, `reset`, assignment) releases the claim, from any thread.
-/// Drop it before the manager is destroyed, as any connection the application holds (see
+/// It may outlive the manager, as any connection the application holds (see
 /// RealTimeConnectionManager): a claim dropped later only counts down.
 class ConnectionReference {
  public:

@@ -44,6 +44,7 @@ struct ConnectionCounters {
 /// A TCP or TLS connection carrying SIP. Made by managers and pools, never by the application.
 ///
 /// Lifetime: shared; the manager holds it until it is closed and the removal event was raised.
+/// The application may hold it past the manager (see RealTimeConnectionManager).
 /// Thread safety: every member may be called from any thread. Socket work runs on the
 /// connection's own strand, so the connection's reads, writes and timers never run concurrently.
 class RealTimeConnection : public std::enable_shared_from_this<RealTimeConnection> {
@@ -129,7 +130,8 @@ class RealTimeConnection : public std::enable_shared_from_this<RealTimeConnectio
   /// Sends a message. Completion signature `void(std::error_code)`: empty once the whole message
   /// was written to the socket, else why not (errc::write_queue_full, errc::connection_closed,
   /// errc::shutdown, a socket error). Completes exactly once, on the token's associated executor
-  /// (else the connection's). A send made while connecting waits for the connection.
+  /// (else the connection's; a system thread's once a manager running its own loops is
+  /// destroyed). A send made while connecting waits for the connection.
   template <class CompletionToken>
   auto async_send(SipMessage message, CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void(std::error_code)>(

@@ -84,9 +84,12 @@ using ResponseHandler = std::function<void(SipMessage& response,
 /// wait for those loops to finish): that terminates the process, saying why on stderr; call
 /// `stop()` there and destroy it elsewhere. With its own loops the destructor waits for the
 /// drain (up to `shutdown_timeout`), closes what is left and waits up to 1 s more for those
-/// closes to run, so pools the application still holds are empty after it; a connection the
-/// application holds itself must not outlive the manager (its socket and timer belong to the
-/// manager's loops).
+/// closes to run, so pools the application still holds are empty after it. What the
+/// application still holds then (connections, claims, requests, pools) stays safe to use and to
+/// drop: the loops' io_contexts stay, shut down and without threads, until the last connection
+/// goes. A send on one fails with its close reason (errc::shutdown if it had none), on the
+/// token's executor or else a system thread; the rest does nothing. On an application's
+/// executor, connections are that executor's I/O objects: they must go before its io_context.
 class RealTimeConnectionManager {
  private:
   std::unique_ptr<detail::OwnedEventLoop> loop_;  // first member: destroyed last

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <asio/dispatch.hpp>
 #include <asio/post.hpp>
+#include <asio/system_executor.hpp>
 
 #include "common/recycled_buffers.hpp"
 #include "rtconn/connection_manager_options.hpp"
@@ -75,10 +76,10 @@ StreamConnection::StreamConnection(Passkey, std::uint64_t id, TransportType tran
                                    std::shared_ptr<const ConnectionSettings> settings,
                                    std::weak_ptr<ConnectionObserver> observer)
     : RealTimeConnection(id, transport, incoming, std::move(pool)),
+      settings_(std::move(settings)),
       executor_(std::move(executor)),
       stream_(std::move(stream)),
       target_(incoming ? nullptr : std::make_unique<const ConnectTarget>(std::move(target))),
-      settings_(std::move(settings)),
       observer_(std::move(observer)),
       timer_(settings_->clock->make_timer(executor_)),
       framer_(settings_->framer),
@@ -89,7 +90,7 @@ StreamConnection::StreamConnection(Passkey, std::uint64_t id, TransportType tran
       throttling_low_(settings_->throttling_low_mark) {}
 
 void StreamConnection::start() {
-  asio::dispatch(executor_, [self = self()] {
+  on_strand([self = self()] {
     if (self->state() != ConnectionState::connecting) return;
     // An incoming TLS connection's timer is already armed by await_first_bytes.
     if (self->armed_for_ == Clock::time_point::max()) self->arm_timer();
@@ -102,7 +103,7 @@ void StreamConnection::start() {
 }
 
 void StreamConnection::await_first_bytes(detail::UniqueFunction<void()> then) {
-  asio::dispatch(executor_, [self = self(), then = std::move(then)]() mutable {
+  on_strand([self = self(), then = std::move(then)]() mutable {
     if (self->state() != ConnectionState::connecting) return;
     self->arm_timer();
     self->stream_->async_wait_readable([self, then = std::move(then)](std::error_code ec) mutable {
@@ -557,10 +558,20 @@ void StreamConnection::start_send_serialized(std::string wire,
                                              detail::Completion<std::error_code> done,
                                              WhenQueueFull when_full) {
   if (done) pending_sends_.fetch_add(1, std::memory_order_acq_rel);
-  asio::dispatch(executor_, [self = self(), wire = std::move(wire), done = std::move(done),
-                             when_full]() mutable {
+  if (loop_retired()) {
+    // Gone with its manager, as the loop that would write it: failed here, on the caller's
+    // thread (an async_send's completion then runs on a system thread, completion_executor).
+    const auto reason = close_reason();
+    return complete_unqueued(std::move(done), reason ? reason : make_error_code(errc::shutdown));
+  }
+  on_strand([self = self(), wire = std::move(wire), done = std::move(done), when_full]() mutable {
     self->enqueue(std::move(wire), std::move(done), when_full);
   });
+}
+
+asio::any_io_executor StreamConnection::completion_executor() const {
+  if (loop_retired()) return asio::system_executor();
+  return executor_;
 }
 
 bool StreamConnection::enqueue(std::string bytes, detail::Completion<std::error_code> done,
@@ -835,12 +846,11 @@ void StreamConnection::keep_alive_step(Clock::time_point now) {
 }
 
 void StreamConnection::close(std::error_code reason) {
-  asio::dispatch(executor_,
-                 [self = self(), reason] { self->transition(ConnectionState::closed, reason); });
+  on_strand([self = self(), reason] { self->transition(ConnectionState::closed, reason); });
 }
 
 void StreamConnection::drain(std::error_code reason, std::chrono::milliseconds deadline) {
-  asio::dispatch(executor_, [self = self(), reason, deadline] {
+  on_strand([self = self(), reason, deadline] {
     if (self->state() == ConnectionState::closed) return;
     self->drain_deadline_ = self->settings_->clock->now() + deadline;
     self->transition(ConnectionState::draining, reason);
@@ -849,7 +859,7 @@ void StreamConnection::drain(std::error_code reason, std::chrono::milliseconds d
 }
 
 void StreamConnection::resume_reading() {
-  asio::dispatch(executor_, [self = self()] {
+  on_strand([self = self()] {
     self->held_ = false;
     self->read();
   });
@@ -863,10 +873,10 @@ void StreamConnection::end_transaction() {
   const int left = outstanding_.fetch_sub(1, std::memory_order_seq_cst) - 1;
   if (throttled_.load(std::memory_order_seq_cst) &&
       left <= throttling_low_.load(std::memory_order_relaxed)) {
-    asio::dispatch(executor_, [self = self()] { self->unthrottle(); });
+    on_strand([self = self()] { self->unthrottle(); });
   }
   if (left == 0 && state_.load(std::memory_order_seq_cst) == ConnectionState::draining) {
-    asio::dispatch(executor_, [self = self()] { self->finish_drain_when_done(); });
+    on_strand([self = self()] { self->finish_drain_when_done(); });
   }
 }
 
@@ -906,7 +916,7 @@ void StreamConnection::set_connection_throttling_marks(int high_mark, int low_ma
   throttling_low_.store(low_mark, std::memory_order_relaxed);
   // Posted: reading again runs request handlers, which must not run inside the caller's (a
   // handler holding a lock of its own and setting the marks would deadlock on itself).
-  asio::post(executor_, [self = self()] { self->unthrottle(); });
+  if (!loop_retired()) asio::post(executor_, [self = self()] { self->unthrottle(); });
 }
 
 void StreamConnection::disconnect() {
@@ -969,14 +979,13 @@ void StreamConnection::set_connection_timeout(std::chrono::milliseconds timeout)
     throw std::invalid_argument("connection time-out: need 0 (never) up to 100 years");
   }
   idle_timeout_ms_.store(timeout.count(), std::memory_order_relaxed);
-  asio::dispatch(executor_, [self = self()] { self->arm_timer(); });
+  on_strand([self = self()] { self->arm_timer(); });
 }
 
 void StreamConnection::on_unreferenced() noexcept {
-  // A closed connection has no timer to arm, and its loop may be gone with its manager.
-  if (state() == ConnectionState::closed) return;
+  if (state() == ConnectionState::closed) return;  // no timer to arm
   // Idle from now, not from the last traffic: a component that just let go was using it.
-  asio::dispatch(executor_, [self = self()] {
+  on_strand([self = self()] {
     if (self->ref_count() > 0) return;  // claimed again meanwhile
     self->last_activity_ = self->settings_->clock->now();
     self->arm_timer();

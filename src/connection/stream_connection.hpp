@@ -27,6 +27,10 @@
 namespace rtconn::connection {
 
 struct ConnectionSettings {
+  /// The manager's own loops, when it runs on them (null on an application's executor): true
+  /// once they are retired, and a share in their io_contexts, which the connection's socket and
+  /// timers and the locator's were made on. First, so the rest is destroyed before it.
+  std::shared_ptr<const std::atomic<bool>> loops_retired;
   sip::FramerLimits framer;
   sip::MessageLimits message_limits;
   std::chrono::milliseconds idle_timeout{0};                // 0: never
@@ -132,7 +136,8 @@ class StreamConnection final : public RealTimeConnection {
   void disconnect() override;
   void start_send_serialized(std::string wire, detail::Completion<std::error_code> done,
                              WhenQueueFull when_full) override;
-  asio::any_io_executor completion_executor() const override { return executor_; }
+  /// The connection's strand; once its manager's loops are retired, a system thread's.
+  asio::any_io_executor completion_executor() const override;
 
  protected:
   void on_unreferenced() noexcept override;
@@ -146,6 +151,17 @@ class StreamConnection final : public RealTimeConnection {
 
   std::shared_ptr<StreamConnection> self() {
     return std::static_pointer_cast<StreamConnection>(shared_from_this());
+  }
+
+  /// Whether the manager's own loops this connection runs on were retired with their manager:
+  /// nothing posted to them would ever run.
+  bool loop_retired() const noexcept {
+    return settings_->loops_retired && settings_->loops_retired->load(std::memory_order_acquire);
+  }
+  // Runs `work` on the strand, at once when already there; drops it once the loop is retired.
+  template <class Work>
+  void on_strand(Work&& work) {
+    if (!loop_retired()) asio::dispatch(executor_, std::forward<Work>(work));
   }
 
   // The one transition function: every state change goes through here.
@@ -213,12 +229,13 @@ class StreamConnection final : public RealTimeConnection {
   // Pings, or judges the last ping's pong, when due (RFC 5626 4.4.1).
   void keep_alive_step(Clock::time_point now);
 
+  // First: destroyed last, as what it holds (the loops) must outlive the socket and timer.
+  const std::shared_ptr<const ConnectionSettings> settings_;  // idle_timeout_ms_ overrides idle
   Executor executor_;  // one handler at a time: "the strand" in the comments below
   std::unique_ptr<stream::ByteStream> stream_;
   // Outgoing only; by pointer, as the settings, shared by every connection made under them, so
   // the many incoming connections pay 16 bytes for both.
   const std::unique_ptr<const ConnectTarget> target_;
-  const std::shared_ptr<const ConnectionSettings> settings_;  // idle_timeout_ms_ overrides idle
   const std::weak_ptr<ConnectionObserver> observer_;
   std::unique_ptr<Timer> timer_;
   std::unique_ptr<ConnectAttempts> attempts_;      // outgoing, until the TCP connect succeeds

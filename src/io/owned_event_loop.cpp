@@ -32,34 +32,47 @@ OwnedEventLoop::OwnedEventLoop(std::size_t loops) {
   // the static's guard: two loops logging the process's first lines at once looked like a race
   // (OwnLoops test under TSan). Made here, before the threads start, it happens before both.
   spdlog::default_logger_raw();
-  for (std::size_t i = 0; i < loops; ++i) loops_.push_back(std::make_unique<Loop>());
+  for (std::size_t i = 0; i < loops; ++i) loops_->loops.push_back(std::make_unique<Loop>());
   try {
-    for (auto& loop : loops_) threads_.emplace_back([&io = loop->io] { run(io); });
+    for (auto& loop : loops_->loops) threads_.emplace_back([&io = loop->io] { run(io); });
   } catch (...) {
     // A thread the system would not make: the ones made must end before they are destroyed,
     // or std::thread's destructor ends the process instead of the caller hearing why.
-    for (auto& loop : loops_) loop->io.stop();
+    for (auto& loop : loops_->loops) loop->io.stop();
     for (auto& thread : threads_) thread.join();
     throw;
   }
 }
 
 OwnedEventLoop::~OwnedEventLoop() {
-  for (auto& loop : loops_) loop->work.reset();
+  for (auto& loop : loops_->loops) loop->work.reset();
   // Closing connections completes their pending sends; give that a moment, but never hang a
   // destructor on a peer or a handler that does not let go.
   auto finished = std::async(std::launch::async, [this] {
     for (auto& thread : threads_) thread.join();
   });
   if (finished.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
-    for (auto& loop : loops_) loop->io.stop();
+    for (auto& loop : loops_->loops) loop->io.stop();
     finished.wait();
   }
+  retire();
+}
+
+void OwnedEventLoop::retire() {
+  // Set first: a connection destroyed by a shutdown below must already see it.
+  loops_->retired.store(true, std::memory_order_release);
+  // Handlers left queued (the loops stopped before running them) hold connections, which hold
+  // these loops: destroyed now, not with the io_contexts, or neither would ever go.
+  for (auto& loop : loops_->loops) loop->io.retire();
+}
+
+std::shared_ptr<const std::atomic<bool>> OwnedEventLoop::retired() const {
+  return {loops_, &loops_->retired};
 }
 
 std::vector<asio::any_io_executor> OwnedEventLoop::executors() {
   std::vector<asio::any_io_executor> result;
-  for (auto& loop : loops_) result.push_back(loop->io.get_executor());
+  for (auto& loop : loops_->loops) result.push_back(loop->io.get_executor());
   return result;
 }
 

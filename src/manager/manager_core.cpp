@@ -51,9 +51,11 @@ void ManagerEvents::clear_all() {
 }
 
 ManagerCore::ManagerCore(asio::any_io_executor executor, std::vector<asio::any_io_executor> loops,
+                         std::shared_ptr<const std::atomic<bool>> loops_retired,
                          ConnectionManagerOptions options)
     : executor_(std::move(executor)),
       loops_(std::move(loops)),
+      loops_retired_(std::move(loops_retired)),
       event_strand_(make_light_strand(executor_)),
       clock_(options.clock ? options.clock : make_steady_clock()),
       pending_(std::make_shared<PendingRequests>(executor_, clock_)),
@@ -118,6 +120,7 @@ connection::ConnectionSettings ManagerCore::settings_from_options(bool incoming)
   settings.keep_alive_counts_as_activity = options_.keep_alive_counts_as_activity;
   if (!incoming) settings.keep_alive_interval = options_.keep_alive_interval;
   settings.keep_alive_pong_timeout = options_.keep_alive_pong_timeout;
+  settings.loops_retired = loops_retired_;
   settings.clock = clock_;
   if (!incoming) settings.locator = locator_;
   return settings;

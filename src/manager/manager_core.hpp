@@ -50,9 +50,11 @@ class ManagerCore final : public PoolHost,
                           public connection::ConnectionObserver,
                           public std::enable_shared_from_this<ManagerCore> {
  public:
-  /// `loops`: single-threaded loops to pin connections to; empty runs each connection on a
-  /// strand of `executor` instead.
+  /// `loops`: single-threaded loops to pin connections to, and `loops_retired` their
+  /// OwnedEventLoop::retired; empty and null run each connection on a strand of `executor`
+  /// instead.
   ManagerCore(asio::any_io_executor executor, std::vector<asio::any_io_executor> loops,
+              std::shared_ptr<const std::atomic<bool>> loops_retired,
               ConnectionManagerOptions options);
 
   ManagerEvents events;
@@ -247,6 +249,7 @@ class ManagerCore final : public PoolHost,
 
   const asio::any_io_executor executor_;
   const std::vector<asio::any_io_executor> loops_;
+  const std::shared_ptr<const std::atomic<bool>> loops_retired_;  // handed to each connection
   std::atomic<std::size_t> next_loop_{0};
   asio::any_io_executor event_strand_;  // a strand
   const std::shared_ptr<Clock> clock_;

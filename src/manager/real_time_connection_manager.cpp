@@ -26,7 +26,8 @@ RealTimeConnectionManager::RealTimeConnectionManager(asio::any_io_executor execu
     : loop_(loop_unless_given(executor, options)),
       core_(std::make_shared<detail::ManagerCore>(
           loop_ ? loop_->executor() : std::move(executor),
-          loop_ ? loop_->executors() : std::vector<asio::any_io_executor>{}, std::move(options))),
+          loop_ ? loop_->executors() : std::vector<asio::any_io_executor>{},
+          loop_ ? loop_->retired() : nullptr, std::move(options))),
       connection_pool_added(core_->events.pool_added),
       connection_pool_removed(core_->events.pool_removed) {
   core_->set_manager(this);
