@@ -24,6 +24,8 @@ class RequestRoutes {
   /// of RFC 3261 19.1.4's comparison that name a user; a port written is not the same as none.
   /// URI parameters and escapes are not compared. Nullopt when `uri` is no sip/sips URI.
   static std::optional<std::string> owner_key(std::string_view uri);
+  /// The same, written over `key`, whose capacity is reused; false when `uri` is no sip/sips URI.
+  static bool write_owner_key(std::string_view uri, std::string& key);
 
   /// These return a changed copy; an empty handler removes.
   RequestRoutes with_default(RequestHandler handler) const;

@@ -125,5 +125,20 @@ TEST_F(SteadyStateAllocation, PipelinedRequestsAllocateNothingOnceWarm) {
   EXPECT_EQ(allocations_while(3200, 16), 0u);
 }
 
+TEST_F(SteadyStateAllocation, DispatchByOwnerAllocatesNothingOnceWarm) {
+  // The To's URI is looked up among the owners, by a key longer than a short string holds.
+  std::atomic<int> owned{0};
+  server_->set_request_handler("sip:rtconn@127.0.0.1", [&owned](IncomingRequest& request) {
+    ++owned;
+    request.respond(200);
+    return true;
+  });
+  server_->set_request_handler("sip:someone-else@127.0.0.1",
+                               [](IncomingRequest&) { return false; });
+  trade(200, 1);
+  EXPECT_EQ(allocations_while(2000, 1), 0u);
+  EXPECT_EQ(owned.load(), 2200);
+}
+
 }  // namespace
 }  // namespace rtconn
