@@ -86,13 +86,16 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
         [self = shared_from_this()](auto handler, SipMessage msg) {
           const detail::InitiatingScope initiating;
           self->start_send(std::move(msg), detail::make_completion<std::error_code>(
-                                               std::move(handler), self->executor_));
+                                               std::move(handler), self->completion_executor()));
         },
         token, std::move(message));
   }
 
   /// Internal: `async_send`'s body.
   void start_send(SipMessage message, detail::Completion<std::error_code> done);
+  /// Internal: the executor completions fall back to: the manager's, or once the manager is
+  /// destroyed (its loops may be gone with it), a system thread's.
+  asio::any_io_executor completion_executor() const;
 
  private:
   friend struct detail::PoolControl;

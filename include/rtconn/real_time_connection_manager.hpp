@@ -87,9 +87,11 @@ using ResponseHandler = std::function<void(SipMessage& response,
 /// closes to run, so pools the application still holds are empty after it. What the
 /// application still holds then (connections, claims, requests, pools) stays safe to use and to
 /// drop: the loops' io_contexts stay, shut down and without threads, until the last connection
-/// goes. A send on one fails with its close reason (errc::shutdown if it had none), on the
-/// token's executor or else a system thread; the rest does nothing. On an application's
-/// executor, connections are that executor's I/O objects: they must go before its io_context.
+/// goes. A send on one fails with its close reason (errc::shutdown if it had none), one through
+/// a pool with errc::pool_removed, on the token's executor or else a system thread; the rest
+/// does nothing. (Once the destructor has returned: a send racing it may lose its completion.)
+/// On an application's executor, connections are that executor's I/O objects: they must go
+/// before its io_context.
 class RealTimeConnectionManager {
  private:
   std::unique_ptr<detail::OwnedEventLoop> loop_;  // first member: destroyed last

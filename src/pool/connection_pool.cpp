@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include <asio/system_executor.hpp>
+
 #include "pool/pool_host.hpp"
 #include "rtconn/errors.hpp"
 
@@ -118,6 +120,12 @@ std::shared_ptr<RealTimeConnection> ConnectionPool::take_connection(std::error_c
   }
   host->start_connection(opened);
   return opened;
+}
+
+asio::any_io_executor ConnectionPool::completion_executor() const {
+  const auto host = host_.lock();
+  if (host && host->manager() != nullptr) return executor_;
+  return asio::system_executor();
 }
 
 void ConnectionPool::start_send(SipMessage message, detail::Completion<std::error_code> done) {

@@ -91,6 +91,14 @@ TEST(OutlivingManager, HeldObjectsStaySafeOnceTheLoopsAreGone) {
   claim = {};
   outgoing.reset();
   incoming.reset();
+
+  // The pool, the last holder: the loops are gone for good now.
+  std::promise<std::error_code> refused;
+  pool->async_send(make_request("OPTIONS"),
+                   [&refused](std::error_code e) { refused.set_value(e); });
+  auto refusal = refused.get_future();
+  ASSERT_EQ(refusal.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(refusal.get(), errc::pool_removed);
   pool.reset();
 }
 
