@@ -154,11 +154,7 @@ class RealTimeConnection : public std::enable_shared_from_this<RealTimeConnectio
   /// that wait, while what waits stays within one more `max_write_queue_bytes`.
   enum class WhenQueueFull { as_configured, refuse };
   /// Internal: starts a send; `async_send` is the public form.
-  void start_send(const SipMessage& message, detail::Completion<std::error_code> done) {
-    std::string wire;
-    message.serialize_to(wire);
-    start_send_serialized(std::move(wire), std::move(done), WhenQueueFull::as_configured);
-  }
+  void start_send(const SipMessage& message, detail::Completion<std::error_code> done);
   /// Internal: starts sending a message already in its wire form.
   virtual void start_send_serialized(std::string wire, detail::Completion<std::error_code> done,
                                      WhenQueueFull when_full) = 0;

@@ -220,8 +220,17 @@ std::string ManagerCore::prepare_request(SipMessage& request, TransportType tran
     return {};
   }
   if (!request.header("Via")) {
-    request.add_header("Via", "SIP/2.0/" + std::string(via_protocol_name(transport)) + " " +
-                                  via_host() + ";branch=" + sip::make_branch() + ";rport");
+    // Made in the thread's string, whose capacity stays: no allocation for it once warm.
+    thread_local std::string via;
+    via.assign("SIP/2.0/").append(via_protocol_name(transport)).append(1, ' ');
+    {
+      std::lock_guard lock(options_mutex_);
+      via.append(options_.local_host_name);
+    }
+    via.append(";branch=");
+    sip::append_branch(via);
+    via.append(";rport");
+    request.add_header("Via", via);
   }
   return PendingRequests::key_of(request);
 }

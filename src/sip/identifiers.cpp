@@ -38,10 +38,9 @@ void append_random(std::string& out) {
 
 }  // namespace
 
-std::string make_branch() {
-  std::string branch = "z9hG4bK";
-  append_random<16>(branch);
-  return branch;
+void append_branch(std::string& out) {
+  out.append("z9hG4bK");
+  append_random<16>(out);
 }
 
 std::string make_tag() {
