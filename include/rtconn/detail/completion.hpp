@@ -21,10 +21,17 @@ namespace rtconn::detail {
 template <class Signature>
 class UniqueFunction;
 
+/// Storage for callables too large to keep inline: blocks handed from one to the next on a
+/// thread (bounded per thread), so a request made where the last one completed (a handler on
+/// the manager's loop) allocates none for its completions.
+void* allocate_callable(std::size_t bytes);
+void deallocate_callable(void* pointer, std::size_t bytes) noexcept;
+
 /// A move-only `std::function`: holds callables that cannot be copied, such as Asio handlers.
 /// One of up to two words (what the library's own completions capture: a connection's `self`,
 /// or an id and a status) is kept inline, so handing it over allocates nothing. Two, not more:
-/// a connection's idle write queue keeps two of these, and each word counts there.
+/// a connection's idle write queue keeps two of these, and each word counts there. A larger one
+/// goes in a block from the thread's cache (allocate_callable).
 template <class R, class... Args>
 class UniqueFunction<R(Args...)> {
  public:
@@ -34,8 +41,16 @@ class UniqueFunction<R(Args...)> {
     using Target = std::decay_t<F>;
     if constexpr (fits_inline<Target>) {
       ::new (static_cast<void*>(storage_)) Target(std::forward<F>(f));
-    } else {
+    } else if constexpr (!fits_a_block<Target>) {
       ::new (static_cast<void*>(storage_)) Target*(new Target(std::forward<F>(f)));
+    } else {
+      void* block = allocate_callable(sizeof(Target));
+      try {
+        ::new (static_cast<void*>(storage_)) Target*(::new (block) Target(std::forward<F>(f)));
+      } catch (...) {
+        deallocate_callable(block, sizeof(Target));
+        throw;
+      }
     }
     ops_ = &ops_for<Target>;
   }
@@ -60,6 +75,9 @@ class UniqueFunction<R(Args...)> {
   static constexpr bool fits_inline =
       sizeof(F) <= inline_size &&
       alignof(F) <= alignof(void*) && std::is_nothrow_move_constructible_v<F>;
+  // What allocate_callable's blocks are aligned for; a callable asking more gets its own.
+  template <class F>
+  static constexpr bool fits_a_block = alignof(F) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
 
   struct Ops {
     R (*call)(void* storage, Args&&... args);
@@ -91,8 +109,12 @@ class UniqueFunction<R(Args...)> {
                                   [](void* storage) noexcept {
                                     if constexpr (fits_inline<F>) {
                                       target<F>(storage).~F();
-                                    } else {
+                                    } else if constexpr (!fits_a_block<F>) {
                                       delete &target<F>(storage);
+                                    } else {
+                                      F* f = &target<F>(storage);
+                                      f->~F();
+                                      deallocate_callable(f, sizeof(F));
                                     }
                                   }};
 
