@@ -41,8 +41,10 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
 
  public:
   /// Made by a manager only (see `RealTimeConnectionManager::connection_pool`).
+  /// `executor_dies_with_manager`: `executor` is one of the manager's own loops.
   ConnectionPool(Passkey, PoolKey key, int maximum_number_of_connections,
-                 asio::any_io_executor executor, std::weak_ptr<detail::PoolHost> host);
+                 asio::any_io_executor executor, bool executor_dies_with_manager,
+                 std::weak_ptr<detail::PoolHost> host);
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
@@ -93,8 +95,8 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
 
   /// Internal: `async_send`'s body.
   void start_send(SipMessage message, detail::Completion<std::error_code> done);
-  /// Internal: the executor completions fall back to: the manager's, or once the manager is
-  /// destroyed (its loops may be gone with it), a system thread's.
+  /// Internal: the executor completions fall back to: the manager's; a system thread's once a
+  /// manager running its own loops is destroyed (they may be gone with it).
   asio::any_io_executor completion_executor() const;
 
  private:
@@ -106,6 +108,7 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
 
   const PoolKey key_;
   const asio::any_io_executor executor_;
+  const bool executor_dies_with_manager_;
   const std::weak_ptr<detail::PoolHost> host_;
 
   mutable std::mutex mutex_;  // guards everything below

@@ -13,9 +13,11 @@
 namespace rtconn {
 
 ConnectionPool::ConnectionPool(Passkey, PoolKey key, int maximum_number_of_connections,
-                               asio::any_io_executor executor, std::weak_ptr<detail::PoolHost> host)
+                               asio::any_io_executor executor, bool executor_dies_with_manager,
+                               std::weak_ptr<detail::PoolHost> host)
     : key_(std::move(key)),
       executor_(std::move(executor)),
+      executor_dies_with_manager_(executor_dies_with_manager),
       host_(std::move(host)),
       maximum_(maximum_number_of_connections),
       // A random start: a pool is removed with its last connection, so counting from zero would
@@ -123,9 +125,12 @@ std::shared_ptr<RealTimeConnection> ConnectionPool::take_connection(std::error_c
 }
 
 asio::any_io_executor ConnectionPool::completion_executor() const {
-  const auto host = host_.lock();
-  if (host && host->manager() != nullptr) return executor_;
-  return asio::system_executor();
+  // An application's executor stays the application's, as its connections do.
+  if (executor_dies_with_manager_) {
+    const auto host = host_.lock();
+    if (!host || host->manager() == nullptr) return asio::system_executor();
+  }
+  return executor_;
 }
 
 void ConnectionPool::start_send(SipMessage message, detail::Completion<std::error_code> done) {
@@ -139,9 +144,11 @@ namespace detail {
 
 std::shared_ptr<ConnectionPool> PoolControl::make(PoolKey key, int maximum,
                                                   asio::any_io_executor executor,
+                                                  bool executor_dies_with_manager,
                                                   std::weak_ptr<PoolHost> host) {
   return std::make_shared<ConnectionPool>(ConnectionPool::Passkey{}, std::move(key), maximum,
-                                          std::move(executor), std::move(host));
+                                          std::move(executor), executor_dies_with_manager,
+                                          std::move(host));
 }
 
 bool PoolControl::remove_connection(ConnectionPool& pool, const RealTimeConnection& connection) {

@@ -30,8 +30,10 @@ class PoolHost {
 
 /// The manager's hold on its pools' internals.
 struct PoolControl {
+  /// `executor_dies_with_manager`: `executor` is one of the manager's own loops.
   static std::shared_ptr<ConnectionPool> make(PoolKey key, int maximum,
                                               asio::any_io_executor executor,
+                                              bool executor_dies_with_manager,
                                               std::weak_ptr<PoolHost> host);
   /// Takes a closed connection out; true when the pool is now empty.
   static bool remove_connection(ConnectionPool& pool, const RealTimeConnection& connection);

@@ -112,7 +112,8 @@ TEST_F(OutlivingManagerOnApplicationExecutor, HeldConnectionFailsSendsWithWhy) {
   make_client();
   ASSERT_FALSE(send_and_wait(make_request("OPTIONS")));
   std::error_code ec;
-  auto connection = client->connection_pool(server_key())->select_connection(ec);
+  auto pool = client->connection_pool(server_key());
+  auto connection = pool->select_connection(ec);
   ASSERT_TRUE(connection) << ec.message();
 
   client.reset();
@@ -125,6 +126,13 @@ TEST_F(OutlivingManagerOnApplicationExecutor, HeldConnectionFailsSendsWithWhy) {
   ASSERT_TRUE(run_until(io, [&] { return outcome->calls > 0; }));
   EXPECT_EQ(outcome->ec, errc::shutdown);
   connection.reset();
+
+  // A pool's send still completes on the application's executor, not on a thread of its own.
+  std::thread::id ran_on;
+  pool->async_send(make_request("OPTIONS"),
+                   [&ran_on](std::error_code) { ran_on = std::this_thread::get_id(); });
+  ASSERT_TRUE(run_until(io, [&] { return ran_on != std::thread::id(); }));
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
 }
 
 }  // namespace
