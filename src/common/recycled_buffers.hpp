@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "common/thread_cache.hpp"
@@ -43,5 +44,22 @@ class RecycledBuffers {
 
 /// Message-sized strings: a parsed message's text, an answer's wire bytes.
 using RecycledStrings = RecycledBuffers<std::string, 32, 4096>;
+
+/// A copy of `text` in one of RecycledStrings, given back when it is destroyed: for a string a
+/// completion keeps, which goes where the completion ran.
+class RecycledString {
+ public:
+  explicit RecycledString(std::string_view text) : text_(RecycledStrings::take()) {
+    text_.assign(text);
+  }
+  RecycledString(RecycledString&&) noexcept = default;
+  RecycledString& operator=(RecycledString&&) = delete;
+  ~RecycledString() { RecycledStrings::give_back(std::move(text_)); }
+
+  std::string_view view() const noexcept { return text_; }
+
+ private:
+  std::string text_;
+};
 
 }  // namespace rtconn::detail

@@ -241,13 +241,16 @@ void ManagerCore::send_and_wait(const std::shared_ptr<RealTimeConnection>& conne
   as_stream_connection(*connection).expect_responses();
   // The ticket, not the key alone: a send failing after its request was replaced by another
   // with the same branch must not fail the newcomer.
+  // The send's completion keeps a copy of the key, to fail the request if the send fails. Both
+  // copies are recycled strings: a request made where the last one's went allocates neither.
+  RecycledString kept_key(match_key);
   const auto ticket =
-      pending_->add(match_key, connection->id(), option(&ConnectionManagerOptions::request_timeout),
-                    std::move(done));
+      pending_->add(std::move(match_key), connection->id(),
+                    option(&ConnectionManagerOptions::request_timeout), std::move(done));
   if (ticket == 0) return;  // failed already: the manager stopped
-  connection->start_send(std::move(request), [pending = pending_, match_key = std::move(match_key),
-                                              ticket](std::error_code e) mutable {
-    if (e) pending->fail(match_key, ticket, e);
+  connection->start_send(std::move(request), [pending = pending_, key = std::move(kept_key),
+                                              ticket](std::error_code e) {
+    if (e) pending->fail(key.view(), ticket, e);
   });
 }
 
