@@ -90,8 +90,8 @@ using ResponseHandler = std::function<void(SipMessage& response,
 /// goes. A send on one fails with its close reason (errc::shutdown if it had none), one through
 /// a pool with errc::pool_removed, on the token's executor or else a system thread; the rest
 /// does nothing. (Once the destructor has returned: a send racing it may lose its completion.)
-/// On an application's executor, connections are that executor's I/O objects: they must go
-/// before its io_context.
+/// On an application's executor, connections and pools are that executor's I/O objects (a
+/// pool's sends complete on it): they must go before its io_context.
 class RealTimeConnectionManager {
  private:
   std::unique_ptr<detail::OwnedEventLoop> loop_;  // first member: destroyed last
