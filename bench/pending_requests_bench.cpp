@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include <asio/io_context.hpp>
 
@@ -61,5 +62,38 @@ void PendingRequestMatch(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(PendingRequestMatch)->Arg(0)->Arg(1000);
+
+// A connection that sent requests closes: its waiting requests fail (fail_connection), among
+// Arg others waiting on other connections. Each round files ten on the closing connection, then
+// closes it; the table's lock is held meanwhile, so every response matched elsewhere waits.
+void PendingRequestsFailConnection(benchmark::State& state) {
+  asio::io_context io{1};
+  using rtconn::detail::PendingRequests;
+  const auto pending =
+      std::make_shared<PendingRequests>(io.get_executor(), rtconn::make_steady_clock());
+  for (int i = 0; i < state.range(0); ++i) {
+    pending->add(PendingRequests::key_of(request_with_branch("other" + std::to_string(i))),
+                 2 + i % 100, 32s, [](std::error_code, rtconn::SipMessage) {});
+  }
+  std::vector<std::string> keys;
+  for (int i = 0; i < 10; ++i) {
+    keys.push_back(PendingRequests::key_of(request_with_branch("closing" + std::to_string(i))));
+  }
+  std::int64_t failed = 0;
+  for (auto _ : state) {
+    for (const auto& key : keys) {
+      pending->add(key, 1, 32s,
+                   [&](std::error_code ec, rtconn::SipMessage) { failed += ec ? 1 : 0; });
+    }
+    pending->fail_connection(1, std::make_error_code(std::errc::connection_reset));
+    io.poll();
+    io.restart();
+  }
+  if (failed != 10 * state.iterations()) state.SkipWithError("a request was not failed");
+  pending->fail_all(std::make_error_code(std::errc::operation_canceled));
+  io.poll();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(PendingRequestsFailConnection)->Arg(0)->Arg(1000)->Arg(10000);
 
 }  // namespace

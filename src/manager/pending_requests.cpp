@@ -75,11 +75,13 @@ std::uint64_t PendingRequests::add(std::string key, std::uint64_t connection_id,
       auto [it, inserted] = entries_.try_emplace(std::move(key));
       if (!inserted) {
         heap_remove(it->second.heap_index);
+        unlink(&*it);
         replaced = std::move(it->second.done);
       }
       ticket = next_ticket_++;
       it->second = Entry{std::move(done), ticket, connection_id, deadline};
       heap_push(&*it);
+      link(&*it);
       rearm = deadline < armed_for_;
       if (rearm) armed_for_ = deadline;
     }
@@ -129,7 +131,9 @@ void PendingRequests::fail(std::string_view key, std::uint64_t ticket, std::erro
     std::lock_guard lock(mutex_);
     const auto it = entries_.find(key);
     if (it == entries_.end() || it->second.ticket != ticket) return;
+    const auto connection_id = it->second.connection_id;
     done = take(it);
+    forget_if_idle(connection_id);
   }
   complete_later(std::move(done), ec);
 }
@@ -138,11 +142,11 @@ void PendingRequests::fail_connection(std::uint64_t connection_id, std::error_co
   std::vector<Done> failed;
   {
     std::lock_guard lock(mutex_);
-    for (auto it = entries_.begin(); it != entries_.end();) {
-      const auto next = std::next(it);
-      if (it->second.connection_id == connection_id) failed.push_back(take(it));
-      it = next;
-    }
+    const auto list = by_connection_.find(connection_id);
+    if (list == by_connection_.end()) return;
+    // take() unlinks each from the front of the list.
+    while (const Node* first = list->second) failed.push_back(take(entries_.find(first->first)));
+    by_connection_.erase(list);
   }
   complete_apart(std::move(failed), ec);
 }
@@ -155,6 +159,7 @@ void PendingRequests::fail_all(std::error_code ec) {
     entries = std::move(entries_);
     entries_.clear();
     deadlines_.clear();
+    by_connection_.clear();
     armed_for_ = Clock::time_point::max();
   }
   asio::post(strand_, [weak = weak_from_this()] {
@@ -168,11 +173,40 @@ void PendingRequests::fail_all(std::error_code ec) {
 
 PendingRequests::Done PendingRequests::take(Entries::iterator it) {
   heap_remove(it->second.heap_index);
+  unlink(&*it);
   auto node = entries_.extract(it);
   RecycledStrings::give_back(std::move(node.key()));
   // The timer stays armed for a deadline that may now be gone: when it fires it re-arms for the
   // earliest left, which costs one wake-up per time-out period instead of a re-arm per answer.
   return std::move(node.mapped().done);
+}
+
+void PendingRequests::link(Node* node) {
+  Node*& first = by_connection_[node->second.connection_id];
+  node->second.first_on_connection = &first;  // stays put: the map's elements never move
+  node->second.previous_on_connection = nullptr;
+  node->second.next_on_connection = first;
+  if (first != nullptr) first->second.previous_on_connection = node;
+  first = node;
+}
+
+void PendingRequests::unlink(Node* node) noexcept {
+  Entry& entry = node->second;
+  if (entry.previous_on_connection != nullptr) {
+    entry.previous_on_connection->second.next_on_connection = entry.next_on_connection;
+  } else {
+    *entry.first_on_connection = entry.next_on_connection;
+  }
+  if (entry.next_on_connection != nullptr) {
+    entry.next_on_connection->second.previous_on_connection = entry.previous_on_connection;
+  }
+}
+
+void PendingRequests::forget_if_idle(std::uint64_t connection_id) {
+  if (const auto list = by_connection_.find(connection_id);
+      list != by_connection_.end() && list->second == nullptr) {
+    by_connection_.erase(list);
+  }
 }
 
 void PendingRequests::complete_later(Done done, std::error_code ec, SipMessage response) {
@@ -192,7 +226,9 @@ void PendingRequests::on_timer() {
     armed_for_ = Clock::time_point::max();
     const auto now = clock_->now();
     while (!deadlines_.empty() && deadlines_.front()->second.deadline <= now) {
+      const auto connection_id = deadlines_.front()->second.connection_id;
       overdue.push_back(take(entries_.find(deadlines_.front()->first)));
+      forget_if_idle(connection_id);
     }
   }
   arm_for_earliest();

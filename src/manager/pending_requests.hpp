@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -78,20 +79,31 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
     bool operator()(const KeyParts& a, std::string_view b) const noexcept;
     bool operator()(std::string_view a, const KeyParts& b) const noexcept { return (*this)(b, a); }
   };
+  struct Entry;
+  using Node = std::pair<const std::string, Entry>;
   struct Entry {
     Done done;
     std::uint64_t ticket = 0;
     std::uint64_t connection_id = 0;
     Clock::time_point deadline;
     std::size_t heap_index = 0;  // where it is in deadlines_
+    // Its place in the list of the requests waiting on its connection (by_connection_).
+    Node** first_on_connection = nullptr;
+    Node* previous_on_connection = nullptr;
+    Node* next_on_connection = nullptr;
   };
-  using Entries = std::unordered_map<std::string, Entry, KeyHash, KeyEqual,
-                                     CachedAllocator<std::pair<const std::string, Entry>>>;
-  using Node = Entries::value_type;
+  using Entries = std::unordered_map<std::string, Entry, KeyHash, KeyEqual, CachedAllocator<Node>>;
 
-  /// Takes the entry out (the deadline heap too) and hands over its completion, to be called
-  /// once the lock is released.
+  /// Takes the entry out (the deadline heap and its connection's list too) and hands over its
+  /// completion, to be called once the lock is released.
   Done take(Entries::iterator it);
+  // The connection's list of waiting requests: `link` files a new entry first in it.
+  void link(Node* node);
+  void unlink(Node* node) noexcept;
+  /// Drops the list of `connection_id` if no request waits on it: after a request failed or
+  /// timed out, which may have been sent on a connection that had closed already (and whose
+  /// list fail_connection will not clear again).
+  void forget_if_idle(std::uint64_t connection_id);
   /// Calls `done` later, in a handler of its own: one whose handler throws then takes nothing
   /// else with it, and none runs under the lock or inside the caller.
   void complete_later(Done done, std::error_code ec, SipMessage response = {});
@@ -119,6 +131,11 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
   std::error_code failed_all_;
   Entries entries_;
   std::vector<Node*> deadlines_;
+  // Each connection's waiting requests, newest first: a connection's close fails its own
+  // without looking at the others'. A connection's entry stays while it is open, empty or not.
+  std::unordered_map<std::uint64_t, Node*, std::hash<std::uint64_t>, std::equal_to<>,
+                     CachedAllocator<std::pair<const std::uint64_t, Node*>>>
+      by_connection_;
 };
 
 }  // namespace rtconn::detail

@@ -200,6 +200,57 @@ TEST_F(PendingRequestsTest, AClosedConnectionFailsOnlyItsOwnRequests) {
   EXPECT_EQ(outcomes["on2"], timed_out);
 }
 
+// Each connection keeps a list of its waiting requests; requests leaving it from the middle,
+// the front and the back (answered, timed out, failed) must leave the rest of it whole.
+TEST_F(PendingRequestsTest, AClosedConnectionFailsWhatIsLeftOfItsRequestsWhateverLeftBefore) {
+  for (const auto* name : {"a", "b", "c", "d", "e"}) add(name, 10s, 1);
+  add("elsewhere", 10s, 2);
+  add("late", 20s, 1);
+  EXPECT_TRUE(answer("c"));     // the middle
+  EXPECT_TRUE(answer("late"));  // the newest: the list's front
+  EXPECT_TRUE(answer("a"));     // the oldest: its back
+  const auto closed = make_error_code(errc::connection_closed);
+  pending->fail_connection(1, closed);
+  test::drain(io);
+  EXPECT_EQ(outcomes["b"], closed.message());
+  EXPECT_EQ(outcomes["d"], closed.message());
+  EXPECT_EQ(outcomes["e"], closed.message());
+  EXPECT_EQ(outcomes["c"], "answered");
+  EXPECT_EQ(outcomes.count("elsewhere"), 0u);
+  EXPECT_TRUE(answer("elsewhere", 2));
+}
+
+TEST_F(PendingRequestsTest, ARequestReplacedOnAnotherConnectionFailsOnlyWithThatOne) {
+  add("moved", 10s, 1);
+  add("moved", 10s, 2);  // the same branch again, sent on connection 2: the first one fails
+  outcomes.clear();
+  pending->fail_connection(1, make_error_code(errc::connection_closed));
+  test::drain(io);
+  EXPECT_EQ(outcomes.count("moved"), 0u);
+  pending->fail_connection(2, make_error_code(errc::connection_closed));
+  test::drain(io);
+  EXPECT_EQ(outcomes["moved"], make_error_code(errc::connection_closed).message());
+}
+
+TEST_F(PendingRequestsTest, RequestsSentAfterTheirConnectionClosedStillFailAndTimeOut) {
+  add("before", 10s, 1);
+  pending->fail_connection(1, make_error_code(errc::connection_closed));
+  // Raced the close: sent on it after its requests were failed, then failed by its send, or
+  // timed out; and the connection's close reported again.
+  const auto ticket = add_without_running(
+      "sent-late", 10s, 1,
+      [this](std::error_code ec, SipMessage) { outcomes["sent-late"] = ec.message(); });
+  add("timing-out", 5s, 1);
+  pending->fail(key_of("sent-late"), ticket, make_error_code(errc::connection_closed));
+  advance(5s);
+  EXPECT_EQ(outcomes["sent-late"], make_error_code(errc::connection_closed).message());
+  EXPECT_EQ(outcomes["timing-out"], timed_out);
+  add("after", 10s, 1);
+  pending->fail_connection(1, make_error_code(errc::peer_closed));
+  test::drain(io);
+  EXPECT_EQ(outcomes["after"], make_error_code(errc::peer_closed).message());
+}
+
 TEST_F(PendingRequestsTest, ManyDeadlinesInRandomOrderFailInDeadlineOrder) {
   std::mt19937 random(7);
   std::map<int, std::string> by_deadline;  // seconds -> name
