@@ -72,16 +72,24 @@ std::uint64_t PendingRequests::add(std::string key, std::uint64_t connection_id,
     std::lock_guard lock(mutex_);
     refused = failed_all_;
     if (!refused) {
+      // What may throw (bad_alloc) first, before the table changes: an entry half filed would
+      // be unlinked from a list it is not in.
+      deadlines_.reserve(deadlines_.size() + 1);
+      Node*& first = by_connection_[connection_id];
       auto [it, inserted] = entries_.try_emplace(std::move(key));
+      std::uint64_t replaced_on = connection_id;
       if (!inserted) {
         heap_remove(it->second.heap_index);
         unlink(&*it);
         replaced = std::move(it->second.done);
+        replaced_on = it->second.connection_id;
       }
       ticket = next_ticket_++;
       it->second = Entry{std::move(done), ticket, connection_id, deadline};
       heap_push(&*it);
-      link(&*it);
+      link(&*it, first);
+      // The same key from another connection: the one it was on may have closed already.
+      if (replaced_on != connection_id) forget_if_idle(replaced_on);
       rearm = deadline < armed_for_;
       if (rearm) armed_for_ = deadline;
     }
@@ -181,8 +189,7 @@ PendingRequests::Done PendingRequests::take(Entries::iterator it) {
   return std::move(node.mapped().done);
 }
 
-void PendingRequests::link(Node* node) {
-  Node*& first = by_connection_[node->second.connection_id];
+void PendingRequests::link(Node* node, Node*& first) noexcept {
   node->second.first_on_connection = &first;  // stays put: the map's elements never move
   node->second.previous_on_connection = nullptr;
   node->second.next_on_connection = first;
@@ -200,6 +207,11 @@ void PendingRequests::unlink(Node* node) noexcept {
   if (entry.next_on_connection != nullptr) {
     entry.next_on_connection->second.previous_on_connection = entry.previous_on_connection;
   }
+}
+
+std::size_t PendingRequests::connections_listed() {
+  std::lock_guard lock(mutex_);
+  return by_connection_.size();
 }
 
 void PendingRequests::forget_if_idle(std::uint64_t connection_id) {

@@ -61,6 +61,9 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
   void fail_connection(std::uint64_t connection_id, std::error_code ec);
   /// Fails every waiting request, and those added from now on.
   void fail_all(std::error_code ec);
+  /// How many connections have a list of waiting requests: those with requests waiting, and
+  /// open ones that had some.
+  std::size_t connections_listed();
 
  private:
   /// A key as its two parts, to look a response up without building the string.
@@ -97,12 +100,13 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
   /// Takes the entry out (the deadline heap and its connection's list too) and hands over its
   /// completion, to be called once the lock is released.
   Done take(Entries::iterator it);
-  // The connection's list of waiting requests: `link` files a new entry first in it.
-  void link(Node* node);
+  // The connection's list of waiting requests (`first`, its head in by_connection_): `link`
+  // files a new entry first in it.
+  void link(Node* node, Node*& first) noexcept;
   void unlink(Node* node) noexcept;
-  /// Drops the list of `connection_id` if no request waits on it: after a request failed or
-  /// timed out, which may have been sent on a connection that had closed already (and whose
-  /// list fail_connection will not clear again).
+  /// Drops the list of `connection_id` if no request waits on it: after a request on it failed,
+  /// timed out or was replaced from another connection, as it may have closed already (and
+  /// fail_connection will not clear its list again).
   void forget_if_idle(std::uint64_t connection_id);
   /// Calls `done` later, in a handler of its own: one whose handler throws then takes nothing
   /// else with it, and none runs under the lock or inside the caller.
@@ -132,7 +136,9 @@ class PendingRequests : public std::enable_shared_from_this<PendingRequests> {
   Entries entries_;
   std::vector<Node*> deadlines_;
   // Each connection's waiting requests, newest first: a connection's close fails its own
-  // without looking at the others'. A connection's entry stays while it is open, empty or not.
+  // without looking at the others'. An emptied list stays while its connection is open, so a
+  // request at a time costs no insertion; fail_connection drops it, and so does a failure or
+  // time-out that empties it (its connection may have closed before the request was filed).
   std::unordered_map<std::uint64_t, Node*, std::hash<std::uint64_t>, std::equal_to<>,
                      CachedAllocator<std::pair<const std::uint64_t, Node*>>>
       by_connection_;

@@ -249,6 +249,19 @@ TEST_F(PendingRequestsTest, RequestsSentAfterTheirConnectionClosedStillFailAndTi
   pending->fail_connection(1, make_error_code(errc::peer_closed));
   test::drain(io);
   EXPECT_EQ(outcomes["after"], make_error_code(errc::peer_closed).message());
+  EXPECT_EQ(pending->connections_listed(), 0u) << "nothing waits: no connection's list is kept";
+}
+
+TEST_F(PendingRequestsTest, AClosedConnectionsLateRequestReplacedFromAnotherLeavesNoList) {
+  pending->fail_connection(1, make_error_code(errc::connection_closed));
+  // Filed on connection 1 after it closed, then replaced by the same key from connection 2
+  // before its own send failed (its failure then matches nothing).
+  const auto late = add_without_running("shared", 10s, 1, [](std::error_code, SipMessage) {});
+  add("shared", 10s, 2);
+  pending->fail(key_of("shared"), late, make_error_code(errc::connection_closed));
+  test::drain(io);
+  EXPECT_EQ(pending->connections_listed(), 1u) << "connection 2's only";
+  EXPECT_TRUE(answer("shared", 2));
 }
 
 TEST_F(PendingRequestsTest, ManyDeadlinesInRandomOrderFailInDeadlineOrder) {
