@@ -2,6 +2,7 @@
 /// \file
 /// Outgoing connections to one destination (UCMA's ConnectionPool).
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,9 +42,11 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
 
  public:
   /// Made by a manager only (see `RealTimeConnectionManager::connection_pool`).
-  /// `executor_dies_with_manager`: `executor` is one of the manager's own loops.
+  /// `loops_retired`: when `executor` is one of the manager's own loops, their retired flag
+  /// (and a share in them); null on an application's executor.
   ConnectionPool(Passkey, PoolKey key, int maximum_number_of_connections,
-                 asio::any_io_executor executor, bool executor_dies_with_manager,
+                 asio::any_io_executor executor,
+                 std::shared_ptr<const std::atomic<bool>> loops_retired,
                  std::weak_ptr<detail::PoolHost> host);
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
@@ -107,8 +110,11 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
                                                       ConnectionReference* claim);
 
   const PoolKey key_;
+  // Held, not only read: a send racing the manager's destructor may still post to the loop,
+  // whose io_context must then be there (shut down) rather than freed. Before the executor,
+  // which goes first.
+  const std::shared_ptr<const std::atomic<bool>> loops_retired_;
   const asio::any_io_executor executor_;
-  const bool executor_dies_with_manager_;
   const std::weak_ptr<detail::PoolHost> host_;
 
   mutable std::mutex mutex_;  // guards everything below

@@ -136,7 +136,7 @@ std::shared_ptr<ConnectionPool> ManagerCore::pool(const PoolKey& key, std::error
     if (stopped()) return nullptr;
     auto created = PoolControl::make(
         key, option(&ConnectionManagerOptions::default_maximum_number_of_connections_per_pool),
-        executor_, !loops_.empty(), weak_from_this());
+        executor_, loops_retired_, weak_from_this());
     // Raised under the shard's lock: its removal cannot be raised before it.
     raise(shared_from_this(), events.pool_added, ConnectionPoolEventArgs{created});
     made = true;

@@ -13,11 +13,12 @@
 namespace rtconn {
 
 ConnectionPool::ConnectionPool(Passkey, PoolKey key, int maximum_number_of_connections,
-                               asio::any_io_executor executor, bool executor_dies_with_manager,
+                               asio::any_io_executor executor,
+                               std::shared_ptr<const std::atomic<bool>> loops_retired,
                                std::weak_ptr<detail::PoolHost> host)
     : key_(std::move(key)),
+      loops_retired_(std::move(loops_retired)),
       executor_(std::move(executor)),
-      executor_dies_with_manager_(executor_dies_with_manager),
       host_(std::move(host)),
       maximum_(maximum_number_of_connections),
       // A random start: a pool is removed with its last connection, so counting from zero would
@@ -126,9 +127,11 @@ std::shared_ptr<RealTimeConnection> ConnectionPool::take_connection(std::error_c
 
 asio::any_io_executor ConnectionPool::completion_executor() const {
   // An application's executor stays the application's, as its connections do.
-  if (executor_dies_with_manager_) {
+  if (loops_retired_) {
     const auto host = host_.lock();
-    if (!host || host->manager() == nullptr) return asio::system_executor();
+    if (!host || host->manager() == nullptr || loops_retired_->load(std::memory_order_acquire)) {
+      return asio::system_executor();
+    }
   }
   return executor_;
 }
@@ -142,12 +145,11 @@ void ConnectionPool::start_send(SipMessage message, detail::Completion<std::erro
 
 namespace detail {
 
-std::shared_ptr<ConnectionPool> PoolControl::make(PoolKey key, int maximum,
-                                                  asio::any_io_executor executor,
-                                                  bool executor_dies_with_manager,
-                                                  std::weak_ptr<PoolHost> host) {
+std::shared_ptr<ConnectionPool> PoolControl::make(
+    PoolKey key, int maximum, asio::any_io_executor executor,
+    std::shared_ptr<const std::atomic<bool>> loops_retired, std::weak_ptr<PoolHost> host) {
   return std::make_shared<ConnectionPool>(ConnectionPool::Passkey{}, std::move(key), maximum,
-                                          std::move(executor), executor_dies_with_manager,
+                                          std::move(executor), std::move(loops_retired),
                                           std::move(host));
 }
 

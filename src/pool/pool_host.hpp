@@ -2,6 +2,7 @@
 // What a pool needs from the manager that owns it. Keeps the pool layer below the managers: a
 // pool asks for connections and raises events through this, never knowing stream types.
 
+#include <atomic>
 #include <memory>
 #include <system_error>
 
@@ -30,11 +31,10 @@ class PoolHost {
 
 /// The manager's hold on its pools' internals.
 struct PoolControl {
-  /// `executor_dies_with_manager`: `executor` is one of the manager's own loops.
-  static std::shared_ptr<ConnectionPool> make(PoolKey key, int maximum,
-                                              asio::any_io_executor executor,
-                                              bool executor_dies_with_manager,
-                                              std::weak_ptr<PoolHost> host);
+  /// `loops_retired`: as ConnectionPool's constructor takes it.
+  static std::shared_ptr<ConnectionPool> make(
+      PoolKey key, int maximum, asio::any_io_executor executor,
+      std::shared_ptr<const std::atomic<bool>> loops_retired, std::weak_ptr<PoolHost> host);
   /// Takes a closed connection out; true when the pool is now empty.
   static bool remove_connection(ConnectionPool& pool, const RealTimeConnection& connection);
   /// Marks the pool removed if it holds no connection; true if it did.

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -128,11 +129,11 @@ TEST_F(OutlivingManagerOnApplicationExecutor, HeldConnectionFailsSendsWithWhy) {
   connection.reset();
 
   // A pool's send still completes on the application's executor, not on a thread of its own.
-  std::thread::id ran_on;
+  std::atomic<std::thread::id> ran_on{};
   pool->async_send(make_request("OPTIONS"),
                    [&ran_on](std::error_code) { ran_on = std::this_thread::get_id(); });
-  ASSERT_TRUE(run_until(io, [&] { return ran_on != std::thread::id(); }));
-  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  ASSERT_TRUE(run_until(io, [&] { return ran_on.load() != std::thread::id(); }));
+  EXPECT_EQ(ran_on.load(), std::this_thread::get_id());
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ namespace {
 class PoolMapTest : public testing::Test {
  protected:
   std::shared_ptr<ConnectionPool> make_pool(const PoolKey& key) {
-    return PoolControl::make(key, 5, io_.get_executor(), false, {});
+    return PoolControl::make(key, 5, io_.get_executor(), nullptr, {});
   }
   static PoolKey key(int i) {
     return {"host" + std::to_string(i) + ".invalid", 5060, TransportType::Tcp, {}};
