@@ -74,7 +74,9 @@ std::uint64_t PendingRequests::add(std::string key, std::uint64_t connection_id,
     if (!refused) {
       // What may throw (bad_alloc) first, before the table changes: an entry half filed would
       // be unlinked from a list it is not in.
-      deadlines_.reserve(deadlines_.size() + 1);
+      if (deadlines_.size() == deadlines_.capacity()) {
+        deadlines_.reserve(std::max<std::size_t>(16, 2 * deadlines_.capacity()));  // as push_back
+      }
       Node*& first = by_connection_[connection_id];
       auto [it, inserted] = entries_.try_emplace(std::move(key));
       std::uint64_t replaced_on = connection_id;
