@@ -87,9 +87,9 @@ using ResponseHandler = std::function<void(SipMessage& response,
 /// closes to run, so pools the application still holds are empty after it. What the
 /// application still holds then (connections, claims, requests, pools) stays safe to use and to
 /// drop: the loops' io_contexts stay, shut down and without threads, until the last connection
-/// goes. A send on one fails with its close reason (errc::shutdown if it had none), one through
-/// a pool with errc::pool_removed, on the token's executor or else a system thread; the rest
-/// does nothing. (Once the destructor has returned: a send racing it may lose its completion.)
+/// or pool goes. A send on one fails with its close reason (errc::shutdown if it had none), one
+/// through a pool with errc::pool_removed, on the token's executor or else a system thread; the
+/// rest does nothing. (Once the destructor has returned: a send racing it may lose its completion.)
 /// On an application's executor, connections and pools are that executor's I/O objects (a
 /// pool's sends complete on it): they must go before its io_context.
 class RealTimeConnectionManager {
