@@ -564,7 +564,9 @@ void StreamConnection::start_send_serialized(std::string wire,
     const auto reason = close_reason();
     return complete_unqueued(std::move(done), reason ? reason : make_error_code(errc::shutdown));
   }
-  on_strand([self = self(), wire = std::move(wire), done = std::move(done), when_full]() mutable {
+  // Checked just above: every answer comes this way, so not again through on_strand.
+  asio::dispatch(executor_, [self = self(), wire = std::move(wire), done = std::move(done),
+                             when_full]() mutable {
     self->enqueue(std::move(wire), std::move(done), when_full);
   });
 }
